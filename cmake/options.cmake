@@ -1,0 +1,14 @@
+# Build options: warnings as errors everywhere, optional sanitizers.
+option(CAIRN_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(CAIRN_TSAN "Build with ThreadSanitizer" OFF)
+option(CAIRN_BUILD_BENCH "Build the Google Benchmark micro suite" ON)
+
+add_compile_options(-Wall -Wextra -Werror)
+if(CAIRN_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(CAIRN_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()

@@ -1,0 +1,137 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "base/file_lock.h"
+#include "base/file_util.h"
+#include "base/hex.h"
+#include "base/result.h"
+#include "base/time.h"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+Result<int> Half(int v) {
+  if (v % 2) return Status::InvalidArgument("odd");
+  return v / 2;
+}
+
+Status Quarter(int v, int* out) {
+  CAIRN_ASSIGN_OR_RETURN(int h, Half(v));
+  CAIRN_ASSIGN_OR_RETURN(*out, Half(h));
+  return Status::OK();
+}
+
+TEST(StatusTest, CodesContextAndRetryable) {
+  EXPECT_TRUE(Status::OK().ok());
+  Status st = Status::Unavailable("503 SlowDown").WithContext("put .chunks/a342/a342");
+  EXPECT_EQ(st.code(), Code::kUnavailable);
+  EXPECT_TRUE(st.retryable());
+  EXPECT_EQ(st.ToString(), "Unavailable: put .chunks/a342/a342: 503 SlowDown");
+  EXPECT_FALSE(Status::Corruption("x").retryable());
+  EXPECT_TRUE(Status::OK().WithContext("ctx").ok());
+}
+
+TEST(ResultTest, PropagatesErrors) {
+  int out = 0;
+  EXPECT_TRUE(Quarter(8, &out).ok());
+  EXPECT_EQ(out, 2);
+  Status st = Quarter(6, &out);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+}
+
+TEST(HexTest, RoundTripAndRejects) {
+  Bytes data = {0x00, 0xab, 0xff, 0x10};
+  EXPECT_EQ(HexEncode(data), "00abff10");
+  EXPECT_EQ(*HexDecode("00ABff10"), data);
+  EXPECT_FALSE(HexDecode("abc").ok());
+  EXPECT_FALSE(HexDecode("zz").ok());
+}
+
+TEST(TimeTest, Rfc3339RoundTrip) {
+  EXPECT_EQ(*FormatRfc3339Utc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(*FormatRfc3339Utc(1752502802), "2025-07-14T14:20:02Z");
+  EXPECT_EQ(*ParseRfc3339Utc("2025-07-14T14:20:02Z"), 1752502802);
+  EXPECT_EQ(*ParseRfc3339Utc("2024-02-29T23:59:59Z"), 1709251199);
+  for (int64_t t : {1LL, 951782400LL, 4102444800LL, 1700000000LL}) {
+    EXPECT_EQ(*ParseRfc3339Utc(*FormatRfc3339Utc(t)), t);
+  }
+}
+
+TEST(TimeTest, RejectsNearMisses) {
+  for (const char* bad : {"2025-07-14T14:20:02", "2025-07-14 14:20:02Z", "2025-13-01T00:00:00Z",
+                          "2023-02-29T00:00:00Z", "2025-07-14T24:00:00Z", "2025-07-14T14:20:02+01",
+                          "../../etc/passwd", "", "2025-07-14T14:20:0aZ"}) {
+    EXPECT_FALSE(ParseRfc3339Utc(bad).ok()) << bad;
+  }
+}
+
+TEST(FileUtilTest, AtomicWriteReplacesAndLeavesNoTemp) {
+  testing::TempDir dir;
+  std::string path = dir.Sub("f");
+  ASSERT_TRUE(WriteFileAtomic(path, AsBytes("one")).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, AsBytes("second")).ok());
+  EXPECT_EQ(AsString(*ReadFile(path)), "second");
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  int entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir.path())) entries += e.exists();
+  EXPECT_EQ(entries, 1);
+}
+
+TEST(FileUtilTest, CreateOnlyRefusesExisting) {
+  testing::TempDir dir;
+  std::string path = dir.Sub("f");
+  ASSERT_TRUE(WriteFileCreateOnly(path, AsBytes("a")).ok());
+  Status st = WriteFileCreateOnly(path, AsBytes("b"));
+  EXPECT_TRUE(st.IsAlreadyExists()) << st.ToString();
+  EXPECT_EQ(AsString(*ReadFile(path)), "a");
+}
+
+TEST(FileUtilTest, FailedWriteKeepsOldFile) {
+  testing::TempDir dir;
+  std::string path = dir.Sub("sub/f");
+  // Parent missing: the write fails and nothing is created.
+  Status st = WriteFileAtomic(path, AsBytes("x"));
+  EXPECT_TRUE(st.IsNotFound()) << st.ToString();
+  EXPECT_FALSE(*PathExists(path));
+}
+
+TEST(FileUtilTest, ReadMissingIsNotFound) {
+  testing::TempDir dir;
+  EXPECT_TRUE(ReadFile(dir.Sub("nope")).status().IsNotFound());
+}
+
+TEST(FileLockTest, SharedAndExclusiveExclude) {
+  testing::TempDir dir;
+  std::string path = dir.Sub("locks/a");
+  using std::chrono::milliseconds;
+  auto s1 = FileLock::Acquire(path, LockMode::kShared, milliseconds(0), "a");
+  auto s2 = FileLock::Acquire(path, LockMode::kShared, milliseconds(0), "a");
+  ASSERT_TRUE(s1.ok() && s2.ok());
+  auto ex = FileLock::Acquire(path, LockMode::kExclusive, milliseconds(0), "group a");
+  EXPECT_EQ(ex.status().code(), Code::kBusy);
+  EXPECT_NE(ex.status().message().find("group a"), std::string::npos);
+  { auto drop1 = std::move(s1.value()); auto drop2 = std::move(s2.value()); }
+  auto ex2 = FileLock::Acquire(path, LockMode::kExclusive, milliseconds(0), "a");
+  EXPECT_TRUE(ex2.ok());
+}
+
+TEST(FileLockTest, TimeoutWaitsForRelease) {
+  testing::TempDir dir;
+  std::string path = dir.Sub("l");
+  auto held = std::make_unique<Result<FileLock>>(
+      FileLock::Acquire(path, LockMode::kExclusive, std::chrono::milliseconds(0), "l"));
+  ASSERT_TRUE(held->ok());
+  std::thread releaser([&] { held.reset(); });
+  auto second = FileLock::Acquire(path, LockMode::kExclusive, std::chrono::seconds(30), "l");
+  releaser.join();
+  EXPECT_TRUE(second.ok());
+}
+
+}  // namespace
+}  // namespace cairn

@@ -1,0 +1,187 @@
+#include "base/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace cairn {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+std::string DirName(const std::string& path) {
+  auto pos = path.rfind('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+Status WriteAll(int fd, ByteView data, const std::string& what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write " + what, errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+// Writes `data` to a fresh temp file next to `path`; returns the temp name.
+Result<std::string> WriteTemp(const std::string& path, ByteView data, mode_t mode,
+                              SyncMode sync) {
+  std::string tmp = TempPathFor(path);
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (fd.get() < 0) return ErrnoStatus("create " + tmp, errno);
+  Status st = WriteAll(fd.get(), data, tmp);
+  if (st.ok() && sync == SyncMode::kFile && ::fsync(fd.get()) != 0) {
+    st = ErrnoStatus("fsync " + tmp, errno);
+  }
+  if (st.ok() && ::fchmod(fd.get(), mode) != 0) st = ErrnoStatus("chmod " + tmp, errno);
+  int raw = fd.release();
+  if (::close(raw) != 0 && st.ok()) st = ErrnoStatus("close " + tmp, errno);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return tmp;
+}
+
+}  // namespace
+
+Status ErrnoStatus(std::string_view context, int err) {
+  std::string msg = fmt::format("{}: {}", context, std::strerror(err));
+  switch (err) {
+    case ENOENT: return Status::NotFound(std::move(msg));
+    case EEXIST: return Status::AlreadyExists(std::move(msg));
+    case EACCES:
+    case EPERM:
+    case EROFS: return Status::PermissionDenied(std::move(msg));
+    case EWOULDBLOCK: return Status::Busy(std::move(msg));
+    case EINTR: return Status::Aborted(std::move(msg));
+    case EINVAL:
+    case ENAMETOOLONG: return Status::InvalidArgument(std::move(msg));
+    default: return Status::IOError(std::move(msg));
+  }
+}
+
+std::string TempPathFor(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  return fmt::format("{}.tmp_{}_{}", path, ::getpid(), counter.fetch_add(1));
+}
+
+std::string JoinPath(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  std::string out(a);
+  if (out.back() != '/') out += '/';
+  out += b;
+  return out;
+}
+
+Result<Bytes> ReadFile(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("open " + path, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  Bytes out;
+  out.reserve(static_cast<size_t>(st.st_size));
+  uint8_t buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read " + path, errno);
+    }
+    if (n == 0) break;
+    out.insert(out.end(), buf, buf + n);
+  }
+  return out;
+}
+
+Status FsyncDir(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("open dir " + dir, errno);
+  if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync dir " + dir, errno);
+  return Status::OK();
+}
+
+Status WriteFileAtomic(const std::string& path, ByteView data, mode_t mode, SyncMode sync) {
+  CAIRN_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data, mode, sync));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status st = ErrnoStatus("rename to " + path, errno);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  if (sync == SyncMode::kFile) return FsyncDir(DirName(path));
+  return Status::OK();
+}
+
+Status WriteFileCreateOnly(const std::string& path, ByteView data, mode_t mode, SyncMode sync) {
+  CAIRN_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data, mode, sync));
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) return ErrnoStatus("create " + path, err);
+  if (sync == SyncMode::kFile) return FsyncDir(DirName(path));
+  return Status::OK();
+}
+
+Status MakeDirs(const std::string& path, mode_t mode) {
+  std::string cur;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    cur = path.substr(0, pos);
+    if (cur.empty()) continue;
+    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) {
+      return ErrnoStatus("mkdir " + cur, errno);
+    }
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  if (!S_ISDIR(st.st_mode)) return Status::AlreadyExists(path + " exists and is not a directory");
+  return Status::OK();
+}
+
+Status RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove " + path, errno);
+  return Status::OK();
+}
+
+Status RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return ErrnoStatus("remove " + path, ec.value());
+  return Status::OK();
+}
+
+Result<bool> PathExists(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  return ErrnoStatus("stat " + path, errno);
+}
+
+}  // namespace cairn
