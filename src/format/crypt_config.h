@@ -1,0 +1,49 @@
+// CryptConfig holds a datastore client's 32-byte encryption key and what PBS derives from it
+// (pbs-reference 2.3): id_key = PBKDF2-HMAC-SHA256(key, "_id_key", 10 iterations, 32 bytes),
+// the chunk digest SHA256(plaintext || id_key), the key fingerprint, HMAC-SHA256 signatures
+// (manifest), and AES-256-GCM encryption with a random 16-byte IV and empty AAD.
+//
+// Thread-safety: immutable after construction; all methods are const and thread-safe.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "format/digest.h"
+
+namespace cairn {
+
+using EncryptionKey = std::array<uint8_t, 32>;
+
+class CryptConfig {
+ public:
+  explicit CryptConfig(const EncryptionKey& key);
+
+  // SHA256(data || id_key): the digest that names an encrypted chunk.
+  Digest ComputeDigest(ByteView plaintext) const;
+
+  // HMAC-SHA256(id_key, data), used to sign manifests.
+  Digest ComputeAuthTag(ByteView data) const;
+
+  // SHA256(FINGERPRINT_INPUT || id_key). Identifies the key without revealing it.
+  Digest Fingerprint() const;
+  // "aa:bb:...": 32 hex byte pairs joined with ':' (PBS's serialized form).
+  std::string FingerprintString() const;
+
+  // AES-256-GCM with a fresh random IV. Writes iv (16 bytes), tag (16 bytes) and returns the
+  // ciphertext (same length as `plaintext`). IOError if the RNG or cipher fails.
+  Status Encrypt(ByteView plaintext, uint8_t iv[16], uint8_t tag[16], Bytes* ciphertext) const;
+
+  // Decrypts and authenticates. Corruption if the tag does not match (wrong key or tampered).
+  Result<Bytes> Decrypt(ByteView ciphertext, const uint8_t iv[16], const uint8_t tag[16]) const;
+
+  const EncryptionKey& key() const { return key_; }
+
+ private:
+  EncryptionKey key_;
+  std::array<uint8_t, 32> id_key_;
+};
+
+}  // namespace cairn
