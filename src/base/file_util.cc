@@ -1,9 +1,11 @@
 #include "base/file_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -120,6 +122,24 @@ Result<Bytes> ReadFile(const std::string& path) {
   return out;
 }
 
+Result<Bytes> ReadFilePrefix(const std::string& path, size_t max_bytes) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("open " + path, errno);
+  Bytes out(max_bytes);
+  size_t done = 0;
+  while (done < max_bytes) {
+    ssize_t n = ::read(fd.get(), out.data() + done, max_bytes - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read " + path, errno);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
 Status FsyncDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus("open dir " + dir, errno);
@@ -175,6 +195,28 @@ Status RemoveTree(const std::string& path) {
   std::filesystem::remove_all(path, ec);
   if (ec) return ErrnoStatus("remove " + path, ec.value());
   return Status::OK();
+}
+
+Result<std::vector<DirEntry>> ListDir(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr) return ErrnoStatus("list " + path, errno);
+  std::vector<DirEntry> out;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir = ::lstat(JoinPath(path, name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    }
+    out.push_back({std::move(name), is_dir});
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) return ErrnoStatus("list " + path, err);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
 }
 
 Result<bool> PathExists(const std::string& path) {

@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/result.h"
@@ -39,6 +40,9 @@ Status WriteFileAtomic(const std::string& path, ByteView data, mode_t mode = 064
 Status WriteFileCreateOnly(const std::string& path, ByteView data, mode_t mode = 0644,
                            SyncMode sync = SyncMode::kFile);
 
+// Reads at most the first `max_bytes` of a file. NotFound if absent.
+Result<Bytes> ReadFilePrefix(const std::string& path, size_t max_bytes);
+
 // fsync of a directory, making renames and creations in it durable.
 Status FsyncDir(const std::string& dir);
 
@@ -56,6 +60,14 @@ Result<bool> PathExists(const std::string& path);
 
 // Returns the unique temp-file name used for an atomic write of `path` in the same directory.
 std::string TempPathFor(const std::string& path);
+
+struct DirEntry {
+  std::string name;
+  bool is_dir = false;
+};
+
+// Entries of a directory except "." and "..", sorted by name. NotFound if it does not exist.
+Result<std::vector<DirEntry>> ListDir(const std::string& path);
 
 // "a/b" + "c" -> "a/b/c".
 std::string JoinPath(std::string_view a, std::string_view b);

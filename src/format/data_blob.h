@@ -40,12 +40,14 @@ Status VerifyBlobCrc(ByteView encoded);
 
 // Checks the CRC, then decrypts (needs `crypt` for encrypted blobs: InvalidArgument without it;
 // Corruption if the tag fails, i.e. wrong key or tampered data) and decompresses.
-// Corruption on any malformed content. Decompressed output is capped at kMaxBlobSize.
+// Corruption on any malformed content. Payload and decompressed output are capped at
+// kMaxBlobSize (Corruption beyond).
 Result<Bytes> DecodeBlob(ByteView encoded, const CryptConfig* crypt);
 
-// For an unencrypted chunk: decodes and checks that SHA-256 of the plaintext equals `digest`
-// (Corruption otherwise). For an encrypted chunk only the CRC can be checked without the key.
-// Returns the decoded plaintext length (0 for encrypted blobs).
+// Checks magic and CRC (as VerifyBlobCrc); then, for an unencrypted chunk, decodes and checks
+// that SHA-256 of the plaintext equals `digest` (Corruption otherwise). For an encrypted chunk
+// only the CRC can be checked without the key. Returns the decoded plaintext length (0 for
+// encrypted blobs). Uses no per-call buffer beyond a reused per-thread one.
 Result<uint64_t> VerifyChunkBlob(ByteView encoded, const Digest& digest);
 
 }  // namespace cairn

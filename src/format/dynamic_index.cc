@@ -6,13 +6,10 @@
 #include <string>
 
 #include "base/time.h"
+#include "format/file_formats.h"
 
 namespace cairn {
 namespace {
-
-// First 8 bytes of SHA-256("Proxmox Backup dynamic sized chunk index v1.0") (pbs-reference 2.1).
-constexpr std::array<uint8_t, 8> kDynamicIndexMagic = {0x1c, 0x91, 0x4e, 0xa5,
-                                                       0x19, 0xba, 0xb3, 0xcd};
 
 constexpr size_t kUuidOffset = 8;
 constexpr size_t kCtimeOffset = 24;

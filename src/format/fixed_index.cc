@@ -7,13 +7,10 @@
 #include <limits>
 
 #include "base/time.h"
+#include "format/file_formats.h"
 
 namespace cairn {
 namespace {
-
-// First 8 bytes of SHA-256("Proxmox Backup fixed sized chunk index v1.0") (pbs-reference 2.1).
-constexpr std::array<uint8_t, 8> kFixedIndexMagic = {0x2f, 0x7f, 0x41, 0xed,
-                                                     0x91, 0xfd, 0x0f, 0xcd};
 
 constexpr size_t kUuidOffset = 8;
 constexpr size_t kCtimeOffset = 24;

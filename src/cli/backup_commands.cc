@@ -1,0 +1,157 @@
+// cairn backup / cairn restore
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "base/time.h"
+#include "client/backup.h"
+#include "client/local_repository.h"
+#include "client/restore.h"
+#include "cli/context.h"
+
+namespace cairn::cli {
+namespace {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
+  std::string name(buf);
+  return name.substr(0, name.find('.'));
+}
+
+std::string CurrentOwner() {
+  const char* user = std::getenv("USER");
+  if (::geteuid() == 0 || user == nullptr || *user == '\0') return "root@pam";
+  return std::string(user) + "@pam";
+}
+
+nlohmann::json ArchiveJson(const ArchiveSummary& a) {
+  return {{"filename", a.filename},      {"size", a.size},
+          {"chunks", a.chunks.chunks},   {"known-chunks", a.chunks.known},
+          {"zero-chunks", a.chunks.zero_chunks}, {"uploaded-chunks", a.chunks.uploaded},
+          {"duplicate-chunks", a.chunks.duplicates}, {"uploaded-bytes", a.chunks.uploaded_bytes}};
+}
+
+struct BackupArgs {
+  std::string store = kDefaultStoreName, ns, type = "host", id, keyfile;
+  int64_t time = 0;
+  unsigned threads = 0;
+  uint64_t chunk_size_kib = 4096;
+  std::vector<std::string> specs;
+};
+
+Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
+  CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(args.ns));
+  CAIRN_ASSIGN_OR_RETURN(BackupType type, ParseBackupType(args.type));
+  CAIRN_ASSIGN_OR_RETURN(BackupGroup group,
+                         BackupGroup::Make(type, args.id.empty() ? HostName() : args.id));
+  std::vector<BackupSource> sources;
+  for (const auto& spec : args.specs) {
+    CAIRN_ASSIGN_OR_RETURN(BackupSource source, ParseBackupSpec(spec));
+    sources.push_back(std::move(source));
+  }
+  const uint64_t chunk_size = args.chunk_size_kib * 1024;
+  if (chunk_size < (64u << 10) || chunk_size > (4u << 20) || (chunk_size & (chunk_size - 1))) {
+    return Status::InvalidArgument("--chunk-size must be a power of two from 64 to 4096 (KiB)");
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::optional<CryptConfig> crypt, LoadCryptConfig(args.keyfile));
+  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store));
+  auto repo = NewLocalRepository(*store);
+
+  Progress progress(!ctx.json());
+  BackupOptions opt;
+  opt.ns = ns;
+  opt.group = group;
+  opt.backup_time = args.time ? args.time : NowEpoch();
+  opt.owner = CurrentOwner();
+  opt.crypt = crypt ? &*crypt : nullptr;
+  opt.chunk_size = chunk_size;
+  opt.threads = args.threads;
+  opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
+    progress.Update(what, done, total);
+  };
+  CAIRN_ASSIGN_OR_RETURN(BackupSummary summary, RunBackup(*repo, opt, sources));
+  progress.Finish();
+
+  nlohmann::json archives = nlohmann::json::array();
+  std::string text = fmt::format("snapshot {}{} created in {:.2f}s{}\n", summary.snapshot.ToString(),
+                                 ns.IsRoot() ? "" : " (namespace " + ns.ToString() + ")",
+                                 summary.seconds, summary.incremental ? " (incremental)" : "");
+  uint64_t total = 0;
+  for (const auto& a : summary.archives) {
+    archives.push_back(ArchiveJson(a));
+    total += a.size;
+    text += fmt::format("  {}: {} read, {} chunks, {} new ({}), {} reused, {} zero\n", a.filename,
+                        HumanBytes(a.size), a.chunks.chunks, a.chunks.uploaded - a.chunks.duplicates,
+                        HumanBytes(a.chunks.uploaded_bytes), a.chunks.known + a.chunks.duplicates,
+                        a.chunks.zero_chunks);
+  }
+  const double rate = summary.seconds > 0 ? static_cast<double>(total) / summary.seconds : 0;
+  text += fmt::format("  {} in total, {}/s", HumanBytes(total), HumanBytes(static_cast<uint64_t>(rate)));
+  ctx.Emit({{"snapshot", summary.snapshot.ToString()}, {"namespace", ns.ToString()},
+            {"backup-time", summary.snapshot.time}, {"incremental", summary.incremental},
+            {"duration", summary.seconds}, {"bytes", total}, {"archives", archives}},
+           text);
+  return Status::OK();
+}
+
+struct RestoreArgs {
+  std::string store = kDefaultStoreName, ns, keyfile, snapshot, archive, target;
+  unsigned threads = 0;
+};
+
+Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
+  CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(args.ns));
+  CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(args.snapshot));
+  CAIRN_ASSIGN_OR_RETURN(std::optional<CryptConfig> crypt, LoadCryptConfig(args.keyfile));
+  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store));
+  auto repo = NewLocalRepository(*store);
+  Progress progress(!ctx.json());
+  RestoreOptions opt;
+  opt.crypt = crypt ? &*crypt : nullptr;
+  opt.threads = args.threads;
+  opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
+    progress.Update(what, done, total);
+  };
+  CAIRN_ASSIGN_OR_RETURN(RestoreSummary summary,
+                         RestoreArchive(*repo, ns, snap, args.archive, args.target, opt));
+  progress.Finish();
+  const double rate = summary.seconds > 0 ? static_cast<double>(summary.bytes) / summary.seconds : 0;
+  ctx.Emit({{"snapshot", snap.ToString()}, {"archive", summary.filename}, {"target", args.target},
+            {"bytes", summary.bytes}, {"duration", summary.seconds}},
+           fmt::format("restored {} of {} to {}: {} in {:.2f}s ({}/s)", summary.filename,
+                       snap.ToString(), args.target, HumanBytes(summary.bytes), summary.seconds,
+                       HumanBytes(static_cast<uint64_t>(rate))));
+  return Status::OK();
+}
+
+}  // namespace
+
+void AddBackupCommands(CLI::App& app, Context& ctx) {
+  auto b = std::make_shared<BackupArgs>();
+  auto* backup = app.add_subcommand("backup", "Back up files or block devices as a new snapshot");
+  backup->add_option("--store", b->store, "Datastore name (default: the embedded default store)");
+  backup->add_option("--ns", b->ns, "Namespace, e.g. site/a");
+  backup->add_option("--backup-type", b->type, "host, vm or ct")->check(CLI::IsMember({"host", "vm", "ct"}));
+  backup->add_option("--backup-id", b->id, "Backup id (default: this host's name)");
+  backup->add_option("--backup-time", b->time, "Backup time, epoch seconds (default: now)");
+  backup->add_option("--keyfile", b->keyfile, "Encrypt with this key file");
+  backup->add_option("--chunk-size", b->chunk_size_kib, "Image chunk size in KiB (64..4096)");
+  backup->add_option("--threads", b->threads, "Worker threads (default: one per core)");
+  backup->add_option("SPEC", b->specs, "NAME.img:PATH or NAME.conf:PATH")->required();
+  backup->callback([&ctx, b] { ctx.action = [&ctx, b] { return RunBackupCommand(ctx, *b); }; });
+
+  auto r = std::make_shared<RestoreArgs>();
+  auto* restore = app.add_subcommand("restore", "Restore an archive of a snapshot");
+  restore->add_option("--store", r->store, "Datastore name");
+  restore->add_option("--ns", r->ns, "Namespace");
+  restore->add_option("--keyfile", r->keyfile, "Key file for encrypted snapshots");
+  restore->add_option("--threads", r->threads, "Worker threads (default: one per core)");
+  restore->add_option("SNAPSHOT", r->snapshot, "e.g. host/web1/2026-11-23T10:00:00Z")->required();
+  restore->add_option("ARCHIVE", r->archive, "e.g. disk.img or vm.conf")->required();
+  restore->add_option("TARGET", r->target, "File or block device to write")->required();
+  restore->callback([&ctx, r] { ctx.action = [&ctx, r] { return RunRestoreCommand(ctx, *r); }; });
+}
+
+}  // namespace cairn::cli

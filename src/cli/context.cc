@@ -1,0 +1,119 @@
+#include "cli/context.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "base/time.h"
+
+namespace cairn::cli {
+
+Result<Config> Context::LoadConfig() const {
+  return Config::Load(config_dir.empty() ? Config::DefaultDir() : config_dir);
+}
+
+Result<std::unique_ptr<Datastore>> Context::OpenStore(const std::string& name) const {
+  CAIRN_ASSIGN_OR_RETURN(Config config, LoadConfig());
+  return config.OpenStore(name);
+}
+
+void Context::Emit(const nlohmann::json& data, const std::string& text) const {
+  if (json()) {
+    std::cout << (output_format == "json-pretty" ? data.dump(2) : data.dump()) << "\n";
+  } else if (!text.empty()) {
+    std::cout << text << (text.back() == '\n' ? "" : "\n");
+  }
+}
+
+std::string FormatTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t i = 0; i < cells.size() && i < width.size(); ++i) {
+      out += i + 1 == cells.size() ? cells[i] : fmt::format("{:<{}}  ", cells[i], width[i]);
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& row : rows) out += line(row);
+  return out;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 5) {
+    v /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, kUnits[unit]);
+}
+
+struct Progress::Impl {
+  bool enabled;
+  bool tty;
+  std::mutex mu;
+  double start = MonotonicSeconds();
+  double last_draw = 0;
+  int last_decile = -1;
+  std::string last_what;
+  bool drawn = false;
+};
+
+Progress::Progress(bool enabled) : impl_(std::make_unique<Impl>()) {
+  impl_->enabled = enabled;
+  impl_->tty = ::isatty(STDERR_FILENO);
+}
+
+Progress::~Progress() { Finish(); }
+
+void Progress::Update(const std::string& what, uint64_t done, uint64_t total) {
+  if (!impl_->enabled) return;
+  std::lock_guard lock(impl_->mu);
+  const double now = MonotonicSeconds();
+  if (what != impl_->last_what) {
+    impl_->last_what = what;
+    impl_->start = now;
+    impl_->last_decile = -1;
+  }
+  const double elapsed = std::max(now - impl_->start, 1e-6);
+  const double rate = static_cast<double>(done) / elapsed;
+  const int pct = total ? static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)) : 0;
+  if (impl_->tty) {
+    if (now - impl_->last_draw < 0.1 && done != total) return;
+    impl_->last_draw = now;
+    const int width = 30;
+    const int filled = total ? std::min(width, pct * width / 100) : 0;
+    std::string eta = total && rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(total - std::min(done, total)) / rate) : "?";
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s/%s %s/s ETA %s\033[K", what.c_str(),
+                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), pct,
+                 HumanBytes(done).c_str(), HumanBytes(total).c_str(),
+                 HumanBytes(static_cast<uint64_t>(rate)).c_str(), eta.c_str());
+    impl_->drawn = true;
+  } else {
+    const int decile = pct / 10;
+    if (decile == impl_->last_decile) return;
+    impl_->last_decile = decile;
+    std::fprintf(stderr, "%s: %d%% (%s of %s, %s/s)\n", what.c_str(), pct, HumanBytes(done).c_str(),
+                 HumanBytes(total).c_str(), HumanBytes(static_cast<uint64_t>(rate)).c_str());
+  }
+}
+
+void Progress::Finish() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->drawn) std::fprintf(stderr, "\n");
+  impl_->drawn = false;
+}
+
+}  // namespace cairn::cli

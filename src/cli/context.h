@@ -1,0 +1,76 @@
+// The CLI's shared state: global options, configuration, output rendering and the action the
+// parsed command line selected. Each command group (datastore_commands.cc, ...) registers its
+// subcommands on the CLI11 app with Add*Commands; a subcommand's callback stores its action in
+// the Context, and main runs it after parsing so every error becomes a Status and one line.
+//
+// Output: stdout carries the result only, as text (tables) or JSON (`--output-format json` or
+// `json-pretty`); logs, warnings and progress go to stderr.
+//
+// Thread-safety: single-threaded (the CLI's main thread), except Progress which is thread-safe.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "cli/config.h"
+#include "format/crypt_config.h"
+
+namespace cairn::cli {
+
+class Context {
+ public:
+  std::string config_dir;
+  std::string output_format = "text";
+  std::string log_level = "warn";
+  std::function<Status()> action;
+
+  // Loads the configuration from config_dir (or the default directory).
+  Result<Config> LoadConfig() const;
+  // Loads the config and opens a datastore by name (see Config::OpenStore).
+  Result<std::unique_ptr<Datastore>> OpenStore(const std::string& name) const;
+
+  bool json() const { return output_format != "text"; }
+  // Prints `data` as JSON in JSON mode, otherwise `text` (a trailing newline is added if
+  // missing, nothing is printed for empty text).
+  void Emit(const nlohmann::json& data, const std::string& text) const;
+};
+
+// Renders rows as a left-aligned table with a header line.
+std::string FormatTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<std::string>>& rows);
+// "1.5 GiB", "512 B".
+std::string HumanBytes(uint64_t bytes);
+
+// Progress rendering for long operations: on a terminal a bar on stderr with bytes, rate and
+// ETA, redrawn at most 10 times a second; otherwise a plain line every 10% of progress.
+// Thread-safe.
+class Progress {
+ public:
+  explicit Progress(bool enabled);
+  ~Progress();
+  void Update(const std::string& what, uint64_t done, uint64_t total);
+  void Finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Loads the key file at `path` (asking for its passphrase: $CAIRN_KEY_PASSWORD, else a
+// terminal prompt) and returns its crypt config; nullopt for an empty path.
+Result<std::optional<CryptConfig>> LoadCryptConfig(const std::string& path);
+
+void AddDatastoreCommands(CLI::App& app, Context& ctx);
+void AddBackupCommands(CLI::App& app, Context& ctx);
+void AddSnapshotCommands(CLI::App& app, Context& ctx);
+void AddKeyCommands(CLI::App& app, Context& ctx);
+
+}  // namespace cairn::cli

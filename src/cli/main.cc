@@ -1,0 +1,53 @@
+// cairn: the command-line interface. See docs/cli.md.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "base/log.h"
+#include "cli/context.h"
+
+namespace {
+
+int ExitCodeFor(const cairn::Status& st) {
+  switch (st.code()) {
+    case cairn::Code::kInvalidArgument: return 2;
+    case cairn::Code::kNotFound: return 3;
+    case cairn::Code::kCorruption: return 4;
+    case cairn::Code::kBusy: return 5;
+    case cairn::Code::kPermissionDenied: return 6;
+    default: return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cairn::cli::Context ctx;
+  CLI::App app{"Cairn: deduplicating backups to local and S3 datastores", "cairn"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "cairn 0.1.0");
+  app.add_option("--config-dir", ctx.config_dir, "Configuration directory")
+      ->envname("CAIRN_CONFIG_DIR");
+  app.add_option("--output-format", ctx.output_format, "Output format")
+      ->check(CLI::IsMember({"text", "json", "json-pretty"}));
+  app.add_option("--log-level", ctx.log_level, "Log level (error, warn, info, debug)")
+      ->envname("CAIRN_LOG");
+  cairn::cli::AddDatastoreCommands(app, ctx);
+  cairn::cli::AddBackupCommands(app, ctx);
+  cairn::cli::AddSnapshotCommands(app, ctx);
+  cairn::cli::AddKeyCommands(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  cairn::InitLogging(ctx.log_level);
+  if (!ctx.action) return 0;
+  cairn::Status st = ctx.action();
+  if (!st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.message().c_str());
+    return ExitCodeFor(st);
+  }
+  return 0;
+}

@@ -1,0 +1,152 @@
+#include "client/backup.h"
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "client/source_file.h"
+#include "format/archive_name.h"
+#include "format/data_blob.h"
+#include "format/fixed_index.h"
+
+namespace cairn {
+namespace {
+
+CryptMode ModeFor(const CryptConfig* crypt) { return crypt ? CryptMode::kEncrypt : CryptMode::kNone; }
+
+// The previous snapshot may serve as incremental base for `filename` only if it holds that
+// archive in the same crypt mode, under the same key, and did not fail verification.
+bool UsableBase(const Manifest& prev, const std::string& filename, const CryptConfig* crypt) {
+  const ManifestFile* entry = prev.FindFile(filename);
+  if (entry == nullptr || entry->crypt_mode != ModeFor(crypt)) return false;
+  auto state = prev.unprotected().find("verify_state");
+  if (state != prev.unprotected().end() && state->is_object() &&
+      state->value("state", "") == "failed") {
+    return false;
+  }
+  if (crypt) {
+    auto fp = prev.key_fingerprint();
+    if (!fp || *fp != crypt->FingerprintString()) return false;
+  }
+  return true;
+}
+
+Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<Manifest>& prev,
+                                   const std::string& filename, const std::string& path,
+                                   const BackupOptions& opt, Manifest& manifest, bool* reused) {
+  CAIRN_ASSIGN_OR_RETURN(SourceFile source, SourceFile::Open(path));
+  CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder index, FixedIndexBuilder::Create(opt.chunk_size));
+  unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  ChunkUploader uploader(session, opt.crypt, threads, 2 * threads + 2);
+
+  if (prev && UsableBase(*prev, filename, opt.crypt)) {
+    CAIRN_ASSIGN_OR_RETURN(Bytes prev_bytes, session.PreviousArchive(filename));
+    auto prev_index = FixedIndex::Parse(prev_bytes, filename + " of the previous snapshot");
+    if (prev_index.ok() && prev_index->chunk_size() == opt.chunk_size) {
+      for (const Digest& d : prev_index->digests()) uploader.AddKnown(d);
+      *reused = true;
+    } else if (!prev_index.ok()) {
+      spdlog::warn("not using the previous snapshot as base: {}", prev_index.status().ToString());
+    }
+  }
+
+  uint64_t seq = 0, total = 0;
+  std::vector<uint64_t> lengths;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(Bytes block, source.ReadBlock(opt.chunk_size));
+    if (block.empty()) break;
+    lengths.push_back(block.size());
+    total += block.size();
+    const bool short_block = block.size() < opt.chunk_size;
+    CAIRN_RETURN_IF_ERROR(uploader.Submit(seq++, std::move(block)));
+    if (opt.progress) opt.progress(filename, total, source.size());
+    if (short_block) break;
+  }
+  CAIRN_RETURN_IF_ERROR(uploader.Finish());
+  for (uint64_t i = 0; i < seq; ++i) {
+    CAIRN_RETURN_IF_ERROR(index.Append(uploader.DigestOf(i), lengths[i]));
+  }
+  CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder::Output out, index.Finish());
+  CAIRN_RETURN_IF_ERROR(session.UploadArchive(filename, out.bytes));
+  ManifestFile entry;
+  entry.filename = filename;
+  entry.crypt_mode = ModeFor(opt.crypt);
+  entry.size = total;
+  entry.csum = out.csum;
+  CAIRN_RETURN_IF_ERROR(manifest.AddOrReplaceFile(std::move(entry)));
+  return ArchiveSummary{filename, total, uploader.stats()};
+}
+
+Result<ArchiveSummary> BackupBlob(BackupSession& session, const std::string& filename,
+                                  const std::string& path, const BackupOptions& opt,
+                                  Manifest& manifest) {
+  CAIRN_ASSIGN_OR_RETURN(Bytes data, ReadSmallFile(path, kMaxBlobArchiveSize));
+  CAIRN_ASSIGN_OR_RETURN(Bytes blob, EncodeBlob(data, opt.crypt, true));
+  CAIRN_RETURN_IF_ERROR(session.UploadArchive(filename, blob));
+  ManifestFile entry;
+  entry.filename = filename;
+  entry.crypt_mode = ModeFor(opt.crypt);
+  entry.size = blob.size();
+  entry.csum = Sha256Of(blob);
+  CAIRN_RETURN_IF_ERROR(manifest.AddOrReplaceFile(std::move(entry)));
+  if (opt.progress) opt.progress(filename, data.size(), data.size());
+  ArchiveSummary summary{filename, data.size(), {}};
+  return summary;
+}
+
+}  // namespace
+
+Result<BackupSource> ParseBackupSpec(const std::string& spec) {
+  auto colon = spec.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
+    return Status::InvalidArgument(
+        fmt::format("invalid backup spec '{}' (expected NAME:PATH, e.g. disk.img:/dev/sda)", spec));
+  }
+  BackupSource source{spec.substr(0, colon), spec.substr(colon + 1)};
+  auto server = ServerArchiveName(source.archive_name);
+  if (!server.ok()) return server.status().WithContext("backup spec '" + spec + "'");
+  auto type = ArchiveTypeOf(*server);
+  if (!type.ok() || *type == ArchiveType::kDynamicIndex) {
+    return Status::InvalidArgument(fmt::format(
+        "backup spec '{}': archive type not supported here (use NAME.img or NAME.conf)", spec));
+  }
+  return source;
+}
+
+Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& opt,
+                                const std::vector<BackupSource>& sources) {
+  if (sources.empty()) return Status::InvalidArgument("nothing to back up");
+  const double start = MonotonicSeconds();
+  std::vector<std::pair<std::string, const BackupSource*>> archives;
+  for (const auto& source : sources) {
+    CAIRN_ASSIGN_OR_RETURN(std::string filename, ServerArchiveName(source.archive_name));
+    for (const auto& [seen, unused] : archives) {
+      if (seen == filename) return Status::InvalidArgument("archive " + filename + " given twice");
+    }
+    archives.emplace_back(filename, &source);
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto session, repo.StartBackup(opt.ns, opt.group, opt.backup_time, opt.owner));
+  CAIRN_ASSIGN_OR_RETURN(Manifest manifest,
+                         Manifest::Create(BackupTypeName(opt.group.type), opt.group.id,
+                                          opt.backup_time));
+  CAIRN_ASSIGN_OR_RETURN(std::optional<Manifest> prev, session->PreviousManifest());
+
+  BackupSummary summary;
+  summary.snapshot = session->snapshot();
+  for (const auto& [filename, source] : archives) {
+    CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
+    Result<ArchiveSummary> archive =
+        type == ArchiveType::kFixedIndex
+            ? BackupImage(*session, prev, filename, source->path, opt, manifest,
+                          &summary.incremental)
+            : BackupBlob(*session, filename, source->path, opt, manifest);
+    if (!archive.ok()) return archive.status().WithContext("backup of " + source->path);
+    summary.archives.push_back(std::move(archive).value());
+  }
+  if (opt.crypt) CAIRN_RETURN_IF_ERROR(manifest.Sign(*opt.crypt));  // also records the key id
+  CAIRN_RETURN_IF_ERROR(session->Finish(std::move(manifest)));
+  summary.seconds = MonotonicSeconds() - start;
+  return summary;
+}
+
+}  // namespace cairn

@@ -1,0 +1,66 @@
+// Backup of files and block devices into a Repository: the client's "main job".
+//
+// Each source becomes one archive of the new snapshot:
+//   NAME.img  (any file or block device) -> NAME.img.fidx, fixed-size chunks (default 4 MiB)
+//   NAME.conf / .json / .log / .key      -> NAME.conf.blob etc., one blob (at most 16 MiB)
+// Chunks already referenced by the same archive in the group's previous snapshot are not
+// uploaded again (when that snapshot used the same encryption key and did not fail verify).
+// With a key, chunks, blobs and the index's chunks are encrypted and the manifest is signed.
+//
+// Thread-safety: RunBackup may be called concurrently for different groups.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "client/chunk_uploader.h"
+#include "client/repository.h"
+#include "format/crypt_config.h"
+
+namespace cairn {
+
+inline constexpr uint64_t kMaxBlobArchiveSize = 16u << 20;
+
+// Called with (bytes done, bytes total) as an archive progresses; total 0 if unknown.
+using ProgressFn = std::function<void(const std::string& archive, uint64_t done, uint64_t total)>;
+
+struct BackupSource {
+  std::string archive_name;  // client-side name: "disk.img", "vm.conf"
+  std::string path;
+};
+
+// Parses "NAME:PATH" (NAME like disk.img or vm.conf). InvalidArgument naming the spec.
+Result<BackupSource> ParseBackupSpec(const std::string& spec);
+
+struct BackupOptions {
+  BackupNamespace ns;
+  BackupGroup group;
+  int64_t backup_time = 0;
+  std::string owner = "root@pam";
+  const CryptConfig* crypt = nullptr;  // null: unencrypted
+  uint64_t chunk_size = 4u << 20;      // fixed chunk size for images
+  unsigned threads = 0;                // 0: one per core
+  ProgressFn progress;
+};
+
+struct ArchiveSummary {
+  std::string filename;  // server-side name
+  uint64_t size = 0;     // bytes read
+  ChunkUploaderStats chunks;
+};
+
+struct BackupSummary {
+  SnapshotRef snapshot;
+  std::vector<ArchiveSummary> archives;
+  bool incremental = false;  // a previous snapshot's chunks were reused
+  double seconds = 0;
+};
+
+// Backs up `sources` as one new snapshot. Nothing is visible unless every archive succeeds.
+Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
+                                const std::vector<BackupSource>& sources);
+
+}  // namespace cairn

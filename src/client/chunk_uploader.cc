@@ -1,0 +1,132 @@
+#include "client/chunk_uploader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "format/data_blob.h"
+
+namespace cairn {
+namespace {
+
+bool IsAllZero(ByteView data) {
+  static constexpr uint8_t kZeros[4096] = {};
+  size_t i = 0;
+  for (; i + sizeof(kZeros) <= data.size(); i += sizeof(kZeros)) {
+    if (std::memcmp(data.data() + i, kZeros, sizeof(kZeros)) != 0) return false;
+  }
+  return std::memcmp(data.data() + i, kZeros, data.size() - i) == 0;
+}
+
+}  // namespace
+
+ChunkUploader::ChunkUploader(BackupSession& session, const CryptConfig* crypt, unsigned threads,
+                             size_t max_in_flight)
+    : session_(session), crypt_(crypt), max_in_flight_(std::max<size_t>(1, max_in_flight)) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+ChunkUploader::~ChunkUploader() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ChunkUploader::AddKnown(const Digest& digest) {
+  std::lock_guard lock(mu_);
+  known_.insert(digest);
+}
+
+Status ChunkUploader::Submit(uint64_t seq, Bytes plaintext) {
+  std::unique_lock lock(mu_);
+  space_cv_.wait(lock, [&] { return in_flight_ < max_in_flight_ || !error_.ok(); });
+  if (!error_.ok()) return error_;
+  stats_.chunks++;
+  stats_.bytes += plaintext.size();
+  queue_.push_back(Job{seq, std::move(plaintext)});
+  in_flight_++;
+  lock.unlock();
+  work_cv_.notify_one();
+  return Status::OK();
+}
+
+Status ChunkUploader::Finish() {
+  std::unique_lock lock(mu_);
+  space_cv_.wait(lock, [&] { return in_flight_ == 0; });
+  return error_;
+}
+
+ChunkUploaderStats ChunkUploader::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void ChunkUploader::WorkerLoop() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      if (!error_.ok()) {  // drain without work after a failure
+        in_flight_--;
+        space_cv_.notify_all();
+        continue;
+      }
+    }
+    Status st = Process(job);
+    {
+      std::lock_guard lock(mu_);
+      if (!st.ok() && error_.ok()) error_ = st;
+      in_flight_--;
+    }
+    space_cv_.notify_all();
+  }
+}
+
+Digest ChunkUploader::DigestFor(ByteView data, bool* is_zero) {
+  *is_zero = IsAllZero(data);
+  if (*is_zero) {
+    std::lock_guard lock(mu_);
+    auto it = zero_digests_.find(data.size());
+    if (it != zero_digests_.end()) return it->second;
+  }
+  Digest d = crypt_ ? crypt_->ComputeDigest(data) : Sha256Of(data);
+  if (*is_zero) {
+    std::lock_guard lock(mu_);
+    zero_digests_.emplace(data.size(), d);
+  }
+  return d;
+}
+
+bool ChunkUploader::Claim(const Digest& digest) {
+  std::lock_guard lock(mu_);
+  return known_.insert(digest).second;
+}
+
+Status ChunkUploader::Process(Job& job) {
+  bool is_zero = false;
+  const Digest digest = DigestFor(job.data, &is_zero);
+  const bool claimed = Claim(digest);
+  if (claimed) {
+    CAIRN_ASSIGN_OR_RETURN(Bytes encoded, EncodeBlob(job.data, crypt_, true));
+    CAIRN_ASSIGN_OR_RETURN(bool duplicate, session_.UploadChunk(digest, encoded, job.data.size()));
+    std::lock_guard lock(mu_);
+    stats_.uploaded++;
+    stats_.uploaded_bytes += encoded.size();
+    stats_.duplicates += duplicate;
+  }
+  std::lock_guard lock(mu_);
+  if (!claimed) stats_.known++;
+  stats_.zero_chunks += is_zero;
+  if (digests_.size() <= job.seq) digests_.resize(job.seq + 1);
+  digests_[job.seq] = digest;
+  return Status::OK();
+}
+
+}  // namespace cairn

@@ -1,0 +1,225 @@
+// End-to-end tests of image and blob backup/restore through a LocalRepository.
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/file_util.h"
+#include "client/backup.h"
+#include "client/local_repository.h"
+#include "client/restore.h"
+#include "format/data_blob.h"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+constexpr uint64_t kChunk = 64 << 10;  // small chunks keep tests fast
+
+class ImageBackupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(Datastore::CreateFilesystem(dir_.Sub("store")).value());
+    repo_ = NewLocalRepository(*store_);
+  }
+
+  Result<BackupSummary> Backup(const std::vector<std::string>& specs, int64_t time,
+                               const CryptConfig* crypt = nullptr, uint64_t chunk = kChunk) {
+    BackupOptions opt;
+    opt.group = *BackupGroup::Parse("host/test");
+    opt.backup_time = time;
+    opt.crypt = crypt;
+    opt.chunk_size = chunk;
+    std::vector<BackupSource> sources;
+    for (const auto& s : specs) sources.push_back(*ParseBackupSpec(s));
+    return RunBackup(*repo_, opt, sources);
+  }
+
+  Status Restore(int64_t time, const std::string& archive, const std::string& target,
+                 const CryptConfig* crypt = nullptr) {
+    RestoreOptions opt;
+    opt.crypt = crypt;
+    auto snap = *SnapshotRef::Make(*BackupGroup::Parse("host/test"), time);
+    return RestoreArchive(*repo_, BackupNamespace(), snap, archive, target, opt).status();
+  }
+
+  std::vector<std::string> ChunkFiles() {
+    std::vector<std::string> out;
+    for (auto& e : std::filesystem::recursive_directory_iterator(dir_.Sub("store/.chunks"))) {
+      if (e.is_regular_file()) out.push_back(e.path());
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Datastore> store_;
+  std::unique_ptr<Repository> repo_;
+};
+
+TEST_F(ImageBackupTest, RoundTripOfAwkwardSizes) {
+  int64_t time = 1000;
+  for (uint64_t size : {uint64_t{0}, uint64_t{1}, kChunk - 1, kChunk, kChunk + 1, 5 * kChunk + 12345}) {
+    Bytes data = testing::RandomBytes(size, size);
+    testing::WriteTestFile(dir_.Sub("in.img"), data);
+    auto summary = Backup({"disk.img:" + dir_.Sub("in.img")}, ++time);
+    ASSERT_TRUE(summary.ok()) << size << ": " << summary.status().ToString();
+    ASSERT_TRUE(Restore(time, "disk.img", dir_.Sub("out.img")).ok()) << size;
+    EXPECT_EQ(*ReadFile(dir_.Sub("out.img")), data) << size;
+  }
+}
+
+TEST_F(ImageBackupTest, SparseImageAndZeroChunkStoredOnce) {
+  Bytes data(20 * kChunk, 0);
+  Bytes noise = testing::RandomBytes(kChunk, 3);
+  std::copy(noise.begin(), noise.end(), data.begin() + 7 * kChunk + 100);
+  testing::WriteTestFile(dir_.Sub("sparse.img"), data);
+  auto summary = Backup({"disk.img:" + dir_.Sub("sparse.img")}, 10);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  const auto& stats = summary->archives[0].chunks;
+  EXPECT_EQ(stats.chunks, 20u);
+  EXPECT_EQ(stats.zero_chunks, 18u);
+  EXPECT_EQ(stats.uploaded, 3u);  // one zero chunk + two with noise
+  EXPECT_EQ(ChunkFiles().size(), 3u);
+  ASSERT_TRUE(Restore(10, "disk.img", dir_.Sub("out.img")).ok());
+  EXPECT_EQ(*ReadFile(dir_.Sub("out.img")), data);
+}
+
+TEST_F(ImageBackupTest, SecondBackupUploadsNothingNew) {
+  testing::WriteTestFile(dir_.Sub("in.img"), testing::RandomBytes(8 * kChunk + 5, 4));
+  ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("in.img")}, 100).ok());
+  size_t chunk_files = ChunkFiles().size();
+  auto second = Backup({"disk.img:" + dir_.Sub("in.img")}, 200);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->incremental);
+  EXPECT_EQ(second->archives[0].chunks.uploaded, 0u);
+  EXPECT_EQ(second->archives[0].chunks.known, 9u);
+  EXPECT_EQ(ChunkFiles().size(), chunk_files);
+  ASSERT_TRUE(Restore(200, "disk.img", dir_.Sub("out.img")).ok());
+  EXPECT_EQ(*ReadFile(dir_.Sub("out.img")), *ReadFile(dir_.Sub("in.img")));
+}
+
+TEST_F(ImageBackupTest, BlobArchivesRoundTrip) {
+  testing::WriteTestFile(dir_.Sub("vm.conf"), AsBytes("memory: 2048\ncores: 2\n"));
+  testing::WriteTestFile(dir_.Sub("d.img"), testing::RandomBytes(3 * kChunk, 5));
+  ASSERT_TRUE(Backup({"vm.conf:" + dir_.Sub("vm.conf"), "disk.img:" + dir_.Sub("d.img")}, 7).ok());
+  ASSERT_TRUE(Restore(7, "vm.conf", dir_.Sub("out.conf")).ok());
+  EXPECT_EQ(AsString(*ReadFile(dir_.Sub("out.conf"))), "memory: 2048\ncores: 2\n");
+}
+
+TEST_F(ImageBackupTest, EncryptedChunksHoldNoPlaintextAndNeedTheKey) {
+  EncryptionKey key{}, other{};
+  key.fill(0x42);
+  other.fill(0x17);
+  CryptConfig crypt(key), wrong(other);
+  std::string marker = "CAIRN-PLAINTEXT-MARKER-";
+  Bytes data;
+  while (data.size() < 4 * kChunk) data.insert(data.end(), marker.begin(), marker.end());
+  testing::WriteTestFile(dir_.Sub("secret.img"), data);
+  testing::WriteTestFile(dir_.Sub("s.conf"), AsBytes(marker));
+  ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("secret.img"), "s.conf:" + dir_.Sub("s.conf")}, 50, &crypt).ok());
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.Sub("store"))) {
+    if (!entry.is_regular_file()) continue;
+    std::string content(AsString(*ReadFile(entry.path())));
+    EXPECT_EQ(content.find("CAIRN-PLAINTEXT"), std::string::npos) << entry.path();
+  }
+  EXPECT_EQ(Restore(50, "disk.img", dir_.Sub("a.img")).code(), Code::kInvalidArgument);
+  Status st = Restore(50, "disk.img", dir_.Sub("b.img"), &wrong);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
+  EXPECT_FALSE(*PathExists(dir_.Sub("b.img")));
+  ASSERT_TRUE(Restore(50, "disk.img", dir_.Sub("c.img"), &crypt).ok());
+  EXPECT_EQ(*ReadFile(dir_.Sub("c.img")), data);
+  ASSERT_TRUE(Restore(50, "s.conf", dir_.Sub("s.out"), &crypt).ok());
+  EXPECT_EQ(AsString(*ReadFile(dir_.Sub("s.out"))), marker);
+}
+
+TEST_F(ImageBackupTest, EncryptedBackupDoesNotReuseUnencryptedBase) {
+  EncryptionKey key{};
+  key.fill(1);
+  CryptConfig crypt(key);
+  testing::WriteTestFile(dir_.Sub("in.img"), testing::RandomBytes(2 * kChunk, 9));
+  ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("in.img")}, 1).ok());
+  auto enc = Backup({"disk.img:" + dir_.Sub("in.img")}, 2, &crypt);
+  ASSERT_TRUE(enc.ok());
+  EXPECT_FALSE(enc->incremental);
+  EXPECT_EQ(enc->archives[0].chunks.uploaded, 2u);
+}
+
+class CorruptionTest : public ImageBackupTest {
+ protected:
+  void SetUp() override {
+    ImageBackupTest::SetUp();
+    data_ = testing::RandomBytes(6 * kChunk, 11);
+    testing::WriteTestFile(dir_.Sub("in.img"), data_);
+    ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("in.img")}, 100).ok());
+    // A good earlier restore that a failed restore must not damage.
+    testing::WriteTestFile(dir_.Sub("out.img"), AsBytes("previous good file"));
+  }
+  void ExpectFailedRestoreNaming(const std::string& name, Code code) {
+    Status st = Restore(100, "disk.img", dir_.Sub("out.img"));
+    EXPECT_EQ(st.code(), code) << st.ToString();
+    EXPECT_NE(st.message().find(name), std::string::npos) << st.ToString();
+    EXPECT_EQ(AsString(*ReadFile(dir_.Sub("out.img"))), "previous good file");
+    int files = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir_.path())) files += e.is_regular_file();
+    EXPECT_EQ(files, 2);  // in.img and out.img: no temp file left behind
+  }
+  std::string SnapDir() { return dir_.Sub("store/host/test/1970-01-01T00:01:40Z"); }
+  Bytes data_;
+};
+
+TEST_F(CorruptionTest, FlippedByteInChunk) {
+  std::string path = ChunkFiles()[2];
+  Bytes chunk = *ReadFile(path);
+  chunk[chunk.size() - 1] ^= 0x80;
+  testing::WriteTestFile(path, chunk);
+  ExpectFailedRestoreNaming(std::filesystem::path(path).filename(), Code::kCorruption);
+}
+
+TEST_F(CorruptionTest, ChunkWithValidCrcButWrongContent) {
+  // Replace a chunk by another valid blob: only the digest check can notice.
+  std::string path = ChunkFiles()[0];
+  testing::WriteTestFile(path, *EncodeBlob(testing::RandomBytes(kChunk, 999), nullptr, true));
+  ExpectFailedRestoreNaming(std::filesystem::path(path).filename(), Code::kCorruption);
+}
+
+TEST_F(CorruptionTest, TruncatedChunk) {
+  std::string path = ChunkFiles()[1];
+  Bytes chunk = *ReadFile(path);
+  chunk.resize(chunk.size() / 2);
+  testing::WriteTestFile(path, chunk);
+  ExpectFailedRestoreNaming(std::filesystem::path(path).filename(), Code::kCorruption);
+}
+
+TEST_F(CorruptionTest, MissingChunk) {
+  std::string path = ChunkFiles()[3];
+  ASSERT_TRUE(RemoveFile(path).ok());
+  ExpectFailedRestoreNaming(std::filesystem::path(path).filename(), Code::kNotFound);
+}
+
+TEST_F(CorruptionTest, TruncatedIndex) {
+  std::string path = SnapDir() + "/disk.img.fidx";
+  Bytes index = *ReadFile(path);
+  index.resize(4096 + 40);
+  testing::WriteTestFile(path, index);
+  ExpectFailedRestoreNaming("disk.img.fidx", Code::kCorruption);
+}
+
+TEST_F(CorruptionTest, IndexDigestSwapped) {
+  std::string path = SnapDir() + "/disk.img.fidx";
+  Bytes index = *ReadFile(path);
+  index[4096 + 5] ^= 1;  // header csum no longer matches
+  testing::WriteTestFile(path, index);
+  ExpectFailedRestoreNaming("disk.img.fidx", Code::kCorruption);
+}
+
+TEST_F(CorruptionTest, CorruptManifest) {
+  std::string path = SnapDir() + "/index.json.blob";
+  Bytes m = *ReadFile(path);
+  m[20] ^= 0xff;
+  testing::WriteTestFile(path, m);
+  ExpectFailedRestoreNaming("index.json.blob", Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace cairn

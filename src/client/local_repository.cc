@@ -1,0 +1,100 @@
+#include "client/local_repository.h"
+
+#include <fmt/format.h>
+
+#include "base/file_util.h"
+#include "datastore/snapshot_writer.h"
+
+namespace cairn {
+namespace {
+
+class LocalBackupSession final : public BackupSession {
+ public:
+  LocalBackupSession(Datastore& store, std::unique_ptr<SnapshotWriter> writer)
+      : store_(store), writer_(std::move(writer)) {}
+
+  const SnapshotRef& snapshot() const override { return writer_->snapshot(); }
+
+  Result<std::optional<Manifest>> PreviousManifest() override {
+    if (!writer_->previous()) return std::optional<Manifest>();
+    CAIRN_ASSIGN_OR_RETURN(Manifest m, store_.LoadManifest(writer_->ns(), *writer_->previous()));
+    return std::optional<Manifest>(std::move(m));
+  }
+
+  Result<Bytes> PreviousArchive(const std::string& filename) override {
+    if (!writer_->previous()) return Status::NotFound("no previous snapshot");
+    return store_.ReadSnapshotFile(writer_->ns(), *writer_->previous(), filename);
+  }
+
+  Result<bool> UploadChunk(const Digest& digest, ByteView encoded, uint64_t plain_size) override {
+    CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult r, writer_->InsertChunk(digest, encoded, plain_size));
+    return r.duplicate;
+  }
+
+  Status UploadArchive(const std::string& filename, ByteView content) override {
+    return writer_->WriteArchive(filename, content);
+  }
+
+  Status Finish(Manifest manifest) override { return writer_->Finish(std::move(manifest)); }
+
+  UploadStats stats() const override {
+    const auto& s = writer_->stats();
+    return UploadStats{s.count.load(), s.duplicates.load(), s.compressed_size.load()};
+  }
+
+ private:
+  Datastore& store_;
+  std::unique_ptr<SnapshotWriter> writer_;
+};
+
+class LocalSnapshotReader final : public SnapshotReader {
+ public:
+  LocalSnapshotReader(Datastore& store, BackupNamespace ns, SnapshotRef snap, FileLock lock)
+      : store_(store), ns_(std::move(ns)), snap_(std::move(snap)), lock_(std::move(lock)) {}
+
+  const SnapshotRef& snapshot() const override { return snap_; }
+  Result<Manifest> ReadManifest() override { return store_.LoadManifest(ns_, snap_); }
+  Result<Bytes> ReadArchive(const std::string& filename) override {
+    return store_.ReadSnapshotFile(ns_, snap_, filename);
+  }
+  Result<Bytes> ReadChunk(const Digest& digest) override {
+    return store_.backend().ReadChunk(digest);
+  }
+
+ private:
+  Datastore& store_;
+  BackupNamespace ns_;
+  SnapshotRef snap_;
+  FileLock lock_;  // shared snapshot lock: no forget while reading
+};
+
+class LocalRepository final : public Repository {
+ public:
+  explicit LocalRepository(Datastore& store) : store_(store) {}
+
+  Result<std::unique_ptr<BackupSession>> StartBackup(const BackupNamespace& ns,
+                                                     const BackupGroup& group, int64_t time,
+                                                     const std::string& owner) override {
+    CAIRN_ASSIGN_OR_RETURN(auto writer, SnapshotWriter::Begin(store_, ns, group, time, owner));
+    return std::unique_ptr<BackupSession>(new LocalBackupSession(store_, std::move(writer)));
+  }
+
+  Result<std::unique_ptr<SnapshotReader>> OpenSnapshot(const BackupNamespace& ns,
+                                                       const SnapshotRef& snap) override {
+    CAIRN_ASSIGN_OR_RETURN(FileLock lock,
+                           store_.locks().LockSnapshot(ns, snap, LockMode::kShared));
+    CAIRN_RETURN_IF_ERROR(store_.LoadManifest(ns, snap).status());
+    return std::unique_ptr<SnapshotReader>(new LocalSnapshotReader(store_, ns, snap, std::move(lock)));
+  }
+
+ private:
+  Datastore& store_;
+};
+
+}  // namespace
+
+std::unique_ptr<Repository> NewLocalRepository(Datastore& store) {
+  return std::make_unique<LocalRepository>(store);
+}
+
+}  // namespace cairn

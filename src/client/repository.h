@@ -1,0 +1,76 @@
+// Repository is where the backup client sends snapshots and reads them back. Its shape follows
+// PBS's backup and reader protocols (pbs-reference 8.2, 8.3) so that a remote server can stand
+// behind the same interface later: a backup session uploads chunks and archive files and
+// finishes with the manifest; a reader session downloads the manifest, archive files and chunks.
+// LocalRepository (local_repository.h) opens a datastore directly.
+//
+// Thread-safety: a BackupSession's UploadChunk and a SnapshotReader's ReadChunk may be called
+// from many threads at once; other methods from one thread at a time.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "datastore/names.h"
+#include "format/digest.h"
+#include "format/manifest.h"
+
+namespace cairn {
+
+struct UploadStats {
+  uint64_t chunks = 0;      // chunks sent to the store
+  uint64_t duplicates = 0;  // of those, already present there
+  uint64_t bytes = 0;       // encoded bytes of the chunks that were new
+};
+
+class BackupSession {
+ public:
+  virtual ~BackupSession() = default;
+  virtual const SnapshotRef& snapshot() const = 0;
+
+  // The manifest of the group's previous finished snapshot (the incremental base), if any.
+  virtual Result<std::optional<Manifest>> PreviousManifest() = 0;
+  // An archive file of the previous snapshot, raw. NotFound if there is none by that name.
+  virtual Result<Bytes> PreviousArchive(const std::string& filename) = 0;
+
+  // Uploads an encoded chunk whose digest the client computed. Returns true if the store had it.
+  virtual Result<bool> UploadChunk(const Digest& digest, ByteView encoded, uint64_t plain_size) = 0;
+  // Uploads an archive file (index or blob), complete.
+  virtual Status UploadArchive(const std::string& filename, ByteView content) = 0;
+  // Writes the manifest and makes the snapshot visible. Without a successful Finish, destroying
+  // the session discards the snapshot.
+  virtual Status Finish(Manifest manifest) = 0;
+
+  virtual UploadStats stats() const = 0;
+};
+
+class SnapshotReader {
+ public:
+  virtual ~SnapshotReader() = default;
+  virtual const SnapshotRef& snapshot() const = 0;
+  virtual Result<Manifest> ReadManifest() = 0;
+  // An archive file listed in the manifest, raw; blobs are checked against the manifest's size
+  // and csum (Corruption naming the file).
+  virtual Result<Bytes> ReadArchive(const std::string& filename) = 0;
+  // A chunk's encoded bytes, CRC checked. NotFound naming the chunk if it is missing.
+  virtual Result<Bytes> ReadChunk(const Digest& digest) = 0;
+};
+
+class Repository {
+ public:
+  virtual ~Repository() = default;
+  // Starts a new snapshot `time` of `group` in `ns`, owned by `owner` (see SnapshotWriter::Begin
+  // for the errors).
+  virtual Result<std::unique_ptr<BackupSession>> StartBackup(const BackupNamespace& ns,
+                                                             const BackupGroup& group,
+                                                             int64_t time,
+                                                             const std::string& owner) = 0;
+  // Opens a finished snapshot for reading (it cannot be removed while the reader lives).
+  virtual Result<std::unique_ptr<SnapshotReader>> OpenSnapshot(const BackupNamespace& ns,
+                                                               const SnapshotRef& snap) = 0;
+};
+
+}  // namespace cairn

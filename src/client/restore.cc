@@ -1,0 +1,214 @@
+#include "client/restore.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/file_util.h"
+#include "base/time.h"
+#include "format/archive_name.h"
+#include "format/data_blob.h"
+#include "format/fixed_index.h"
+
+namespace cairn {
+namespace {
+
+// Checks that the key given (or its absence) fits the snapshot. Returns the key to use for this
+// archive (null for unencrypted archives).
+Result<const CryptConfig*> KeyFor(const Manifest& manifest, const ManifestFile& entry,
+                                  const CryptConfig* crypt, const std::string& snap_name) {
+  if (entry.crypt_mode == CryptMode::kNone) return static_cast<const CryptConfig*>(nullptr);
+  if (crypt == nullptr) {
+    return Status::InvalidArgument(fmt::format(
+        "{} in {} is encrypted; pass --keyfile", entry.filename, snap_name));
+  }
+  auto fp = manifest.key_fingerprint();
+  if (fp && *fp != crypt->FingerprintString()) {
+    return Status::InvalidArgument(fmt::format(
+        "{} was encrypted with key {}, not with the given key {}", snap_name, fp->substr(0, 23),
+        crypt->FingerprintString().substr(0, 23)));
+  }
+  CAIRN_RETURN_IF_ERROR(manifest.VerifySignature(*crypt, "manifest of " + snap_name));
+  return crypt;
+}
+
+// A regular file written under a temp name and renamed into place on Commit, or an existing
+// block device written in place.
+class RestoreTarget {
+ public:
+  static Result<RestoreTarget> Open(const std::string& path, uint64_t size) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
+      int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) return ErrnoStatus("open " + path, errno);
+      return RestoreTarget(fd, path, "", false);
+    }
+    std::string tmp = TempPathFor(path);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("create " + tmp, errno);
+    RestoreTarget target(fd, path, tmp, true);
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return ErrnoStatus("resize " + tmp, errno);
+    return target;
+  }
+  RestoreTarget(RestoreTarget&& o) noexcept
+      : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), tmp_(std::move(o.tmp_)),
+        sparse_(o.sparse_) {}
+  ~RestoreTarget() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());  // not committed: leave nothing behind
+  }
+
+  // True if zero ranges may be skipped (a fresh file reads zeros there).
+  bool sparse() const { return sparse_; }
+
+  Status WriteAt(ByteView data, uint64_t offset) {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
+                           static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write " + path_, errno);
+      }
+      done += static_cast<size_t>(n);
+    }
+    return Status::OK();
+  }
+
+  Status Commit() {
+    if (::fsync(fd_) != 0) return ErrnoStatus("fsync " + path_, errno);
+    if (tmp_.empty()) return Status::OK();
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename to " + path_, errno);
+    tmp_.clear();
+    auto slash = path_.rfind('/');
+    return FsyncDir(slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash));
+  }
+
+ private:
+  RestoreTarget(int fd, std::string path, std::string tmp, bool sparse)
+      : fd_(fd), path_(std::move(path)), tmp_(std::move(tmp)), sparse_(sparse) {}
+  int fd_;
+  std::string path_;
+  std::string tmp_;
+  bool sparse_;
+};
+
+// Fetches, checks and decodes chunk `i` of `index`.
+Result<Bytes> LoadChunk(SnapshotReader& reader, const FixedIndex& index, size_t i,
+                        const CryptConfig* crypt) {
+  const Digest& digest = index.digest(i);
+  const std::string name = "chunk " + DigestToHex(digest);
+  CAIRN_ASSIGN_OR_RETURN(Bytes encoded, reader.ReadChunk(digest));
+  CAIRN_ASSIGN_OR_RETURN(BlobKind kind, InspectBlob(encoded));
+  if (IsEncrypted(kind) != (crypt != nullptr)) {
+    return Status::Corruption(name + ": encryption mode does not match the archive");
+  }
+  auto plain = DecodeBlob(encoded, crypt);
+  if (!plain.ok()) return plain.status().WithContext(name);
+  Digest actual = crypt ? crypt->ComputeDigest(*plain) : Sha256Of(*plain);
+  if (actual != digest) return Status::Corruption(name + ": content does not match its digest");
+  if (plain->size() != index.chunk_range(i).length()) {
+    return Status::Corruption(fmt::format("{}: {} bytes, index expects {}", name, plain->size(),
+                                          index.chunk_range(i).length()));
+  }
+  return plain;
+}
+
+Status RestoreImage(SnapshotReader& reader, const FixedIndex& index, const CryptConfig* crypt,
+                    const std::string& target_path, const RestoreOptions& opt,
+                    const std::string& filename) {
+  CAIRN_ASSIGN_OR_RETURN(RestoreTarget target, RestoreTarget::Open(target_path, index.size()));
+  // Digests of all-zero chunks (full and last-partial length) so holes need no reads.
+  std::vector<std::pair<uint64_t, Digest>> zero_digests;
+  for (uint64_t len : {index.chunk_size(), index.size() % index.chunk_size()}) {
+    if (len == 0) continue;
+    Bytes zeros(len, 0);
+    zero_digests.emplace_back(len, crypt ? crypt->ComputeDigest(zeros) : Sha256Of(zeros));
+  }
+  auto is_zero = [&](size_t i) {
+    for (const auto& [len, d] : zero_digests) {
+      if (len == index.chunk_range(i).length() && d == index.digest(i)) return true;
+    }
+    return false;
+  };
+
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done{0};
+  std::mutex mu;
+  Status first_error;
+  std::atomic<bool> failed{false};
+  auto worker = [&] {
+    for (size_t i = next++; i < index.chunk_count() && !failed; i = next++) {
+      const ChunkRange range = index.chunk_range(i);
+      Status st;
+      if (!(target.sparse() && is_zero(i))) {
+        auto plain = LoadChunk(reader, index, i, crypt);
+        st = plain.ok() ? target.WriteAt(*plain, range.start) : plain.status();
+      }
+      if (!st.ok()) {
+        std::lock_guard lock(mu);
+        if (first_error.ok()) first_error = st;
+        failed = true;
+        return;
+      }
+      uint64_t now = done += range.length();
+      if (opt.progress) {
+        std::lock_guard lock(mu);
+        opt.progress(filename, now, index.size());
+      }
+    }
+  };
+  unsigned threads = opt.threads ? opt.threads : std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  CAIRN_RETURN_IF_ERROR(first_error);
+  return target.Commit();
+}
+
+}  // namespace
+
+Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& ns,
+                                      const SnapshotRef& snap, const std::string& archive,
+                                      const std::string& target, const RestoreOptions& opt) {
+  const double start = MonotonicSeconds();
+  CAIRN_ASSIGN_OR_RETURN(std::string filename, ServerArchiveName(archive));
+  CAIRN_ASSIGN_OR_RETURN(auto reader, repo.OpenSnapshot(ns, snap));
+  CAIRN_ASSIGN_OR_RETURN(Manifest manifest, reader->ReadManifest());
+  const ManifestFile* entry = manifest.FindFile(filename);
+  if (entry == nullptr) {
+    return Status::NotFound(fmt::format("snapshot {} has no archive {}", snap.ToString(), archive));
+  }
+  CAIRN_ASSIGN_OR_RETURN(const CryptConfig* crypt, KeyFor(manifest, *entry, opt.crypt, snap.ToString()));
+  CAIRN_ASSIGN_OR_RETURN(Bytes raw, reader->ReadArchive(filename));
+  CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
+  RestoreSummary summary{filename, 0, 0};
+  if (type == ArchiveType::kFixedIndex) {
+    const std::string object = snap.ToString() + "/" + filename;
+    CAIRN_ASSIGN_OR_RETURN(FixedIndex index, FixedIndex::Parse(raw, object));
+    if (index.size() != entry->size || index.csum() != entry->csum) {
+      return Status::Corruption(object + ": index does not match the manifest (size or checksum)");
+    }
+    CAIRN_RETURN_IF_ERROR(RestoreImage(*reader, index, crypt, target, opt, filename));
+    summary.bytes = index.size();
+  } else if (type == ArchiveType::kBlob) {
+    auto data = DecodeBlob(raw, crypt);
+    if (!data.ok()) return data.status().WithContext(snap.ToString() + "/" + filename);
+    CAIRN_RETURN_IF_ERROR(WriteFileAtomic(target, *data, 0644));
+    summary.bytes = data->size();
+    if (opt.progress) opt.progress(filename, data->size(), data->size());
+  } else {
+    return Status::InvalidArgument(filename + ": file archives (pxar) are not supported yet");
+  }
+  summary.seconds = MonotonicSeconds() - start;
+  return summary;
+}
+
+}  // namespace cairn

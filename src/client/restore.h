@@ -1,0 +1,38 @@
+// Restore of one archive of a snapshot from a Repository to a local path.
+//
+// Images (`.img`) are restored to a regular file or an existing block device; blobs to a
+// regular file. A regular-file target is written under a temporary name, fsynced and renamed
+// into place, so a failed restore never leaves a partial file where a good one stood. All-zero
+// chunks become holes in a new regular file. Every chunk is checked (CRC, decryption tag,
+// digest, length) before its bytes are written; any mismatch fails the restore naming the chunk.
+//
+// Thread-safety: RestoreArchive may be called concurrently.
+#pragma once
+
+#include <string>
+
+#include "client/backup.h"
+#include "client/repository.h"
+
+namespace cairn {
+
+struct RestoreOptions {
+  const CryptConfig* crypt = nullptr;
+  unsigned threads = 0;  // 0: one per core
+  ProgressFn progress;
+};
+
+struct RestoreSummary {
+  std::string filename;
+  uint64_t bytes = 0;
+  double seconds = 0;
+};
+
+// Restores `archive` ("disk.img" or "disk.img.fidx") of `snap` to `target`.
+// NotFound if the snapshot or archive does not exist; InvalidArgument if the archive is
+// encrypted and no key (or another key) was given; Corruption naming the damaged object.
+Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& ns,
+                                      const SnapshotRef& snap, const std::string& archive,
+                                      const std::string& target, const RestoreOptions& options);
+
+}  // namespace cairn

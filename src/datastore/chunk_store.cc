@@ -1,0 +1,109 @@
+#include "datastore/chunk_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "base/file_util.h"
+#include "format/data_blob.h"
+
+namespace cairn {
+
+ChunkStore::ChunkStore(std::string root)
+    : root_(std::move(root)), chunks_dir_(JoinPath(root_, ".chunks")) {}
+
+Status ChunkStore::Create() const {
+  CAIRN_RETURN_IF_ERROR(MakeDirs(chunks_dir_, 0750));
+  for (unsigned i = 0; i < 0x10000; ++i) {
+    std::string dir = fmt::format("{}/{:04x}", chunks_dir_, i);
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + dir, errno);
+  }
+  return FsyncDir(chunks_dir_);
+}
+
+Status ChunkStore::Verify() const {
+  struct stat st;
+  if (::stat(chunks_dir_.c_str(), &st) != 0) return ErrnoStatus("open chunk store " + chunks_dir_, errno);
+  if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(chunks_dir_ + " is not a directory");
+  return Status::OK();
+}
+
+std::string ChunkStore::RelativeChunkPath(const Digest& digest) {
+  std::string hex = DigestToHex(digest);
+  return fmt::format(".chunks/{}/{}", hex.substr(0, 4), hex);
+}
+
+std::string ChunkStore::ChunkPath(const Digest& digest) const {
+  return JoinPath(root_, RelativeChunkPath(digest));
+}
+
+Result<ChunkInsertResult> ChunkStore::Insert(const Digest& digest, ByteView encoded) const {
+  const std::string path = ChunkPath(digest);
+  auto new_kind = InspectBlob(encoded);
+  if (!new_kind.ok()) return new_kind.status().WithContext("insert chunk " + DigestToHex(digest));
+
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    const uint64_t old_size = static_cast<uint64_t>(st.st_size);
+    if (old_size == encoded.size()) {
+      CAIRN_RETURN_IF_ERROR(Touch(digest));
+      return ChunkInsertResult{true, old_size};
+    }
+    if (old_size > 0) {
+      CAIRN_ASSIGN_OR_RETURN(Bytes head, ReadFilePrefix(path, kEncryptedBlobHeaderSize));
+      auto old_kind = InspectBlob(head);
+      if (old_kind.ok()) {
+        const bool new_enc = IsEncrypted(*new_kind), old_enc = IsEncrypted(*old_kind);
+        if (new_enc && !old_enc) {
+          return Status::InvalidArgument(fmt::format(
+              "chunk {}: refusing encrypted upload over existing unencrypted chunk", path));
+        }
+        if (new_enc || (!old_enc && old_size < encoded.size())) {
+          CAIRN_RETURN_IF_ERROR(Touch(digest));
+          return ChunkInsertResult{true, old_size};
+        }
+      }
+      // An unreadable old file is replaced by the new, checked copy.
+    }
+  } else if (errno != ENOENT) {
+    return ErrnoStatus("stat " + path, errno);
+  }
+  CAIRN_RETURN_IF_ERROR(WriteFileAtomic(path, encoded, 0644, SyncMode::kFile));
+  return ChunkInsertResult{false, encoded.size()};
+}
+
+Result<Bytes> ChunkStore::Read(const Digest& digest) const {
+  const std::string path = ChunkPath(digest);
+  auto data = ReadFile(path);
+  if (!data.ok()) {
+    return data.status().IsNotFound()
+               ? Status::NotFound(fmt::format("chunk {} is missing", RelativeChunkPath(digest)))
+               : data.status();
+  }
+  if (data->empty()) {
+    return Status::NotFound(fmt::format("chunk {} is not stored locally", RelativeChunkPath(digest)));
+  }
+  Status crc = VerifyBlobCrc(*data);
+  if (!crc.ok()) return crc.WithContext("chunk " + RelativeChunkPath(digest));
+  return data;
+}
+
+Status ChunkStore::Touch(const Digest& digest) const {
+  const std::string path = ChunkPath(digest);
+  struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) return ErrnoStatus("touch " + path, errno);
+  return Status::OK();
+}
+
+Result<uint64_t> ChunkStore::StoredSize(const Digest& digest) const {
+  const std::string path = ChunkPath(digest);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  if (st.st_size == 0) return Status::NotFound("chunk " + path + " is an empty marker");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+}  // namespace cairn

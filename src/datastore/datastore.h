@@ -1,0 +1,130 @@
+// Datastore is one backup store: its local directory (layout of pbs-reference 1.1-1.3) and the
+// backend that persists chunks and metadata (see backend.h). It lists and manages namespaces,
+// groups and snapshots, and opens snapshot writers (snapshot_writer.h).
+//
+// Visibility: a snapshot directory without `index.json.blob` is unfinished (a running or
+// crashed backup) and is never listed as a snapshot. The manifest is written last.
+//
+// Ownership: a Datastore owns its backend and lock helper. Objects it returns (writers, locks)
+// must not outlive it.
+// Thread-safety: all methods are thread-safe; cross-process safety comes from file locks.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "datastore/backend.h"
+#include "datastore/locks.h"
+#include "datastore/names.h"
+#include "format/manifest.h"
+
+namespace cairn {
+
+inline constexpr char kManifestName[] = "index.json.blob";
+inline constexpr char kProtectedMarker[] = ".protected";
+
+struct SnapshotInfo {
+  SnapshotRef ref;
+  bool is_protected = false;
+  std::vector<std::string> files;  // archive file names from the manifest
+  uint64_t size = 0;               // sum of the manifest's file sizes
+};
+
+struct GroupInfo {
+  BackupGroup group;
+  std::string owner;
+  size_t snapshot_count = 0;
+  std::optional<int64_t> last_backup;
+};
+
+class Datastore {
+ public:
+  // Creates a filesystem datastore at `path` (created if missing; must be empty or absent):
+  // `.chunks/0000..ffff`, `.lock`. AlreadyExists if `path` already holds a datastore or other
+  // files.
+  static Result<std::unique_ptr<Datastore>> CreateFilesystem(const std::string& path);
+
+  // Opens an existing filesystem datastore. NotFound/InvalidArgument if `path` is not one.
+  static Result<std::unique_ptr<Datastore>> OpenFilesystem(const std::string& path);
+
+  const std::string& path() const { return root_; }
+  DatastoreBackend& backend() { return *backend_; }
+  const DatastoreLocks& locks() const { return locks_; }
+
+  // --- namespaces ---
+  // Creates `ns`; its parent must exist (NotFound otherwise). OK if it exists.
+  Status CreateNamespace(const BackupNamespace& ns);
+  Result<bool> NamespaceExists(const BackupNamespace& ns) const;
+  // Child namespaces of `parent` (all descendants if `recursive`), sorted.
+  Result<std::vector<BackupNamespace>> ListNamespaces(const BackupNamespace& parent,
+                                                      bool recursive) const;
+  // Removes an empty namespace; with `delete_groups`, removes its groups and child namespaces
+  // too, refusing (and keeping everything) if any snapshot below is protected.
+  // Busy if a group below is locked. The root namespace cannot be removed.
+  Status RemoveNamespace(const BackupNamespace& ns, bool delete_groups);
+
+  // --- groups ---
+  Result<std::vector<BackupGroup>> ListGroups(const BackupNamespace& ns) const;
+  Result<GroupInfo> GetGroupInfo(const BackupNamespace& ns, const BackupGroup& group) const;
+  // Owner (e.g. "root@pam"). NotFound if the group does not exist.
+  Result<std::string> GetOwner(const BackupNamespace& ns, const BackupGroup& group) const;
+  Status SetOwner(const BackupNamespace& ns, const BackupGroup& group, const std::string& owner);
+  // Group notes ("" if none).
+  Result<std::string> GetGroupNotes(const BackupNamespace& ns, const BackupGroup& group) const;
+  Status SetGroupNotes(const BackupNamespace& ns, const BackupGroup& group,
+                       const std::string& notes);
+  // Removes every unprotected snapshot of the group, and the group itself if none is left.
+  // Busy if a backup runs in the group.
+  Status RemoveGroup(const BackupNamespace& ns, const BackupGroup& group);
+
+  // --- snapshots ---
+  // Finished snapshots of the group, oldest first. NotFound if the group does not exist.
+  Result<std::vector<SnapshotInfo>> ListSnapshots(const BackupNamespace& ns,
+                                                  const BackupGroup& group) const;
+  // The newest finished snapshot of the group, if any.
+  Result<std::optional<SnapshotRef>> LatestSnapshot(const BackupNamespace& ns,
+                                                    const BackupGroup& group) const;
+  // Loads and parses the manifest. NotFound if the snapshot does not exist or is unfinished;
+  // Corruption (naming the file) if it does not decode.
+  Result<Manifest> LoadManifest(const BackupNamespace& ns, const SnapshotRef& snap) const;
+  // Raw bytes of a file of a finished snapshot, checked against the manifest's size and csum
+  // (Corruption naming the file on mismatch). `filename` must be listed in the manifest.
+  Result<Bytes> ReadSnapshotFile(const BackupNamespace& ns, const SnapshotRef& snap,
+                                 const std::string& filename) const;
+  // Read-modify-write of a manifest's unprotected section (notes, verify state) under the
+  // manifest lock. `update` may only change unprotected data.
+  Status UpdateManifest(const BackupNamespace& ns, const SnapshotRef& snap,
+                        const std::function<Status(Manifest&)>& update);
+  Result<bool> IsProtected(const BackupNamespace& ns, const SnapshotRef& snap) const;
+  Status SetProtected(const BackupNamespace& ns, const SnapshotRef& snap, bool value);
+  // Removes a finished or abandoned snapshot. PermissionDenied if protected, Busy if in use.
+  Status ForgetSnapshot(const BackupNamespace& ns, const SnapshotRef& snap);
+
+  // --- paths (relative to the datastore root) ---
+  static std::string GroupRelPath(const BackupNamespace& ns, const BackupGroup& group);
+  static std::string SnapshotRelPath(const BackupNamespace& ns, const SnapshotRef& snap);
+
+ private:
+  friend class SnapshotWriter;
+  Datastore(std::string root, std::unique_ptr<DatastoreBackend> backend);
+
+  std::string Local(const std::string& rel) const;
+  // Snapshot directory names under a group (finished or not), sorted oldest first.
+  Result<std::vector<SnapshotRef>> ListSnapshotDirs(const BackupNamespace& ns,
+                                                    const BackupGroup& group) const;
+  Result<bool> IsFinished(const BackupNamespace& ns, const SnapshotRef& snap) const;
+  // Removes the snapshot directory; caller holds the snapshot lock exclusively.
+  Status RemoveSnapshotLocked(const BackupNamespace& ns, const SnapshotRef& snap);
+  // Removes unfinished snapshot directories nobody is writing. Caller holds the group lock.
+  Status RemoveAbandonedSnapshots(const BackupNamespace& ns, const BackupGroup& group);
+
+  std::string root_;
+  std::unique_ptr<DatastoreBackend> backend_;
+  DatastoreLocks locks_;
+};
+
+}  // namespace cairn

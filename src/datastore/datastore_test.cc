@@ -1,0 +1,199 @@
+#include "datastore/datastore.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "base/file_util.h"
+#include "datastore/snapshot_writer.h"
+#include "format/data_blob.h"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+class DatastoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Datastore::CreateFilesystem(dir_.Sub("store"));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+
+  // Writes a finished snapshot with one blob archive.
+  SnapshotRef Backup(const BackupNamespace& ns, const std::string& group, int64_t time,
+                     const std::string& owner = "root@pam") {
+    auto g = BackupGroup::Parse(group);
+    EXPECT_TRUE(g.ok());
+    auto w = SnapshotWriter::Begin(*store_, ns, *g, time, owner);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    Bytes blob = *EncodeBlob(AsBytes("config"), nullptr, true);
+    EXPECT_TRUE((*w)->WriteArchive("vm.conf.blob", blob).ok());
+    auto m = Manifest::Create(BackupTypeName(g->type), g->id, time);
+    ManifestFile f;
+    f.filename = "vm.conf.blob";
+    f.size = blob.size();
+    f.csum = Sha256Of(blob);
+    EXPECT_TRUE(m->AddOrReplaceFile(f).ok());
+    Status st = (*w)->Finish(*m);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return (*w)->snapshot();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Datastore> store_;
+  BackupNamespace root_;
+};
+
+TEST_F(DatastoreTest, CreateLaysOutChunkStore) {
+  struct stat st;
+  EXPECT_EQ(stat(dir_.Sub("store/.chunks/0000").c_str(), &st), 0);
+  EXPECT_EQ(stat(dir_.Sub("store/.chunks/ffff").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0750u);
+  EXPECT_EQ(stat(dir_.Sub("store/.lock").c_str(), &st), 0);
+  EXPECT_TRUE(Datastore::OpenFilesystem(dir_.Sub("store")).ok());
+}
+
+TEST_F(DatastoreTest, CreateRefusesNonEmptyOrExisting) {
+  EXPECT_TRUE(Datastore::CreateFilesystem(dir_.Sub("store")).status().IsAlreadyExists());
+  ASSERT_TRUE(MakeDirs(dir_.Sub("other")).ok());
+  testing::WriteTestFile(dir_.Sub("other/precious"), AsBytes("x"));
+  EXPECT_TRUE(Datastore::CreateFilesystem(dir_.Sub("other")).status().IsAlreadyExists());
+  EXPECT_TRUE(*PathExists(dir_.Sub("other/precious")));
+  EXPECT_FALSE(Datastore::OpenFilesystem(dir_.Sub("other")).ok());
+}
+
+TEST_F(DatastoreTest, SnapshotVisibleOnlyAfterFinish) {
+  auto group = *BackupGroup::Parse("vm/100");
+  {
+    auto w = SnapshotWriter::Begin(*store_, root_, group, 1000, "root@pam");
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->WriteArchive("vm.conf.blob", *EncodeBlob(AsBytes("x"), nullptr, false)).ok());
+    EXPECT_TRUE(store_->ListSnapshots(root_, group)->empty());
+    // Destroyed without Finish: aborted.
+  }
+  EXPECT_TRUE(store_->ListSnapshots(root_, group)->empty());
+  EXPECT_FALSE(*PathExists(dir_.Sub("store/vm/100/1970-01-01T00:16:40Z")));
+  auto snap = Backup(root_, "vm/100", 2000);
+  auto list = store_->ListSnapshots(root_, group);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].ref, snap);
+  EXPECT_EQ((*list)[0].files, std::vector<std::string>{"vm.conf.blob"});
+  EXPECT_EQ(*store_->GetOwner(root_, group), "root@pam");
+}
+
+TEST_F(DatastoreTest, CrashedBackupIsHiddenAndCleanedByNextBackup) {
+  auto group = *BackupGroup::Parse("host/a");
+  Backup(root_, "host/a", 100);
+  // What a SIGKILLed writer leaves: a snapshot dir with an index and no manifest.
+  ASSERT_TRUE(MakeDirs(dir_.Sub("store/host/a/1970-01-01T00:03:20Z")).ok());
+  testing::WriteTestFile(dir_.Sub("store/host/a/1970-01-01T00:03:20Z/disk.img.fidx"), AsBytes("partial"));
+  EXPECT_EQ(store_->ListSnapshots(root_, group)->size(), 1u);
+  Backup(root_, "host/a", 300);
+  EXPECT_FALSE(*PathExists(dir_.Sub("store/host/a/1970-01-01T00:03:20Z")));
+  EXPECT_EQ(store_->ListSnapshots(root_, group)->size(), 2u);
+}
+
+TEST_F(DatastoreTest, WriterRules) {
+  auto group = *BackupGroup::Parse("vm/100");
+  Backup(root_, "vm/100", 1000);
+  EXPECT_EQ(SnapshotWriter::Begin(*store_, root_, group, 1000, "root@pam").status().code(),
+            Code::kInvalidArgument);  // not newer
+  EXPECT_EQ(SnapshotWriter::Begin(*store_, root_, group, 2000, "mallory@pam").status().code(),
+            Code::kPermissionDenied);
+  auto running = SnapshotWriter::Begin(*store_, root_, group, 3000, "root@pam");
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(SnapshotWriter::Begin(*store_, root_, group, 4000, "root@pam").status().code(),
+            Code::kBusy);
+  auto missing_ns = *BackupNamespace::Parse("nope");
+  EXPECT_TRUE(SnapshotWriter::Begin(*store_, missing_ns, group, 5000, "root@pam").status().IsNotFound());
+}
+
+TEST_F(DatastoreTest, FinishChecksManifestAgainstWrittenFiles) {
+  auto group = *BackupGroup::Parse("vm/1");
+  auto w = SnapshotWriter::Begin(*store_, root_, group, 10, "root@pam");
+  ASSERT_TRUE(w.ok());
+  Bytes blob = *EncodeBlob(AsBytes("abc"), nullptr, false);
+  ASSERT_TRUE((*w)->WriteArchive("a.conf.blob", blob).ok());
+  EXPECT_TRUE((*w)->WriteArchive("a.conf.blob", blob).IsAlreadyExists());
+  EXPECT_FALSE((*w)->WriteArchive("../escape.blob", blob).ok());
+  EXPECT_FALSE((*w)->WriteArchive("index.json.blob", blob).ok());
+  auto m = *Manifest::Create("vm", "1", 10);
+  ManifestFile f{"a.conf.blob", CryptMode::kNone, blob.size() + 1, Sha256Of(blob), nlohmann::json::object()};
+  ASSERT_TRUE(m.AddOrReplaceFile(f).ok());
+  EXPECT_EQ((*w)->Finish(m).code(), Code::kInvalidArgument);  // wrong size
+}
+
+TEST_F(DatastoreTest, ForgetProtectAndNotes) {
+  auto snap = Backup(root_, "ct/7", 500);
+  ASSERT_TRUE(store_->SetProtected(root_, snap, true).ok());
+  EXPECT_EQ(store_->ForgetSnapshot(root_, snap).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(store_->UpdateManifest(root_, snap, [](Manifest& m) {
+    m.SetNotes("before upgrade");
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(*store_->LoadManifest(root_, snap)->notes(), "before upgrade");
+  EXPECT_FALSE(store_->UpdateManifest(root_, snap, [](Manifest& m) {
+    ManifestFile f{"x.conf.blob", CryptMode::kNone, 1, {}, nlohmann::json::object()};
+    return m.AddOrReplaceFile(f);
+  }).ok());
+  ASSERT_TRUE(store_->SetProtected(root_, snap, false).ok());
+  ASSERT_TRUE(store_->ForgetSnapshot(root_, snap).ok());
+  EXPECT_TRUE(store_->ListSnapshots(root_, snap.group)->empty());
+}
+
+TEST_F(DatastoreTest, CorruptManifestIsReportedByName) {
+  auto snap = Backup(root_, "vm/9", 900);
+  const std::string path = dir_.Sub("store/vm/9/1970-01-01T00:15:00Z/index.json.blob");
+  Bytes data = *ReadFile(path);
+  data[data.size() / 2] ^= 0x55;
+  testing::WriteTestFile(path, data);
+  auto m = store_->LoadManifest(root_, snap);
+  EXPECT_EQ(m.status().code(), Code::kCorruption);
+  EXPECT_NE(m.status().message().find("vm/9/1970-01-01T00:15:00Z/index.json.blob"), std::string::npos)
+      << m.status().message();
+  EXPECT_EQ(store_->ListSnapshots(root_, snap.group).status().code(), Code::kCorruption);
+}
+
+TEST_F(DatastoreTest, NamespacesCreateListRemove) {
+  auto a = *BackupNamespace::Parse("a");
+  auto ab = *BackupNamespace::Parse("a/b");
+  EXPECT_TRUE(store_->CreateNamespace(ab).IsNotFound());  // parent missing
+  ASSERT_TRUE(store_->CreateNamespace(a).ok());
+  ASSERT_TRUE(store_->CreateNamespace(ab).ok());
+  auto all = store_->ListNamespaces(root_, true);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1], ab);
+  auto snap = Backup(ab, "vm/1", 50);
+  EXPECT_EQ(store_->RemoveNamespace(a, false).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(store_->SetProtected(ab, snap, true).ok());
+  EXPECT_EQ(store_->RemoveNamespace(a, true).code(), Code::kPermissionDenied);
+  EXPECT_EQ(store_->ListSnapshots(ab, snap.group)->size(), 1u);  // nothing removed
+  ASSERT_TRUE(store_->SetProtected(ab, snap, false).ok());
+  ASSERT_TRUE(store_->RemoveNamespace(a, true).ok());
+  EXPECT_TRUE(store_->ListNamespaces(root_, true)->empty());
+}
+
+// Story: PBS 4.2.3 deletes S3 objects under a group prefix built without a trailing slash, so
+// removing vm/100 also hits vm/1000. Removing a group must touch exactly that group.
+TEST_F(DatastoreTest, RemovingGroupKeepsGroupsWithSamePrefix) {
+  Backup(root_, "vm/100", 10);
+  Backup(root_, "vm/1000", 10);
+  ASSERT_TRUE(store_->RemoveGroup(root_, *BackupGroup::Parse("vm/100")).ok());
+  auto groups = store_->ListGroups(root_);
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].id, "1000");
+  EXPECT_EQ(store_->ListSnapshots(root_, (*groups)[0])->size(), 1u);
+}
+
+TEST_F(DatastoreTest, WriterRegistryReportsOldestLiveWriter) {
+  EXPECT_FALSE(store_->locks().OldestActiveWriter()->has_value());
+  auto w1 = store_->locks().RegisterWriter(500);
+  auto w2 = store_->locks().RegisterWriter(300);
+  ASSERT_TRUE(w1.ok() && w2.ok());
+  EXPECT_EQ(**store_->locks().OldestActiveWriter(), 300);
+  { auto drop = std::move(w2.value()); }
+  EXPECT_EQ(**store_->locks().OldestActiveWriter(), 500);
+}
+
+}  // namespace
+}  // namespace cairn

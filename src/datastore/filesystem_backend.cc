@@ -1,0 +1,59 @@
+// The filesystem backend: chunks in the local ChunkStore, metadata in the local directory.
+
+#include <cassert>
+
+#include "base/file_util.h"
+#include "datastore/backend.h"
+
+namespace cairn {
+namespace {
+
+class FilesystemBackend final : public DatastoreBackend {
+ public:
+  explicit FilesystemBackend(std::string root) : root_(std::move(root)), chunks_(root_) {}
+
+  std::string_view Kind() const override { return "filesystem"; }
+
+  Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded) override {
+    return chunks_.Insert(digest, encoded);
+  }
+
+  Result<Bytes> ReadChunk(const Digest& digest) override { return chunks_.Read(digest); }
+
+  Result<bool> HasChunk(const Digest& digest) override {
+    auto size = chunks_.StoredSize(digest);
+    if (size.ok()) return true;
+    if (size.status().IsNotFound()) return false;
+    return size.status();
+  }
+
+  Status WriteFile(const std::string& rel_path, ByteView content) override {
+    return WriteFileAtomic(Local(rel_path), content, 0644, SyncMode::kFile);
+  }
+
+  Status RemoveFile(const std::string& rel_path) override {
+    Status st = cairn::RemoveFile(Local(rel_path));
+    return st.IsNotFound() ? Status::OK() : st;
+  }
+
+  Status CreateDir(const std::string& rel_dir) override { return MakeDirs(Local(rel_dir), 0755); }
+
+  Status RemoveDir(const std::string& rel_dir) override { return RemoveTree(Local(rel_dir)); }
+
+ private:
+  std::string Local(const std::string& rel) const {
+    assert(!rel.empty() && rel[0] != '/');
+    return JoinPath(root_, rel);
+  }
+
+  std::string root_;
+  ChunkStore chunks_;
+};
+
+}  // namespace
+
+std::unique_ptr<DatastoreBackend> NewFilesystemBackend(const std::string& root) {
+  return std::make_unique<FilesystemBackend>(root);
+}
+
+}  // namespace cairn

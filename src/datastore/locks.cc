@@ -1,0 +1,85 @@
+#include "datastore/locks.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "base/file_util.h"
+
+namespace cairn {
+
+DatastoreLocks::DatastoreLocks(std::string root) : locks_dir_(JoinPath(root, ".locks")) {}
+
+std::string DatastoreLocks::GroupDir(const BackupNamespace& ns, const BackupGroup& group) const {
+  std::string dir = locks_dir_;
+  if (!ns.IsRoot()) dir = JoinPath(dir, ns.RelativePath());
+  return JoinPath(dir, group.ToString());
+}
+
+Result<FileLock> DatastoreLocks::LockGroup(const BackupNamespace& ns, const BackupGroup& group,
+                                           LockMode mode, std::chrono::milliseconds timeout) const {
+  std::string what = "group " + group.ToString();
+  if (!ns.IsRoot()) what += " in namespace " + ns.ToString();
+  return FileLock::Acquire(JoinPath(GroupDir(ns, group), "group.lck"), mode, timeout, what);
+}
+
+Result<FileLock> DatastoreLocks::LockSnapshot(const BackupNamespace& ns, const SnapshotRef& snap,
+                                              LockMode mode,
+                                              std::chrono::milliseconds timeout) const {
+  std::string what = "snapshot " + snap.ToString();
+  return FileLock::Acquire(JoinPath(GroupDir(ns, snap.group), snap.TimeString() + ".lck"), mode,
+                           timeout, what);
+}
+
+Result<FileLock> DatastoreLocks::LockManifest(const BackupNamespace& ns,
+                                              const SnapshotRef& snap) const {
+  return FileLock::Acquire(JoinPath(GroupDir(ns, snap.group), snap.TimeString() + ".manifest.lck"),
+                           LockMode::kExclusive, std::chrono::seconds(5),
+                           "manifest of " + snap.ToString());
+}
+
+Result<FileLock> DatastoreLocks::RegisterWriter(int64_t start_epoch) const {
+  static std::atomic<uint64_t> counter{0};
+  std::string path = fmt::format("{}/writers/{}-{}-{}", locks_dir_, start_epoch, ::getpid(),
+                                 counter.fetch_add(1));
+  return FileLock::Acquire(path, LockMode::kExclusive, std::chrono::milliseconds(0), "writer");
+}
+
+Result<std::optional<int64_t>> DatastoreLocks::OldestActiveWriter() const {
+  const std::string dir = locks_dir_ + "/writers";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return std::optional<int64_t>();
+    return ErrnoStatus("open " + dir, errno);
+  }
+  std::optional<int64_t> oldest;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    int64_t start = 0;
+    try {
+      start = std::stoll(name);
+    } catch (...) {
+      continue;  // not ours
+    }
+    std::string path = JoinPath(dir, name);
+    auto probe = FileLock::Acquire(path, LockMode::kShared, std::chrono::milliseconds(0), "writer");
+    if (probe.ok()) {
+      (void)RemoveFile(path);  // nobody holds it: its writer is gone
+      continue;
+    }
+    if (probe.status().code() != Code::kBusy) {
+      ::closedir(d);
+      return probe.status();
+    }
+    if (!oldest || start < *oldest) oldest = start;
+  }
+  ::closedir(d);
+  return oldest;
+}
+
+}  // namespace cairn

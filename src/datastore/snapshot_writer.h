@@ -1,0 +1,84 @@
+// SnapshotWriter creates one new snapshot: the server side of a backup session. It holds, for
+// its whole life, the group lock (exclusive: one backup per group at a time), the new
+// snapshot's lock (exclusive) and a writer registration (so GC keeps every chunk inserted since
+// the writer started). Archives (indexes and blobs) are written atomically into the snapshot
+// directory as they close; the manifest is written by Finish, last, which is the moment the
+// snapshot becomes visible. Destroying a writer without a successful Finish removes the
+// snapshot directory; a writer killed outright leaves an unfinished directory that is never
+// listed and is removed by the next backup of the group.
+//
+// Thread-safety: InsertChunk may be called from many threads at once; other methods from one
+// thread. The Datastore must outlive the writer.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <map>
+#include <string>
+
+#include "base/file_lock.h"
+#include "datastore/datastore.h"
+
+namespace cairn {
+
+struct ChunkUploadStats {
+  std::atomic<uint64_t> count{0};            // chunks offered
+  std::atomic<uint64_t> duplicates{0};       // already stored
+  std::atomic<uint64_t> size{0};             // plaintext bytes of new chunks
+  std::atomic<uint64_t> compressed_size{0};  // encoded bytes of new chunks
+};
+
+class SnapshotWriter {
+ public:
+  // Starts snapshot `time` in `group`. The namespace must exist (NotFound). The group is created
+  // with `owner` if new; an existing group owned by someone else is PermissionDenied. `time`
+  // must be newer than the group's newest finished snapshot (InvalidArgument) and the snapshot
+  // must not exist (AlreadyExists). Busy if another backup of the group is running.
+  static Result<std::unique_ptr<SnapshotWriter>> Begin(Datastore& store, const BackupNamespace& ns,
+                                                       const BackupGroup& group, int64_t time,
+                                                       const std::string& owner);
+  ~SnapshotWriter();
+
+  const BackupNamespace& ns() const { return ns_; }
+  const SnapshotRef& snapshot() const { return snapshot_; }
+  // The group's newest finished snapshot before this one (the incremental base), if any.
+  const std::optional<SnapshotRef>& previous() const { return previous_; }
+
+  // Stores an encoded chunk (thread-safe). `plain_size` is the chunk's plaintext length.
+  Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded,
+                                        uint64_t plain_size);
+
+  // Writes an archive file (`*.fidx`, `*.didx`, `*.blob`; not the manifest). InvalidArgument for
+  // a bad name, AlreadyExists if written before.
+  Status WriteArchive(const std::string& filename, ByteView content);
+
+  // Completes the snapshot: every file the manifest lists must have been written with the
+  // listed size and csum for blobs (InvalidArgument otherwise). Adds chunk_upload_stats to the
+  // manifest's unprotected section and writes it, last. After an error the writer is unusable
+  // and its destructor removes the snapshot.
+  Status Finish(Manifest manifest);
+
+  const ChunkUploadStats& stats() const { return stats_; }
+
+ private:
+  SnapshotWriter(Datastore& store, BackupNamespace ns, SnapshotRef snap, FileLock group_lock,
+                 FileLock snapshot_lock, FileLock writer_registration);
+
+  Datastore& store_;
+  BackupNamespace ns_;
+  SnapshotRef snapshot_;
+  std::optional<SnapshotRef> previous_;
+  FileLock group_lock_;
+  FileLock snapshot_lock_;
+  FileLock writer_registration_;
+  struct WrittenFile {
+    uint64_t size;
+    Digest sha256;
+  };
+  std::map<std::string, WrittenFile> written_;
+  bool finished_ = false;
+  ChunkUploadStats stats_;
+};
+
+}  // namespace cairn
