@@ -105,8 +105,9 @@ void Progress::Update(const std::string& what, uint64_t done, uint64_t total) {
     const int decile = pct / 10;
     if (decile == impl_->last_decile) return;
     impl_->last_decile = decile;
-    std::fprintf(stderr, "%s: %d%% (%s of %s, %s/s)\n", what.c_str(), pct, HumanBytes(done).c_str(),
-                 HumanBytes(total).c_str(), HumanBytes(static_cast<uint64_t>(rate)).c_str());
+    std::string rate_text = elapsed < 0.2 ? "" : ", " + HumanBytes(static_cast<uint64_t>(rate)) + "/s";
+    std::fprintf(stderr, "%s: %d%% (%s of %s%s)\n", what.c_str(), pct, HumanBytes(done).c_str(),
+                 HumanBytes(total).c_str(), rate_text.c_str());
   }
 }
 
