@@ -52,8 +52,9 @@ inline size_t Roll(uint32_t* h_io, const uint8_t* in, const uint8_t* out, size_t
   uint32_t h = *h_io;
   size_t i = 0;
   for (; i < n; ++i) {
-    // rotl(T[out], 64) == T[out] for 32-bit values, so the leaving byte needs no rotation.
-    h = std::rotl(h, 1) ^ kBuzhashTable[out[i]] ^ kBuzhashTable[in[i]];
+    // rotl(T[out], 64) == T[out] for 32-bit values, so the leaving byte needs no rotation. The
+    // parentheses keep the table lookups off the loop-carried dependency on h.
+    h = std::rotl(h, 1) ^ (kBuzhashTable[out[i]] ^ kBuzhashTable[in[i]]);
     if ((h & mask) >= threshold) break;
   }
   *h_io = h;
@@ -80,7 +81,8 @@ std::vector<uint64_t> ChunkEnds(Chunker& chunker, ByteView data) {
 // ---- FixedChunker ----
 
 Status FixedChunker::ValidateChunkSize(uint64_t chunk_size) {
-  if (chunk_size < kMinChunkSize || chunk_size > kMaxChunkSize || !std::has_single_bit(chunk_size)) {
+  if (chunk_size < kMinChunkSize || chunk_size > kMaxChunkSize ||
+      !std::has_single_bit(chunk_size)) {
     return Status::InvalidArgument("fixed chunk size " + std::to_string(chunk_size) +
                                    ": must be a power of two from 64 KiB to 4 MiB");
   }

@@ -88,7 +88,7 @@ class FixedChunker final : public Chunker {
 class BuzhashChunker final : public Chunker {
  public:
   static constexpr size_t kWindowSize = 64;
-  static constexpr size_t kDefaultAvgSize = 4u << 20;  // pxar archives
+  static constexpr size_t kDefaultAvgSize = 4u << 20;    // pxar archives
   static constexpr size_t kCatalogAvgSize = 512u << 10;  // the catalog (.pcat1.didx)
   static constexpr size_t kMinAvgSize = 64;
   static constexpr size_t kMaxAvgSize = size_t{1} << 30;
@@ -124,9 +124,9 @@ class BuzhashChunker final : public Chunker {
   size_t min_;
   size_t max_;
   uint32_t mask_;
-  uint32_t threshold_;   // mask_ - 2
-  size_t first_test_;    // first chunk length tested: max(min_, 65)
-  size_t fill_start_;    // first_test_ - 64: bytes before it never reach a tested window
+  uint32_t threshold_;  // mask_ - 2
+  size_t first_test_;   // first chunk length tested: max(min_, 65)
+  size_t fill_start_;   // first_test_ - 64: bytes before it never reach a tested window
 
   uint32_t h_ = 0;
   size_t chunk_size_ = 0;  // bytes of the current chunk scanned so far

@@ -254,8 +254,8 @@ TEST(BuzhashChunkerTest, DerivesPbsParameters) {
 }
 
 TEST(BuzhashChunkerTest, RejectsNonPowerOfTwoAndOutOfRange) {
-  for (size_t avg : {size_t{0}, size_t{3}, size_t{32}, 3 * MiB, 4 * MiB + 1, size_t{100000},
-                     size_t{2} << 30}) {
+  for (size_t avg :
+       {size_t{0}, size_t{3}, size_t{32}, 3 * MiB, 4 * MiB + 1, size_t{100000}, size_t{2} << 30}) {
     Status s = BuzhashChunker::ValidateAvgSize(avg);
     EXPECT_EQ(s.code(), Code::kInvalidArgument) << avg;
     EXPECT_NE(s.message().find(std::to_string(avg)), std::string::npos) << s.ToString();
@@ -361,6 +361,22 @@ TEST(BuzhashChunkerTest, MatchesReferenceOnManyInputs) {
   }
 }
 
+// The skip-ahead must still test the very first length PBS tests (min): search short random
+// inputs for chunks cut exactly at min and check each against the reference.
+TEST(BuzhashChunkerTest, CutsExactlyAtMinLikePbs) {
+  constexpr size_t kAvg = 1024;  // min 256
+  BuzhashChunker chunker = *BuzhashChunker::Create(kAvg);
+  int at_min = 0;
+  for (uint64_t seed = 1; seed < 50000 && at_min < 5; ++seed) {
+    Bytes data = testing::RandomBytes(300, seed);
+    std::vector<uint64_t> want = ReferenceEnds(kAvg, data);
+    ASSERT_EQ(ChunkEnds(chunker, data), want) << seed;
+    ASSERT_EQ(EndsByteByByte(chunker, data), want) << seed;
+    if (want.front() == chunker.min_size()) ++at_min;
+  }
+  EXPECT_EQ(at_min, 5);
+}
+
 TEST(BuzhashChunkerTest, ChunkLengthsStayWithinMinAndMax) {
   BuzhashChunker chunker = *BuzhashChunker::Create(64 * KiB);
   Bytes data = testing::RandomBytes(16 * MiB, 42);
@@ -370,7 +386,9 @@ TEST(BuzhashChunkerTest, ChunkLengthsStayWithinMinAndMax) {
   for (size_t i = 0; i < ends.size(); ++i) {
     uint64_t len = ends[i] - start;
     EXPECT_LE(len, chunker.max_size());
-    if (i + 1 < ends.size()) EXPECT_GE(len, chunker.min_size());
+    if (i + 1 < ends.size()) {
+      EXPECT_GE(len, chunker.min_size());
+    }
     start = ends[i];
   }
   // Average near avg (expected about min + 2*avg/3 for random data).
@@ -384,8 +402,10 @@ TEST(BuzhashChunkerTest, ResetDropsTheCurrentChunk) {
   BuzhashChunker chunker = *BuzhashChunker::Create(64 * KiB);
   std::vector<uint64_t> fresh = ChunkEnds(chunker, data);
   // Scan unrelated bytes partway into a chunk (past min, so the window is live), then Reset.
-  Bytes junk = testing::RandomBytes(20 * KiB, 10);
-  ASSERT_EQ(chunker.Scan(junk), 0u);
+  Bytes junk = testing::RandomBytes(1 * MiB, 10);
+  ByteView before_cut = ByteView(junk).first(ChunkEnds(chunker, junk)[0] - 1);
+  ASSERT_GT(before_cut.size(), chunker.min_size());
+  ASSERT_EQ(chunker.Scan(before_cut), 0u);
   chunker.Reset();
   size_t pos = 0;
   std::vector<uint64_t> ends;
