@@ -92,8 +92,8 @@ Digest CryptConfig::ComputeDigest(ByteView plaintext) const {
 Digest CryptConfig::ComputeAuthTag(ByteView data) const {
   Digest out;
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), id_key_.data(), static_cast<int>(id_key_.size()), data.data(),
-           data.size(), out.data(), &len) == nullptr ||
+  if (HMAC(EVP_sha256(), id_key_.data(), static_cast<int>(id_key_.size()), data.data(), data.size(),
+           out.data(), &len) == nullptr ||
       len != out.size()) {
     std::fprintf(stderr, "cairn: HMAC-SHA256 failed\n");
     std::abort();
@@ -164,7 +164,8 @@ Status CryptConfig::Decrypt(ByteView ciphertext, const uint8_t iv[16], const uin
   int len = 0;
   if (EVP_DecryptFinal_ex(ctx.get(), out.data() + out.size(), &len) != 1) {
     OPENSSL_cleanse(out.data(), out.size());
-    return Status::Corruption("AES-256-GCM authentication tag mismatch (wrong key or tampered data)");
+    return Status::Corruption(
+        "AES-256-GCM authentication tag mismatch (wrong key or tampered data)");
   }
   return Status::OK();
 }

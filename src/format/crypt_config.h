@@ -44,8 +44,7 @@ class CryptConfig {
   // Same, writing the ciphertext into `out` (which may not overlap `plaintext`), so a caller can
   // encrypt straight into its own buffer (DataBlob does, behind its header).
   // REQUIRES: out.size() == plaintext.size().
-  Status Encrypt(ByteView plaintext, uint8_t iv[16], uint8_t tag[16],
-                 std::span<uint8_t> out) const;
+  Status Encrypt(ByteView plaintext, uint8_t iv[16], uint8_t tag[16], std::span<uint8_t> out) const;
 
   // Decrypts and authenticates. Corruption if the tag does not match (wrong key or tampered).
   Result<Bytes> Decrypt(ByteView ciphertext, const uint8_t iv[16], const uint8_t tag[16]) const;

@@ -49,7 +49,8 @@ TEST(CryptConfigTest, DecryptsKnownCiphertext) {
   CryptConfig c(CountingKey());
   const Bytes iv = Hex("6465666768696a6b6c6d6e6f70717273");
   const Bytes tag = Hex("bee56b32cccf9c5ab0a54524aeda11ba");
-  const Bytes ct = Hex("9bd22a238a3442b6d18bd4f933b28845381d37a2bc848e64b2ee390ff78470ad09e1faa913bf");
+  const Bytes ct =
+      Hex("9bd22a238a3442b6d18bd4f933b28845381d37a2bc848e64b2ee390ff78470ad09e1faa913bf");
   auto plain = c.Decrypt(ct, iv.data(), tag.data());
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_EQ(AsString(*plain), "Cairn encrypted blob known-answer test");

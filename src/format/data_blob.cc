@@ -1,5 +1,6 @@
 #include "format/data_blob.h"
 
+#include <fmt/format.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -7,8 +8,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "format/file_formats.h"
 
@@ -129,8 +128,8 @@ Result<unsigned long long> DeclaredSize(ByteView frames) {
     if (ZSTD_isError(frame_len)) return ZstdCorruption(frame_len);
     total += size;
     if (size > kMaxBlobSize || total > kMaxBlobSize) {
-      return Status::Corruption(fmt::format(
-          "zstd payload declares more than {} bytes of content", kMaxBlobSize));
+      return Status::Corruption(
+          fmt::format("zstd payload declares more than {} bytes of content", kMaxBlobSize));
     }
     rest = rest.subspan(frame_len);
   }
@@ -141,8 +140,7 @@ Result<unsigned long long> DeclaredSize(ByteView frames) {
 Status DecompressInto(ByteView frames, std::span<uint8_t> dst) {
   CAIRN_ASSIGN_OR_RETURN(ZSTD_DCtx * dctx, ThreadDCtx());
   ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
-  const size_t n =
-      ZSTD_decompressDCtx(dctx, dst.data(), dst.size(), frames.data(), frames.size());
+  const size_t n = ZSTD_decompressDCtx(dctx, dst.data(), dst.size(), frames.data(), frames.size());
   if (ZSTD_isError(n)) return ZstdCorruption(n);
   if (n != dst.size()) {
     return Status::Corruption(
@@ -253,8 +251,9 @@ Result<Bytes> EncodeBlob(ByteView data, const CryptConfig* crypt, bool compress)
       }
     }
     out.resize(kEncryptedBlobHeaderSize + payload.size());
-    CAIRN_RETURN_IF_ERROR(crypt->Encrypt(payload, out.data() + kIvOffset, out.data() + kTagOffset,
-                                         std::span<uint8_t>(out).subspan(kEncryptedBlobHeaderSize)));
+    CAIRN_RETURN_IF_ERROR(
+        crypt->Encrypt(payload, out.data() + kIvOffset, out.data() + kTagOffset,
+                       std::span<uint8_t>(out).subspan(kEncryptedBlobHeaderSize)));
   }
   std::memcpy(out.data(), MagicOf(kind).data(), MagicOf(kind).size());
   PutLE32(out.data() + 8, Crc32(ByteView(out).subspan(HeaderSize(kind))));
@@ -270,8 +269,9 @@ Result<BlobKind> InspectBlob(ByteView encoded) {
                         BlobKind::kEncryptedCompressed}) {
     if (std::memcmp(encoded.data(), MagicOf(kind).data(), MagicOf(kind).size()) == 0) {
       if (encoded.size() < HeaderSize(kind)) {
-        return Status::Corruption(fmt::format("encrypted blob too short ({} bytes, header needs {})",
-                                              encoded.size(), HeaderSize(kind)));
+        return Status::Corruption(
+            fmt::format("encrypted blob too short ({} bytes, header needs {})", encoded.size(),
+                        HeaderSize(kind)));
       }
       return kind;
     }
@@ -326,8 +326,8 @@ Result<uint64_t> VerifyChunkBlob(ByteView encoded, const Digest& digest) {
     }
   }
   if (actual != digest) {
-    return Status::Corruption(fmt::format("chunk content does not match its digest (content has {})",
-                                          DigestToHex(actual)));
+    return Status::Corruption(fmt::format(
+        "chunk content does not match its digest (content has {})", DigestToHex(actual)));
   }
   return size;
 }

@@ -1,12 +1,11 @@
 #include "format/key_file.h"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <cstring>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
@@ -65,8 +64,8 @@ Result<Bytes> Base64Decode(std::string_view text) {
 Result<int64_t> ParseTimestamp(std::string_view text) {
   if (text.size() == 20) return ParseRfc3339Utc(text);
   auto digit = [&](size_t i) { return text[i] >= '0' && text[i] <= '9'; };
-  if (text.size() != 25 || (text[19] != '+' && text[19] != '-') || text[22] != ':' ||
-      !digit(20) || !digit(21) || !digit(23) || !digit(24)) {
+  if (text.size() != 25 || (text[19] != '+' && text[19] != '-') || text[22] != ':' || !digit(20) ||
+      !digit(21) || !digit(23) || !digit(24)) {
     return Status::InvalidArgument(fmt::format("'{}' is not an RFC 3339 timestamp", text));
   }
   CAIRN_ASSIGN_OR_RETURN(int64_t local, ParseRfc3339Utc(std::string(text.substr(0, 19)) + "Z"));
@@ -137,7 +136,8 @@ Result<Bytes> GetBase64(const Json& obj, const char* field) {
 Result<int64_t> GetTimestamp(const Json& obj, const char* field) {
   CAIRN_ASSIGN_OR_RETURN(std::string_view text, GetString(obj, field));
   auto epoch = ParseTimestamp(text);
-  if (!epoch.ok()) return Status::InvalidArgument(fmt::format("{}: {}", field, epoch.status().message()));
+  if (!epoch.ok())
+    return Status::InvalidArgument(fmt::format("{}: {}", field, epoch.status().message()));
   return epoch;
 }
 
@@ -168,8 +168,8 @@ Result<KeyFile> KeyFile::Wrap(const EncryptionKey& key, std::string_view passphr
     return file;
   }
   if (passphrase.size() < kMinPassphraseLength) {
-    return Status::InvalidArgument(fmt::format("passphrase is too short (at least {} characters)",
-                                               kMinPassphraseLength));
+    return Status::InvalidArgument(
+        fmt::format("passphrase is too short (at least {} characters)", kMinPassphraseLength));
   }
   CAIRN_RETURN_IF_ERROR(CheckScrypt(params.n, params.r, params.p));
   file.kdf_ = Kdf::kScrypt;
@@ -218,9 +218,9 @@ Result<EncryptionKey> KeyFile::Unlock(std::string_view passphrase) const {
     std::memcpy(key.data(), data_.data(), key.size());
   } else {
     if (passphrase.size() < kMinPassphraseLength) {
-      return Status::InvalidArgument(fmt::format(
-          "passphrase for {} is too short (at least {} characters)", Describe(),
-          kMinPassphraseLength));
+      return Status::InvalidArgument(
+          fmt::format("passphrase for {} is too short (at least {} characters)", Describe(),
+                      kMinPassphraseLength));
     }
     if (data_.size() != kWrappedSize) {
       return Status::Corruption(fmt::format("{}: encrypted key data is {} bytes, expected {}",
@@ -321,8 +321,8 @@ Result<KeyFile> KeyFile::Parse(std::string_view json, std::string_view name) {
       auto iter = GetUnsigned(params, "iter");
       if (!iter.ok()) return fail(iter.status().WithContext("kdf.PBKDF2"));
       if (*iter < 1 || *iter > kMaxPbkdf2Iterations) {
-        return fail(Status::InvalidArgument(fmt::format(
-            "kdf.PBKDF2.iter: {} is out of range 1..{}", *iter, kMaxPbkdf2Iterations)));
+        return fail(Status::InvalidArgument(
+            fmt::format("kdf.PBKDF2.iter: {} is out of range 1..{}", *iter, kMaxPbkdf2Iterations)));
       }
       file.iterations_ = *iter;
     } else {

@@ -84,8 +84,7 @@ class KeyFile {
   // with `old_passphrase`. Keeps `created`, sets `modified` to now and the hint to `new_hint`,
   // as PBS's `key change-passphrase` does. Slow. Errors as Unlock and Wrap; InvalidArgument if
   // a hint is given for an unprotected result.
-  Result<KeyFile> ChangePassphrase(std::string_view old_passphrase,
-                                   std::string_view new_passphrase,
+  Result<KeyFile> ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase,
                                    std::optional<std::string> new_hint = std::nullopt,
                                    const ScryptParams& params = {}) const;
 

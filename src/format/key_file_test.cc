@@ -20,26 +20,33 @@ constexpr char kFingerprint[] =
     "0e:ab:d4:46:0b:6e:b9:ca:34:50:23:de:e2:b7:78:c7:90:e5:4a:16:83:b9:65:9c:0a:57:ae:19:90:90:"
     "15:9b";
 
+// The fixtures' "fingerprint" member (the same key in all three).
+#define CAIRN_FIXTURE_FINGERPRINT                                      \
+  R"("fingerprint":"0e:ab:d4:46:0b:6e:b9:ca:34:50:23:de:e2:b7:78:c7:)" \
+  R"(90:e5:4a:16:83:b9:65:9c:0a:57:ae:19:90:90:15:9b")"
+
 // scrypt n=65536 r=8 p=1 (PBS's parameters), salt 20..3f, IV 40..4f, with a hint.
 constexpr char kScryptFile[] =
-    R"({"kdf":{"Scrypt":{"n":65536,"r":8,"p":1,"salt":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}},)"
+    R"({"kdf":{"Scrypt":{"n":65536,"r":8,"p":1,)"
+    R"("salt":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}},)"
     R"("created":"2020-06-17T11:54:07+02:00","modified":"2020-06-17T11:54:07+02:00",)"
-    R"("data":"QEFCQ0RFRkdISUpLTE1OTwoWSFGluvO/vxCrSXu5pz7xgyoZTSfdefLleAZLsU7bVFiLklTXWSuUDTXKx0AeGA==",)"
-    R"("fingerprint":"0e:ab:d4:46:0b:6e:b9:ca:34:50:23:de:e2:b7:78:c7:90:e5:4a:16:83:b9:65:9c:0a:57:ae:19:90:90:15:9b",)"
-    R"("hint":"the usual"})";
+    R"("data":"QEFCQ0RFRkdISUpLTE1OTwoWSFGluvO/vxCrSXu5pz7x)"
+    R"(gyoZTSfdefLleAZLsU7bVFiLklTXWSuUDTXKx0AeGA==",)" CAIRN_FIXTURE_FINGERPRINT
+    R"(,"hint":"the usual"})";
 
 // PBKDF2-HMAC-SHA256, 65535 iterations (what PBS's Kdf::PBKDF2 writes).
 constexpr char kPbkdf2File[] =
     R"({"kdf":{"PBKDF2":{"iter":65535,"salt":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}},)"
     R"("created":"2021-01-01T00:00:00Z","modified":"2021-01-02T00:00:00Z",)"
-    R"("data":"QEFCQ0RFRkdISUpLTE1OT6TPhnJgFBGAltqebncXEe6P/shsvJtKYqd3W3XihdEYUt7hq5bECvlzd2SZkBVBPQ==",)"
-    R"("fingerprint":"0e:ab:d4:46:0b:6e:b9:ca:34:50:23:de:e2:b7:78:c7:90:e5:4a:16:83:b9:65:9c:0a:57:ae:19:90:90:15:9b"})";
+    R"("data":"QEFCQ0RFRkdISUpLTE1OT6TPhnJgFBGAltqebncXEe6P/shs)"
+    R"(vJtKYqd3W3XihdEYUt7hq5bECvlzd2SZkBVBPQ==",)" CAIRN_FIXTURE_FINGERPRINT "}";
 
 // Unprotected ("kdf": null), timestamp with a negative offset.
 constexpr char kPlainFile[] =
     R"({"kdf":null,"created":"2022-03-04T05:06:07-01:30","modified":"2022-03-04T05:06:07-01:30",)"
-    R"("data":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",)"
-    R"("fingerprint":"0e:ab:d4:46:0b:6e:b9:ca:34:50:23:de:e2:b7:78:c7:90:e5:4a:16:83:b9:65:9c:0a:57:ae:19:90:90:15:9b"})";
+    R"("data":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",)" CAIRN_FIXTURE_FINGERPRINT "}";
+
+#undef CAIRN_FIXTURE_FINGERPRINT
 
 // Cheap scrypt for tests that do not check PBS's cost parameters.
 const ScryptParams kFast{1024, 8, 1};
@@ -177,8 +184,7 @@ TEST(KeyFileTest, ShortPassphraseIsRefused) {
 TEST(KeyFileTest, InvalidScryptParamsAreRefused) {
   for (ScryptParams p : {ScryptParams{1000, 8, 1}, ScryptParams{1, 8, 1}, ScryptParams{1024, 0, 1},
                          ScryptParams{1024, 8, 0}, ScryptParams{uint64_t{1} << 24, 8, 1}}) {
-    EXPECT_EQ(KeyFile::Wrap(CountingKey(), kPassphrase, p).status().code(),
-              Code::kInvalidArgument)
+    EXPECT_EQ(KeyFile::Wrap(CountingKey(), kPassphrase, p).status().code(), Code::kInvalidArgument)
         << p.n << " " << p.r << " " << p.p;
   }
 }
@@ -209,10 +215,9 @@ TEST(KeyFileTest, ChangePassphraseKeepsKeyAndCreated) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again->Unlock(kPassphrase), CountingKey());
 
-  EXPECT_EQ(file->ChangePassphrase("wrong passphrase", "whatever1", std::nullopt, kFast)
-                .status()
-                .code(),
-            Code::kPermissionDenied);
+  EXPECT_EQ(
+      file->ChangePassphrase("wrong passphrase", "whatever1", std::nullopt, kFast).status().code(),
+      Code::kPermissionDenied);
 }
 
 TEST(KeyFileTest, HintOnlyForProtectedFiles) {
@@ -253,10 +258,12 @@ TEST(KeyFileTest, DamagedKeyDataIsRefused) {
   ASSERT_TRUE(flipped.ok()) << flipped.status().ToString();
   EXPECT_EQ(flipped->Unlock(kPassphrase).status().code(), Code::kPermissionDenied);
   // Wrong lengths are Corruption.
-  auto short_data = KeyFile::Parse(
-      Replace(kScryptFile, "QEFCQ0RFRkdISUpLTE1OTwoWSFGluvO/vxCrSXu5pz7xgyoZTSfdefLleAZLsU7bVFiLklTXWSuUDTXKx0AeGA==",
-              "QEFCQ0RFRkdISUpLTE1OTwoWSFGluvO/vxCrSXu5pz7x"),
-      "s");
+  auto short_data =
+      KeyFile::Parse(Replace(kScryptFile,
+                             "QEFCQ0RFRkdISUpLTE1OTwoWSFGluvO/"
+                             "vxCrSXu5pz7xgyoZTSfdefLleAZLsU7bVFiLklTXWSuUDTXKx0AeGA==",
+                             "QEFCQ0RFRkdISUpLTE1OTwoWSFGluvO/vxCrSXu5pz7x"),
+                     "s");
   ASSERT_TRUE(short_data.ok()) << short_data.status().ToString();
   EXPECT_EQ(short_data->Unlock(kPassphrase).status().code(), Code::kCorruption);
   auto short_plain = KeyFile::Parse(
@@ -280,14 +287,14 @@ TEST(KeyFileTest, MalformedJsonIsInvalidArgument) {
       {"n negative", Replace(good, "\"n\":65536", "\"n\":-1")},
       {"n string", Replace(good, "\"n\":65536", "\"n\":\"65536\"")},
       {"p huge", Replace(good, "\"p\":1", "\"p\":1000000")},
-      {"salt missing padding",
-       Replace(good, "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8")},
+      {"salt missing padding", Replace(good, "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
+                                       "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8")},
       {"data with whitespace", Replace(good, "QEFCQ0RF", "QEFC Q0RF")},
       {"data not base64", Replace(good, "QEFCQ0RF", "QEFC*0RF")},
       {"data missing", Replace(good, "\"data\"", "\"datum\"")},
       {"created missing", Replace(good, "\"created\"", "\"born\"")},
-      {"created bad", Replace(good, "2020-06-17T11:54:07+02:00\",\"modified",
-                              "2020-06-17 11:54:07\",\"modified")},
+      {"created bad",
+       Replace(good, "2020-06-17T11:54:07+02:00\",\"modified", "2020-06-17 11:54:07\",\"modified")},
       {"created bad offset", Replace(good, "2020-06-17T11:54:07+02:00\",\"modified",
                                      "2020-06-17T11:54:07+24:00\",\"modified")},
       {"created fraction", Replace(good, "2020-06-17T11:54:07+02:00\",\"modified",
@@ -299,8 +306,8 @@ TEST(KeyFileTest, MalformedJsonIsInvalidArgument) {
   for (const auto& [what, json] : cases) {
     auto file = KeyFile::Parse(json, "bad.json");
     EXPECT_FALSE(file.ok()) << what;
-    EXPECT_EQ(file.status().code(), Code::kInvalidArgument) << what << ": "
-                                                            << file.status().ToString();
+    EXPECT_EQ(file.status().code(), Code::kInvalidArgument)
+        << what << ": " << file.status().ToString();
     EXPECT_NE(file.status().message().find("key file bad.json"), std::string::npos) << what;
   }
   // PBS's Option<kdf>: an absent kdf means unprotected.
