@@ -1,0 +1,1236 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the real `cairn` binary (standard library only).
+
+Usage: cli_test.py PATH/TO/cairn [unittest args]   (or set CAIRN_BIN)
+
+Every test runs the binary as a user would, with its own temporary CAIRN_CONFIG_DIR and
+CAIRN_DEFAULT_STORE under $TMPDIR (HOME and XDG_* point there too, so nothing outside the test
+directory is ever touched). Creating a datastore makes 65,536 directories, so a test class shares
+one datastore between its tests where that does not weaken them; such tests use distinct backup
+ids or namespaces and never depend on each other's order.
+
+No test depends on timing: every backup passes --backup-time, and lock conflicts are produced by
+holding the lock file (flock) from the test itself.
+
+Exit codes asserted here (src/cli/main.cc ExitCodeFor): InvalidArgument 2, NotFound 3,
+Corruption 4, Busy 5, PermissionDenied 6, any other error (AlreadyExists, IOError) 1.
+Command-line parse errors come from CLI11 and use its own codes (non-zero, not "error: ...").
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import pty
+import random
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CAIRN = os.environ.get("CAIRN_BIN", "")
+if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+    CAIRN = sys.argv.pop(1)
+CAIRN = os.path.abspath(CAIRN) if CAIRN else ""
+
+T0 = 1795000000  # 2026-11-18T...Z: a fixed backup time, so no test depends on the clock
+PROGRESS_LINE = re.compile(r"^\S+: \d+% \(.* of .*\)$")
+CHUNK = 64 * 1024  # --chunk-size 64 (KiB): small images still have many chunks
+
+
+def rfc3339(epoch):
+    import time
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def random_bytes(n, seed):
+    rng = random.Random(seed)
+    return rng.getrandbits(8 * n).to_bytes(n, "little") if n else b""
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def tree_state(root, skip_chunk_dirs=False, ignore_locks=False):
+    """Everything under `root`: path -> (kind, mode, size, sha256). Directory listings included.
+    With `skip_chunk_dirs` the 65,536 directories under a store's `.chunks/` are not listed (a
+    cheap check for one command; callers then do a full check once per test). With
+    `ignore_locks` a store's `.locks/` directory is left out."""
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        if skip_chunk_dirs and os.path.basename(dirpath) == ".chunks":
+            dirnames[:] = []
+        if ignore_locks and ".locks" in dirnames:
+            dirnames.remove(".locks")  # lock files are created on demand by valid operations
+        st = os.lstat(dirpath)
+        state[rel] = ("d", stat.S_IMODE(st.st_mode), len(dirnames) + len(filenames), None)
+        for name in filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            if stat.S_ISREG(st.st_mode):
+                digest = sha256_file(p) if st.st_size else ""
+                state[os.path.join(rel, name)] = ("f", stat.S_IMODE(st.st_mode), st.st_size, digest)
+            else:
+                state[os.path.join(rel, name)] = ("o", stat.S_IMODE(st.st_mode), st.st_size, None)
+    return state
+
+
+def state_diff(before, after):
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
+    return {"added": added[:10], "removed": removed[:10], "changed": changed[:10]}
+
+
+class Env:
+    """A temporary home for one test or test class: config dir, default store path, HOME."""
+
+    def __init__(self, name):
+        self.root = tempfile.mkdtemp(prefix="cairn-cli-%s-" % name)
+        self.config = os.path.join(self.root, "config")
+        self.default_store = os.path.join(self.root, "default-store")
+        self.home = os.path.join(self.root, "home")
+        self.data = os.path.join(self.root, "data")
+        os.makedirs(self.home)
+        os.makedirs(self.data)
+
+    def environ(self, extra=None, unset=()):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAIRN_", "XDG_"))}
+        env.update({
+            "HOME": self.home,
+            "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
+            "XDG_DATA_HOME": os.path.join(self.home, ".local", "share"),
+            "CAIRN_CONFIG_DIR": self.config,
+            "CAIRN_DEFAULT_STORE": self.default_store,
+            "USER": "tester",
+        })
+        for k in unset:
+            env.pop(k, None)
+        env.update(extra or {})
+        return env
+
+    def run(self, *args, envvars=None, unset=(), stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE):
+        return subprocess.run([CAIRN, *args], env=self.environ(envvars, unset), stdin=stdin,
+                              stdout=subprocess.PIPE, stderr=stderr, cwd=self.root, timeout=600)
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def write(self, name, data):
+        p = os.path.join(self.data, name)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class CliTestCase(unittest.TestCase):
+    """Assertions shared by every test class."""
+
+    def ok(self, env, *args, **kw):
+        r = env.run(*args, **kw)
+        self.assertEqual(r.returncode, 0, "cairn %s failed (%d): %s" % (
+            " ".join(map(repr, args)), r.returncode, r.stderr.decode(errors="replace")))
+        return r
+
+    def json_of(self, env, *args, pretty=False, **kw):
+        r = self.ok(env, "--output-format", "json-pretty" if pretty else "json", *args, **kw)
+        return json.loads(r.stdout)
+
+    def fails(self, env, code, *args, names=None, **kw):
+        """Runs cairn expecting exit `code` (None: any non-zero) and a one-line `error: ...`
+        on stderr that contains every string in `names`. Returns the error line."""
+        r = env.run(*args, **kw)
+        err = r.stderr.decode(errors="replace")
+        if code is None:
+            self.assertNotEqual(r.returncode, 0, "cairn %r should have failed" % (args,))
+        else:
+            self.assertEqual(r.returncode, code, "cairn %r: exit %d, expected %d; stderr: %r" % (
+                args, r.returncode, code, err))
+        self.assertEqual(r.stdout, b"", "failing command printed a result: %r" % r.stdout)
+        # Progress lines ("disk.img.fidx: 20% (...)") may precede the error when the command
+        # fails midway; the error itself is the last line and exactly one line.
+        lines = err.split("\n")
+        while len(lines) > 2 and PROGRESS_LINE.match(lines[0]):
+            lines.pop(0)
+        err = "\n".join(lines)
+        self.assertTrue(err.startswith("error: "), "stderr is not 'error: ...': %r" % err)
+        self.assertTrue(err.endswith("\n"), "stderr does not end in a newline: %r" % err)
+        self.assertEqual(err.count("\n"), 1, "error is not one line: %r" % err)
+        for name in names or ():
+            self.assertIn(name, err, "error does not name %r: %r" % (name, err))
+        return err.strip()
+
+    def assertUnchanged(self, before, after):
+        self.assertEqual(before, after, "disk changed: %s" % state_diff(before, after))
+
+
+def make_image(seed, chunks=10, zero_chunks=(3, 4), tail=1234):
+    """A disk image of `chunks` CHUNK-sized random chunks (some all-zero) plus a partial tail."""
+    parts = []
+    for i in range(chunks):
+        parts.append(bytes(CHUNK) if i in zero_chunks else random_bytes(CHUNK, seed * 1000 + i))
+    parts.append(random_bytes(tail, seed * 1000 + 999))
+    return b"".join(parts)
+
+
+VM_CONF = b"boot: order=scsi0\ncores: 2\nmemory: 2048\nscsi0: local:vm-100-disk-0,size=1G\n"
+
+
+# ---------------------------------------------------------------------------------------------
+class DefaultStoreTest(CliTestCase):
+    """The embedded default datastore: works with no configuration at all."""
+
+    def setUp(self):
+        self.env = Env("default")
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def test_default_store_is_created_on_first_use(self):
+        env = self.env
+        self.assertFalse(os.path.exists(env.config))
+        self.assertFalse(os.path.exists(env.default_store))
+        r = self.ok(env, "snapshot", "list")
+        self.assertEqual(r.stdout.decode().strip(), "no snapshots")
+        self.assertTrue(os.path.isdir(os.path.join(env.default_store, ".chunks", "0000")))
+        self.assertTrue(os.path.isdir(os.path.join(env.default_store, ".chunks", "ffff")))
+        stores = self.json_of(env, "datastore", "list")
+        self.assertEqual(stores, [{"name": "default", "path": env.default_store,
+                                   "backend": "filesystem"}])
+        with open(os.path.join(env.config, "datastore.json")) as f:
+            self.assertIn("default", json.load(f)["datastores"])
+        # A backup and a restore work without --store.
+        img = env.write("disk.img", make_image(1, chunks=3, zero_chunks=()))
+        self.ok(env, "backup", "--chunk-size", "64", "--backup-type", "vm", "--backup-id", "100",
+                "--backup-time", str(T0), "disk.img:" + img)
+        out = env.path("out.img")
+        self.ok(env, "restore", "vm/100/" + rfc3339(T0), "disk.img", out)
+        self.assertEqual(sha256_file(out), sha256_file(img))
+
+    def test_xdg_locations_without_cairn_env(self):
+        env = self.env
+        unset = ("CAIRN_CONFIG_DIR", "CAIRN_DEFAULT_STORE")
+        if os.geteuid() == 0:
+            self.skipTest("root uses /etc/cairn and /var/lib/cairn/default")
+        self.ok(env, "snapshot", "list", unset=unset)
+        store = os.path.join(env.home, ".local", "share", "cairn", "default")
+        self.assertTrue(os.path.isdir(os.path.join(store, ".chunks")))
+        cfg = os.path.join(env.home, ".config", "cairn", "datastore.json")
+        with open(cfg) as f:
+            self.assertEqual(json.load(f)["datastores"]["default"]["path"], store)
+        # --config-dir beats the environment.
+        other = env.path("other-config")
+        stores = self.json_of(env, "--config-dir", other, "datastore", "list")
+        self.assertEqual(stores, [])
+
+
+# ---------------------------------------------------------------------------------------------
+class DatastoreCommandsTest(CliTestCase):
+    """datastore create|list|show|remove."""
+
+    def setUp(self):
+        self.env = Env("datastore")
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def test_create_list_show_remove(self):
+        env = self.env
+        self.assertEqual(self.ok(env, "datastore", "list").stdout.decode().strip(),
+                         "no datastores configured")
+        path = env.path("stores", "store1")
+        created = self.json_of(env, "datastore", "create", "store1", path)
+        self.assertEqual(created, {"name": "store1", "path": path, "backend": "filesystem"})
+        self.assertTrue(os.path.isdir(os.path.join(path, ".chunks", "abcd")))
+        text = self.ok(env, "datastore", "list").stdout.decode()
+        self.assertIn("NAME", text)
+        self.assertIn("store1", text)
+        self.assertIn(path, text)
+        listed = self.json_of(env, "datastore", "list", pretty=True)
+        self.assertEqual(listed, [{"name": "store1", "path": path, "backend": "filesystem"}])
+
+        img = env.write("disk.img", make_image(2, chunks=2, zero_chunks=()))
+        self.ok(env, "namespace", "create", "--store", "store1", "site")
+        self.ok(env, "backup", "--store", "store1", "--ns", "site", "--chunk-size", "64",
+                "--backup-id", "web1", "--backup-time", str(T0), "disk.img:" + img)
+        shown = self.json_of(env, "datastore", "show", "store1")
+        self.assertEqual(shown, {"name": "store1", "path": path, "backend": "filesystem",
+                                 "namespaces": 1, "groups": 1, "snapshots": 1})
+        text = self.ok(env, "datastore", "show", "store1").stdout.decode()
+        self.assertIn("snapshots:  1", text)
+
+        # remove keeps the data by default
+        removed = self.json_of(env, "datastore", "remove", "store1")
+        self.assertEqual(removed, {"name": "store1", "data-destroyed": False})
+        self.assertTrue(os.path.isdir(os.path.join(path, ".chunks")))
+        self.assertEqual(self.json_of(env, "datastore", "list"), [])
+        self.fails(env, 3, "datastore", "show", "store1", names=["store1"])
+
+        # re-register a fresh store and destroy it
+        path2 = env.path("stores", "store2")
+        self.ok(env, "datastore", "create", "store2", path2)
+        removed = self.json_of(env, "datastore", "remove", "--destroy-data", "store2")
+        self.assertEqual(removed, {"name": "store2", "data-destroyed": True})
+        self.assertFalse(os.path.exists(path2))
+        self.assertEqual(self.json_of(env, "datastore", "list"), [])
+
+    def test_create_relative_path_is_made_absolute(self):
+        env = self.env
+        created = self.json_of(env, "datastore", "create", "rel-store", "rel/dir")
+        self.assertEqual(created["path"], env.path("rel", "dir"))  # cwd is env.root
+
+    def test_create_refuses_non_empty_dir_and_duplicates(self):
+        env = self.env
+        busy = env.path("busy")
+        os.makedirs(busy)
+        with open(os.path.join(busy, "precious.txt"), "w") as f:
+            f.write("keep me")
+        before = tree_state(env.root)
+        self.fails(env, 1, "datastore", "create", "store1", busy, names=[busy, "precious.txt"])
+        self.assertUnchanged(before, tree_state(env.root))
+
+        good = env.path("good")
+        self.ok(env, "datastore", "create", "store1", good)
+        # The same name again, at another path: refused before anything is created.
+        before = tree_state(env.root)
+        self.fails(env, 1, "datastore", "create", "store1", env.path("other"), names=["store1"])
+        self.assertFalse(os.path.exists(env.path("other")))
+        # Another name, at a path that already holds a datastore.
+        self.fails(env, 1, "datastore", "create", "store2", good, names=[good])
+        self.assertUnchanged(before, tree_state(env.root))
+
+    def test_remove_unknown_and_destroy_refuses_non_datastore(self):
+        env = self.env
+        self.fails(env, 3, "datastore", "remove", "nosuch", names=["nosuch"])
+        # A config entry that points at an ordinary directory: --destroy-data must refuse.
+        victim = env.path("victim")
+        os.makedirs(victim)
+        with open(os.path.join(victim, "important"), "w") as f:
+            f.write("data")
+        os.makedirs(env.config)
+        with open(os.path.join(env.config, "datastore.json"), "w") as f:
+            json.dump({"datastores": {"fake": {"path": victim, "backend": "filesystem"}}}, f)
+        before = tree_state(env.root)
+        r = env.run("datastore", "remove", "--destroy-data", "fake")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertTrue(r.stderr.startswith(b"error: "), r.stderr)
+        self.assertUnchanged(before, tree_state(env.root))
+
+    def test_invalid_config_file_is_reported(self):
+        env = self.env
+        os.makedirs(env.config)
+        cfg = os.path.join(env.config, "datastore.json")
+        with open(cfg, "w") as f:
+            f.write("{not json")
+        before = tree_state(env.root)
+        self.fails(env, 4, "datastore", "list", names=[cfg])
+        self.fails(env, 4, "snapshot", "list", names=[cfg])
+        self.assertUnchanged(before, tree_state(env.root))
+
+
+# ---------------------------------------------------------------------------------------------
+class SharedStoreTestCase(CliTestCase):
+    """One default datastore for the whole class (created once in setUpClass)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env(cls.__name__)
+        r = cls.env.run("datastore", "list")  # config only; the store is created lazily
+        assert r.returncode == 0, r.stderr
+        r = cls.env.run("snapshot", "list")
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.cleanup()
+
+    def backup(self, *specs, btype="vm", bid="100", time=T0, extra=()):
+        return self.json_of(self.env, "backup", "--chunk-size", "64", "--backup-type", btype,
+                            "--backup-id", bid, "--backup-time", str(time), *extra, *specs)
+
+
+class BackupRestoreTest(SharedStoreTestCase):
+    """backup, snapshot list/files, restore, incremental backups, group list, progress."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.image = make_image(3)
+        cls.img = cls.env.write("disk.img", cls.image)
+        cls.conf = cls.env.write("vm.conf", VM_CONF)
+
+    def test_backup_list_files_restore(self):
+        env = self.env
+        r = self.ok(env, "backup", "--chunk-size", "64", "--backup-type", "vm", "--backup-id",
+                    "200", "--backup-time", str(T0), "disk.img:" + self.img, "vm.conf:" + self.conf)
+        snap = "vm/200/" + rfc3339(T0)
+        self.assertIn("snapshot %s created" % snap, r.stdout.decode())
+        self.assertIn("disk.img.fidx", r.stdout.decode())
+
+        text = self.ok(env, "snapshot", "list", "vm/200").stdout.decode()
+        self.assertIn("SNAPSHOT", text)
+        self.assertIn(snap, text)
+        self.assertIn("disk.img.fidx", text)
+        for fmt in (False, True):
+            listed = self.json_of(env, "snapshot", "list", "vm/200", pretty=fmt)
+            self.assertEqual(len(listed), 1)
+            s = listed[0]
+            self.assertEqual(s["backup-type"], "vm")
+            self.assertEqual(s["backup-id"], "200")
+            self.assertEqual(s["backup-time"], T0)
+            self.assertEqual(s["snapshot"], snap)
+            self.assertFalse(s["protected"])
+            self.assertIn("disk.img.fidx", s["files"])
+            self.assertIn("vm.conf.blob", s["files"])
+            self.assertIsInstance(s["size"], int)
+        pretty = self.ok(env, "--output-format", "json-pretty", "snapshot", "list", "vm/200")
+        self.assertIn(b"\n  ", pretty.stdout)
+
+        files = {f["filename"]: f for f in self.json_of(env, "snapshot", "files", snap)}
+        self.assertIn("disk.img.fidx", files)
+        self.assertIn("vm.conf.blob", files)
+        self.assertEqual(files["disk.img.fidx"]["size"], len(self.image))
+        self.assertEqual(files["disk.img.fidx"]["crypt-mode"], "none")
+        self.assertEqual(len(files["disk.img.fidx"]["csum"]), 64)
+        text = self.ok(env, "snapshot", "files", snap).stdout.decode()
+        self.assertIn("CRYPT-MODE", text)
+        self.assertIn("vm.conf.blob", text)
+
+        out = env.path("restored.img")
+        restored = self.json_of(env, "restore", snap, "disk.img", out)
+        self.assertEqual(restored["bytes"], len(self.image))
+        self.assertEqual(restored["archive"], "disk.img.fidx")
+        self.assertEqual(restored["snapshot"], snap)
+        self.assertEqual(restored["target"], out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), self.image)
+        # The server-side name works too, and config blobs restore byte-identical.
+        out2 = env.path("restored2.img")
+        self.ok(env, "restore", snap, "disk.img.fidx", out2)
+        self.assertEqual(sha256_file(out2), sha256_file(self.img))
+        conf_out = env.path("restored.conf")
+        self.ok(env, "restore", snap, "vm.conf", conf_out)
+        with open(conf_out, "rb") as f:
+            self.assertEqual(f.read(), VM_CONF)
+        # Restoring over an existing file replaces it.
+        with open(out, "wb") as f:
+            f.write(b"old content")
+        self.ok(env, "restore", snap, "disk.img", out)
+        self.assertEqual(sha256_file(out), sha256_file(self.img))
+
+    def test_backup_json_fields_and_incremental(self):
+        env = self.env
+        first = self.backup("disk.img:" + self.img, "vm.conf:" + self.conf, bid="300")
+        for key in ("snapshot", "namespace", "backup-time", "incremental", "duration", "bytes",
+                    "archives"):
+            self.assertIn(key, first)
+        self.assertEqual(first["snapshot"], "vm/300/" + rfc3339(T0))
+        self.assertEqual(first["namespace"], "")
+        self.assertEqual(first["backup-time"], T0)
+        self.assertFalse(first["incremental"])
+        self.assertEqual(first["bytes"], len(self.image) + len(VM_CONF))
+        arch = {a["filename"]: a for a in first["archives"]}
+        img = arch["disk.img.fidx"]
+        for key in ("size", "chunks", "known-chunks", "zero-chunks", "uploaded-chunks",
+                    "duplicate-chunks", "uploaded-bytes"):
+            self.assertIsInstance(img[key], int, key)
+        self.assertEqual(img["size"], len(self.image))
+        self.assertEqual(img["chunks"], 11)
+        self.assertEqual(img["zero-chunks"], 2)
+        self.assertEqual(arch["vm.conf.blob"]["size"], len(VM_CONF))
+
+        second = self.backup("disk.img:" + self.img, "vm.conf:" + self.conf, bid="300",
+                             time=T0 + 3600)
+        self.assertTrue(second["incremental"])
+        img2 = {a["filename"]: a for a in second["archives"]}["disk.img.fidx"]
+        self.assertEqual(img2["uploaded-chunks"], 0)
+        self.assertEqual(img2["uploaded-bytes"], 0)
+        self.assertEqual(img2["chunks"], 11)
+        listed = self.json_of(env, "snapshot", "list", "vm/300")
+        self.assertEqual([s["backup-time"] for s in listed], [T0, T0 + 3600])
+        # text mode says so
+        third = self.ok(env, "backup", "--chunk-size", "64", "--backup-type", "vm", "--backup-id",
+                        "300", "--backup-time", str(T0 + 7200), "disk.img:" + self.img)
+        self.assertIn("(incremental)", third.stdout.decode())
+        out = env.path("incr.img")
+        self.ok(env, "restore", "vm/300/" + rfc3339(T0 + 3600), "disk.img", out)
+        self.assertEqual(sha256_file(out), sha256_file(self.img))
+
+    def test_group_list_and_notes(self):
+        env = self.env
+        self.backup("vm.conf:" + self.conf, btype="ct", bid="group-test")
+        groups = {g["backup-type"] + "/" + g["backup-id"]: g
+                  for g in self.json_of(env, "group", "list")}
+        g = groups["ct/group-test"]
+        self.assertEqual(g["backup-count"], 1)
+        self.assertEqual(g["last-backup"], T0)
+        self.assertEqual(g["owner"], "root@pam" if os.geteuid() == 0 else "tester@pam")
+        self.assertIn("ct/group-test", self.ok(env, "group", "list").stdout.decode())
+        self.assertEqual(self.json_of(env, "group", "notes", "ct/group-test"),
+                         {"group": "ct/group-test", "notes": ""})
+        self.ok(env, "group", "notes", "ct/group-test", "--set", "line 1\nline 2")
+        self.assertEqual(self.json_of(env, "group", "notes", "ct/group-test")["notes"],
+                         "line 1\nline 2")
+
+    def test_missing_snapshot_and_archive(self):
+        env = self.env
+        self.backup("vm.conf:" + self.conf, bid="missing-test")
+        snap = "vm/missing-test/" + rfc3339(T0)
+        out = env.path("never")
+        self.fails(env, 3, "restore", "vm/missing-test/" + rfc3339(T0 + 1), "vm.conf", out,
+                   names=["vm/missing-test/" + rfc3339(T0 + 1)])
+        self.fails(env, 3, "restore", snap, "disk.img", out, names=["disk.img"])
+        self.fails(env, 3, "snapshot", "files", "vm/missing-test/" + rfc3339(T0 + 1))
+        self.fails(env, 3, "snapshot", "list", "vm/no-such-group", names=["vm/no-such-group"])
+        self.fails(env, 3, "backup", "--backup-id", "missing-test", "--backup-time",
+                   str(T0 + 1), "x.img:" + env.path("absent.img"), names=["absent.img"])
+        self.assertEqual(len(self.json_of(env, "snapshot", "list", "vm/missing-test")), 1)
+        self.assertFalse(os.path.exists(out))
+
+    def test_backup_argument_errors(self):
+        env = self.env
+        before = tree_state(env.root)
+        self.fails(env, 2, "backup", "--chunk-size", "100", "--backup-time", str(T0),
+                   "disk.img:" + self.img, names=["--chunk-size"])
+        self.fails(env, 2, "backup", "--backup-time", str(T0), "disk.img:" + self.img,
+                   "disk.img:" + self.img, names=["disk.img"])
+        self.fails(env, 2, "backup", "--backup-time", str(T0), "disk.exe:" + self.img,
+                   names=["disk.exe"])
+        self.fails(env, 2, "backup", "--backup-time", str(T0), "disk.img", names=["disk.img"])
+        self.fails(env, 2, "backup", "--backup-id", "args", "--backup-time", "-5",
+                   "disk.img:" + self.img, names=["-5"])
+        self.assertUnchanged(before, tree_state(env.root))
+
+    def test_same_snapshot_twice_is_refused(self):
+        env = self.env
+        self.backup("vm.conf:" + self.conf, bid="twice", time=T0 + 10)
+        before = tree_state(env.default_store, ignore_locks=True)
+        for t in (T0 + 10, T0):  # the same time, and an older one
+            self.fails(env, 2, "backup", "--backup-type", "vm", "--backup-id", "twice",
+                       "--backup-time", str(t), "vm.conf:" + self.conf,
+                       names=["not newer", "vm/twice/" + rfc3339(T0 + 10)])
+        self.assertUnchanged(before, tree_state(env.default_store, ignore_locks=True))
+
+    @unittest.expectedFailure
+    def test_writer_registry_is_cleaned_up(self):
+        # BUG: src/datastore/locks.cc DatastoreLocks::RegisterWriter creates
+        # .locks/writers/<epoch>-<pid>-<n> for every backup (snapshot_writer.cc) but nothing
+        # removes it when the writer finishes or fails: FileLock's destructor only closes the fd.
+        # Only OldestActiveWriter (GC) reaps them, so every backup, even a refused one, leaves a
+        # file behind (locks.h says they are left only "by crashed processes").
+        env = self.env
+        writers = os.path.join(env.default_store, ".locks", "writers")
+        before = set(os.listdir(writers)) if os.path.isdir(writers) else set()
+        self.backup("vm.conf:" + self.conf, bid="registry")
+        self.fails(env, 2, "backup", "--backup-type", "vm", "--backup-id", "registry",
+                   "--backup-time", str(T0), "vm.conf:" + self.conf)
+        self.assertEqual(set(os.listdir(writers)) - before, set())
+
+    def test_progress_output(self):
+        env = self.env
+        # Not a terminal: plain lines on stderr, stdout carries only the result.
+        r = self.ok(env, "backup", "--chunk-size", "64", "--backup-id", "progress",
+                    "--backup-time", str(T0), "disk.img:" + self.img)
+        err = r.stderr.decode()
+        self.assertIn("disk.img.fidx: 100%", err)
+        self.assertNotIn("\r", err)
+        self.assertNotIn("100%", r.stdout.decode())
+        # JSON mode: no progress at all, stdout is exactly one JSON document.
+        r = self.ok(env, "--output-format", "json", "backup", "--chunk-size", "64",
+                    "--backup-id", "progress", "--backup-time", str(T0 + 1), "disk.img:" + self.img)
+        self.assertEqual(r.stderr, b"")
+        json.loads(r.stdout)
+        r = self.ok(env, "--output-format", "json", "restore", "host/progress/" + rfc3339(T0),
+                    "disk.img", env.path("p.img"))
+        self.assertEqual(r.stderr, b"")
+        # A terminal: a redrawn bar (carriage returns) ending at 100% and a final newline.
+        master, slave = pty.openpty()
+        try:
+            r = env.run("restore", "host/progress/" + rfc3339(T0), "disk.img",
+                        env.path("p2.img"), stderr=slave)
+            os.close(slave)
+            slave = None
+            chunks = []
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            tty = b"".join(chunks).decode(errors="replace")
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(r.returncode, 0, tty)
+        self.assertIn("\r", tty)
+        self.assertIn("100%", tty)
+        self.assertIn("ETA", tty)
+
+
+# ---------------------------------------------------------------------------------------------
+class EncryptionTest(SharedStoreTestCase):
+    """key create|show-fingerprint|change-passphrase and encrypted backup/restore."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.image = make_image(4, chunks=4, zero_chunks=(1,))
+        cls.marker = b"CAIRN-PLAINTEXT-MARKER-0123456789"
+        cls.conf_data = VM_CONF + cls.marker + b"\n"
+        cls.img = cls.env.write("disk.img", cls.image)
+        cls.conf = cls.env.write("vm.conf", cls.conf_data)
+
+    def create_key(self, name, password="correct horse"):
+        path = self.env.path(name)
+        created = self.json_of(self.env, "key", "create", path,
+                               envvars={"CAIRN_KEY_PASSWORD": password})
+        self.assertEqual(created["path"], path)
+        self.assertTrue(created["fingerprint"])
+        return path, created["fingerprint"]
+
+    def write_plain_key(self, name, seed):
+        """An unprotected key file ("kdf": null, `data` = the raw 32-byte key) in the PBS format
+        that KeyFile::Parse reads, written here because `key create` is broken (see below)."""
+        import base64
+        path = self.env.path(name)
+        with open(path, "w") as f:
+            json.dump({"kdf": None, "created": "2026-11-23T10:00:00Z",
+                       "modified": "2026-11-23T10:00:00Z",
+                       "data": base64.b64encode(random_bytes(32, seed)).decode()}, f)
+        os.chmod(path, 0o600)
+        return path
+
+    def test_encrypted_backup_restore_and_wrong_keys(self):
+        env = self.env
+        key = self.write_plain_key("plain.key", 1)
+        other = self.write_plain_key("other.key", 2)
+        fp = self.json_of(env, "key", "show-fingerprint", key)["fingerprint"]
+        self.assertEqual(self.ok(env, "key", "show-fingerprint", key).stdout.decode().strip(), fp)
+        self.assertNotEqual(fp, self.json_of(env, "key", "show-fingerprint", other)["fingerprint"])
+
+        r = self.json_of(env, "backup", "--chunk-size", "64", "--backup-type", "vm",
+                         "--backup-id", "enc", "--backup-time", str(T0), "--keyfile", key,
+                         "disk.img:" + self.img, "vm.conf:" + self.conf)
+        snap = r["snapshot"]
+        files = {f["filename"]: f for f in self.json_of(env, "snapshot", "files", snap)}
+        self.assertEqual(files["disk.img.fidx"]["crypt-mode"], "encrypt")
+        self.assertEqual(files["vm.conf.blob"]["crypt-mode"], "encrypt")
+        # The plaintext never reaches the datastore.
+        for dirpath, _, names in os.walk(env.default_store):
+            for name in names:
+                with open(os.path.join(dirpath, name), "rb") as f:
+                    self.assertNotIn(self.marker, f.read(), os.path.join(dirpath, name))
+
+        out = env.path("enc-out.img")
+        self.fails(env, 2, "restore", snap, "disk.img", out, names=["--keyfile"])
+        self.fails(env, 2, "restore", snap, "vm.conf", out, names=["--keyfile"])
+        self.fails(env, 2, "restore", "--keyfile", other, snap, "disk.img", out, names=[snap])
+        self.fails(env, 2, "restore", "--keyfile", other, snap, "vm.conf", out, names=[snap])
+        self.assertFalse(os.path.exists(out))
+
+        self.ok(env, "restore", "--keyfile", key, snap, "disk.img", out)
+        self.assertEqual(sha256_file(out), sha256_file(self.img))
+        conf_out = env.path("enc-out.conf")
+        self.ok(env, "restore", "--keyfile", key, snap, "vm.conf", conf_out)
+        with open(conf_out, "rb") as f:
+            self.assertEqual(f.read(), self.conf_data)
+
+        # The next backup with the same key is incremental; with another key it is not.
+        r = self.json_of(env, "backup", "--chunk-size", "64", "--backup-type", "vm",
+                         "--backup-id", "enc", "--backup-time", str(T0 + 60), "--keyfile", key,
+                         "disk.img:" + self.img)
+        self.assertTrue(r["incremental"])
+        self.assertEqual(r["archives"][0]["uploaded-chunks"], 0)
+        r = self.json_of(env, "backup", "--chunk-size", "64", "--backup-type", "vm",
+                         "--backup-id", "enc", "--backup-time", str(T0 + 120), "--keyfile", other,
+                         "disk.img:" + self.img)
+        self.assertGreater(r["archives"][0]["uploaded-chunks"], 0)
+
+    # BUG (all three tests below): src/cli/key_commands.cc SaveKeyFile does
+    # `auto bytes = AsBytes(file.ToJson());` -- a ByteView of a temporary std::string that is
+    # destroyed at the end of that statement, so WriteFileCreateOnly/WriteFileAtomic write freed
+    # memory. The key file written by `key create` and `key change-passphrase` starts with 16
+    # garbage bytes (malloc metadata instead of `{"kdf":{"Scrypt"`), and every later use fails
+    # with "key file PATH: not a JSON object". ASan reports it as heap-use-after-free.
+    @unittest.expectedFailure
+    def test_key_create_and_use(self):
+        env = self.env
+        key, fp = self.create_key("enc.key")
+        self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
+        pw = {"CAIRN_KEY_PASSWORD": "correct horse"}
+        self.assertEqual(self.json_of(env, "key", "show-fingerprint", key, envvars=pw),
+                         {"path": key, "fingerprint": fp})
+        r = self.json_of(env, "backup", "--backup-id", "created-key", "--backup-time", str(T0),
+                         "--keyfile", key, "vm.conf:" + self.conf, envvars=pw)
+        out = env.path("created-key.conf")
+        self.fails(env, None, "restore", "--keyfile", key, r["snapshot"], "vm.conf", out,
+                   envvars={"CAIRN_KEY_PASSWORD": "wrong passphrase"}, names=[key])
+        self.fails(env, 2, "restore", "--keyfile", key, r["snapshot"], "vm.conf", out,
+                   names=["CAIRN_KEY_PASSWORD"])  # protected key, no passphrase
+        self.assertFalse(os.path.exists(out))
+        self.ok(env, "restore", "--keyfile", key, r["snapshot"], "vm.conf", out, envvars=pw)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), self.conf_data)
+        plain = self.json_of(env, "key", "create", "--kdf", "none", env.path("none.key"))
+        self.assertEqual(self.json_of(env, "key", "show-fingerprint",
+                                      env.path("none.key"))["fingerprint"], plain["fingerprint"])
+
+    @unittest.expectedFailure
+    def test_change_passphrase(self):
+        env = self.env
+        key, fp = self.create_key("change.key", password="old passphrase")
+        old = {"CAIRN_KEY_PASSWORD": "old passphrase"}
+        new = {"CAIRN_KEY_PASSWORD": "new passphrase"}
+        r = self.json_of(env, "backup", "--backup-id", "change", "--backup-time", str(T0),
+                         "--keyfile", key, "vm.conf:" + self.conf, envvars=old)
+        snap = r["snapshot"]
+        changed = self.json_of(env, "key", "change-passphrase", key,
+                               envvars={**old, "CAIRN_NEW_KEY_PASSWORD": "new passphrase"})
+        self.assertEqual(changed["path"], key)
+        self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
+        self.assertEqual(self.json_of(env, "key", "show-fingerprint", key,
+                                      envvars=new)["fingerprint"], fp)
+        out = env.path("change.conf")
+        self.fails(env, None, "restore", "--keyfile", key, snap, "vm.conf", out, envvars=old,
+                   names=[key])
+        self.assertFalse(os.path.exists(out))
+        self.ok(env, "restore", "--keyfile", key, snap, "vm.conf", out, envvars=new)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), self.conf_data)
+        # The wrong current passphrase does not change the key file.
+        with open(key, "rb") as f:
+            saved = f.read()
+        self.fails(env, None, "key", "change-passphrase", key,
+                   envvars={**old, "CAIRN_NEW_KEY_PASSWORD": "third passphrase"}, names=[key])
+        with open(key, "rb") as f:
+            self.assertEqual(f.read(), saved)
+
+    def test_key_create_refusals(self):
+        env = self.env
+        path = env.path("existing.key")
+        with open(path, "w") as f:
+            f.write("not a key")
+        self.fails(env, 1, "key", "create", path,
+                   envvars={"CAIRN_KEY_PASSWORD": "some passphrase"}, names=[path])
+        with open(path) as f:
+            self.assertEqual(f.read(), "not a key")
+        # No CAIRN_KEY_PASSWORD and stdin is not a terminal: refuse, write nothing.
+        fresh = env.path("fresh.key")
+        self.fails(env, 2, "key", "create", fresh, names=["CAIRN_KEY_PASSWORD"])
+        self.assertFalse(os.path.exists(fresh))
+        self.fails(env, 3, "key", "show-fingerprint", env.path("no-such.key"),
+                   names=["no-such.key"])
+        self.fails(env, 3, "backup", "--backup-id", "nokey", "--backup-time", str(T0),
+                   "--keyfile", env.path("no-such.key"), "vm.conf:" + self.conf,
+                   names=["no-such.key"])
+        # A file that is not a key file.
+        self.fails(env, 2, "key", "show-fingerprint", path, names=[path])
+
+
+# ---------------------------------------------------------------------------------------------
+class NotesProtectTest(SharedStoreTestCase):
+    """snapshot notes|protect|forget and group remove around protected snapshots."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.conf = cls.env.write("vm.conf", VM_CONF)
+
+    def test_notes(self):
+        env = self.env
+        snap = self.backup("vm.conf:" + self.conf, bid="notes")["snapshot"]
+        self.assertEqual(self.json_of(env, "snapshot", "notes", snap),
+                         {"snapshot": snap, "notes": ""})
+        r = self.json_of(env, "snapshot", "notes", snap, "--set", "before upgrade")
+        self.assertEqual(r, {"snapshot": snap, "notes": "before upgrade"})
+        self.assertEqual(self.ok(env, "snapshot", "notes", snap).stdout.decode(),
+                         "before upgrade\n")
+        # Notes do not break the manifest: the snapshot still restores.
+        out = env.path("notes.conf")
+        self.ok(env, "restore", snap, "vm.conf", out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), VM_CONF)
+        self.fails(env, 3, "snapshot", "notes", "vm/notes/" + rfc3339(T0 + 5), "--set", "x")
+
+    def test_protect_forget(self):
+        env = self.env
+        snap = self.backup("vm.conf:" + self.conf, bid="protect")["snapshot"]
+        self.assertEqual(self.json_of(env, "snapshot", "protect", snap),
+                         {"snapshot": snap, "protected": True})
+        self.assertTrue(self.json_of(env, "snapshot", "list", "vm/protect")[0]["protected"])
+        self.assertIn("yes", self.ok(env, "snapshot", "list", "vm/protect").stdout.decode())
+        before = tree_state(env.default_store)
+        self.fails(env, 6, "snapshot", "forget", snap, names=[snap])
+        # group remove keeps the protected snapshot (and the group)
+        r = env.run("group", "remove", "vm/protect")
+        self.assertEqual(len(self.json_of(env, "snapshot", "list", "vm/protect")), 1,
+                         "group remove deleted a protected snapshot (exit %d)" % r.returncode)
+        self.assertUnchanged(before, tree_state(env.default_store))
+
+        self.assertEqual(self.json_of(env, "snapshot", "protect", "--off", snap),
+                         {"snapshot": snap, "protected": False})
+        self.assertEqual(self.json_of(env, "snapshot", "forget", snap), {"removed": snap})
+        self.assertEqual(self.json_of(env, "snapshot", "list", "vm/protect"), [])
+        self.fails(env, 3, "snapshot", "forget", snap, names=[snap])
+        self.fails(env, 3, "snapshot", "protect", snap, names=[snap])
+
+    def test_group_remove(self):
+        env = self.env
+        self.backup("vm.conf:" + self.conf, bid="gremove")
+        self.backup("vm.conf:" + self.conf, bid="gremove", time=T0 + 1)
+        self.assertEqual(self.json_of(env, "group", "remove", "vm/gremove"),
+                         {"removed": "vm/gremove"})
+        ids = [g["backup-id"] for g in self.json_of(env, "group", "list")]
+        self.assertNotIn("gremove", ids)
+        self.fails(env, 3, "group", "remove", "vm/gremove", names=["vm/gremove"])
+
+
+# ---------------------------------------------------------------------------------------------
+class NamespaceTest(SharedStoreTestCase):
+    """namespace create|list|remove and --ns on the other commands."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.conf = cls.env.write("vm.conf", VM_CONF)
+
+    def test_create_list_remove(self):
+        env = self.env
+        self.assertEqual(self.json_of(env, "namespace", "create", "lr"), {"created": "lr"})
+        self.ok(env, "namespace", "create", "lr/b")
+        self.ok(env, "namespace", "create", "lr/b/c")
+        self.ok(env, "namespace", "create", "lr")  # exists: OK
+        self.assertEqual(self.json_of(env, "namespace", "list", "--ns", "lr"), ["lr/b", "lr/b/c"])
+        self.assertIn("lr/b/c", self.ok(env, "namespace", "list").stdout.decode())
+        self.assertIn("lr", self.json_of(env, "namespace", "list"))
+        self.assertEqual(self.ok(env, "namespace", "list", "--ns", "lr/b/c").stdout.decode(),
+                         "no namespaces\n")
+        self.assertEqual(self.json_of(env, "namespace", "remove", "lr/b/c"), {"removed": "lr/b/c"})
+        self.assertEqual(self.json_of(env, "namespace", "list", "--ns", "lr"), ["lr/b"])
+        self.ok(env, "namespace", "remove", "lr")  # empty children are removed with it
+        self.assertNotIn("lr", self.json_of(env, "namespace", "list"))
+        self.assertNotIn("lr/b", self.json_of(env, "namespace", "list"))
+
+    def test_parent_missing_and_errors(self):
+        env = self.env
+        before = tree_state(env.default_store)
+        self.fails(env, 3, "namespace", "create", "nope/child", names=["nope"])
+        self.fails(env, 3, "namespace", "remove", "nope", names=["nope"])
+        self.fails(env, 2, "namespace", "create", "", names=["empty"])
+        self.fails(env, 2, "namespace", "remove", "", names=["root"])
+        self.fails(env, 2, "namespace", "create", "a/b/c/d/e/f/g/h", names=["a/b/c/d/e/f/g/h"])
+        self.fails(env, 3, "backup", "--ns", "nope", "--backup-time", str(T0),
+                   "vm.conf:" + self.conf, names=["nope"])
+        self.assertUnchanged(before, tree_state(env.default_store))
+
+    def test_backup_into_namespace_and_delete_groups(self):
+        env = self.env
+        self.ok(env, "namespace", "create", "site")
+        self.ok(env, "namespace", "create", "site/sub")
+        r = self.json_of(env, "backup", "--ns", "site", "--backup-id", "web1", "--backup-time",
+                         str(T0), "vm.conf:" + self.conf)
+        self.assertEqual(r["namespace"], "site")
+        snap = r["snapshot"]
+        self.ok(env, "backup", "--ns", "site/sub", "--backup-id", "web2", "--backup-time",
+                str(T0), "vm.conf:" + self.conf)
+        self.assertEqual([s["snapshot"] for s in self.json_of(env, "snapshot", "list", "--ns",
+                                                              "site")], [snap])
+        self.assertNotIn("host/web1", [s["snapshot"][:9] for s in
+                                       self.json_of(env, "snapshot", "list")])
+        self.fails(env, 3, "snapshot", "files", snap)  # not in the root namespace
+        self.assertEqual(len(self.json_of(env, "snapshot", "files", "--ns", "site", snap)), 1)
+        out = env.path("ns.conf")
+        self.ok(env, "restore", "--ns", "site", snap, "vm.conf", out)
+
+        before = tree_state(env.default_store)
+        self.fails(env, 2, "namespace", "remove", "site", names=["site", "--delete-groups"])
+        self.assertUnchanged(before, tree_state(env.default_store))
+        self.ok(env, "snapshot", "protect", "--ns", "site/sub", "host/web2/" + rfc3339(T0))
+        before = tree_state(env.default_store)
+        self.fails(env, 6, "namespace", "remove", "--delete-groups", "site",
+                   names=["site", "host/web2/" + rfc3339(T0)])
+        self.assertUnchanged(before, tree_state(env.default_store))
+        self.ok(env, "snapshot", "protect", "--off", "--ns", "site/sub", "host/web2/" + rfc3339(T0))
+        self.assertEqual(self.json_of(env, "namespace", "remove", "--delete-groups", "site"),
+                         {"removed": "site"})
+        self.assertNotIn("site", self.json_of(env, "namespace", "list"))
+        self.fails(env, 3, "snapshot", "list", "--ns", "site", names=["site"])
+
+
+# ---------------------------------------------------------------------------------------------
+class HostileNamesTest(SharedStoreTestCase):
+    """Hostile names everywhere they can be typed: non-zero exit, one-line `error: ...` naming
+    the input, nothing changed on disk (neither in the store nor next to it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.conf = cls.env.write("vm.conf", VM_CONF)
+        cls.img = cls.env.write("disk.img", make_image(5, chunks=2, zero_chunks=()))
+        r = cls.env.run("--output-format", "json", "backup", "--chunk-size", "64",
+                        "--backup-type", "vm", "--backup-id", "100", "--backup-time", str(T0),
+                        "disk.img:" + cls.img, "vm.conf:" + cls.conf)
+        assert r.returncode == 0, r.stderr
+        cls.snap = json.loads(r.stdout)["snapshot"]
+        r = cls.env.run("namespace", "create", "ns1")
+        assert r.returncode == 0, r.stderr
+        # Decoys next to the store that a traversal would hit.
+        os.makedirs(os.path.join(cls.env.root, "etc"))
+        with open(os.path.join(cls.env.root, "etc", "passwd"), "w") as f:
+            f.write("root:x:0:0\n")
+
+    def setUp(self):
+        self.full_before = tree_state(self.env.root)
+
+    def tearDown(self):
+        # One full comparison per test, including every directory under .chunks/.
+        self.assertUnchanged(self.full_before, tree_state(self.env.root))
+
+    GOOD_PARTS = {"vm", "100", rfc3339(T0), "ns1"}
+
+    def check_refused(self, args, bad, code=2):
+        """Runs `args`, expecting exit `code`, a one-line error naming the bad input `bad` (the
+        whole string, or a bad '/'-component of it: errors name the offending component), and
+        no change on disk."""
+        env = self.env
+        before = tree_state(env.root, skip_chunk_dirs=True)
+        with self.subTest(args=args):
+            err = self.fails(env, code, *args)
+            if bad:
+                alternatives = [self.shown(bad)] + [self.shown(p) if p else "''"
+                                                   for p in bad.split("/")
+                                                   if p not in self.GOOD_PARTS]
+                self.assertTrue(any(a in err for a in alternatives),
+                                "error names none of %r: %r" % (alternatives, err))
+            self.assertUnchanged(before, tree_state(env.root, skip_chunk_dirs=True))
+
+    @staticmethod
+    def shown(name):
+        """How an error message renders untrusted input: control characters as \\xNN."""
+        return "".join("\\x%02x" % ord(c) if ord(c) < 0x20 or ord(c) == 0x7f else c
+                       for c in name)[:80]
+
+    BAD_IDS = ["..", ".", "a/../b", "a/b", "/abs", "\x01id", "id\x1b[31m", "x" * 300, ".hidden",
+               "-dash", "a b"]  # "" is not hostile: it means "this host's name"
+    BAD_NAMESPACES = ["..", "a/../b", "/abs", "a//b", "a/", "ns\x01", "n" * 300, "../../etc",
+                      "a/b/c/d/e/f/g/h"]
+    BAD_SNAPSHOTS = ["vm/100/../../etc", "../../etc/passwd", "vm/../" + rfc3339(T0),
+                     "vm/100/" + rfc3339(T0) + "/..", "vm/100/..", "vm/100/2026-13-45T99:00:00Z",
+                     "vm/" + "x" * 300 + "/" + rfc3339(T0), "vm/1\x0100/" + rfc3339(T0),
+                     "xx/100/" + rfc3339(T0), "vm/100/" + rfc3339(T0) + "Z", ""]
+    BAD_ARCHIVES = ["../x.img", "../../index.json.blob", "a/b.img", ".img", ".hidden.img",
+                    "x\x01.img", "y" * 300 + ".img", "disk.exe", "..", ""]
+    BAD_GROUPS = ["vm/..", "vm/a/b", "../vm/100", "vm/", "vm/\x01", "vm/" + "z" * 300, "xx/100",
+                  ""]
+
+    def test_backup_ids(self):
+        for bad in self.BAD_IDS:
+            self.check_refused(["backup", "--backup-id", bad, "--backup-time", str(T0),
+                                "vm.conf:" + self.conf], bad)
+
+    def test_backup_namespaces(self):
+        for bad in self.BAD_NAMESPACES:
+            self.check_refused(["backup", "--ns", bad, "--backup-time", str(T0),
+                                "vm.conf:" + self.conf], bad)
+
+    def test_backup_archive_names(self):
+        for bad in self.BAD_ARCHIVES:
+            if not bad:
+                continue
+            spec = bad + ":" + self.conf
+            self.check_refused(["backup", "--backup-id", "hostile", "--backup-time", str(T0),
+                                spec], bad)
+
+    @unittest.expectedFailure
+    def test_backup_spec_with_newline_is_one_line(self):
+        # BUG: src/client/backup.cc ParseBackupSpec formats the raw spec into its error
+        # ("invalid backup spec '{}'" and the WithContext("backup spec '...'") prefix) without
+        # escaping control characters, so a name containing '\n' or ESC produces a multi-line
+        # error / raw terminal escape on stderr. names.cc Quote() escapes them everywhere else.
+        self.check_refused(["backup", "--backup-time", str(T0), "evil\nname.img:" + self.conf],
+                           "evil")
+
+    @unittest.expectedFailure
+    def test_snapshot_time_with_control_chars_is_escaped(self):
+        # BUG: src/base/time.cc ParseRfc3339Utc puts the raw input into "'{}' is not a time like
+        # 2026-11-23T10:00:00Z" without escaping control characters (names.cc Quote() does), so
+        # `cairn snapshot files vm/100/<time>$'\n'x` prints a two-line error and an ESC in a
+        # snapshot string reaches the terminal raw.
+        self.check_refused(["snapshot", "files", "vm/100/" + rfc3339(T0) + "\x01"],
+                           "vm/100/" + rfc3339(T0) + "\x01")
+        self.check_refused(["snapshot", "files", "vm/100/" + rfc3339(T0) + "\nx"], "x")
+
+    def test_restore_snapshots_and_archives(self):
+        target = self.env.path("restore-target")
+        for bad in self.BAD_SNAPSHOTS:
+            self.check_refused(["restore", bad, "disk.img", target], bad)
+        for bad in self.BAD_ARCHIVES:
+            self.check_refused(["restore", self.snap, bad, target], bad)
+        # Well-formed but not an archive of the snapshot: the manifest itself.
+        self.check_refused(["restore", self.snap, "index.json.blob", target], "index.json.blob",
+                           code=3)
+
+    def test_snapshot_commands(self):
+        for cmd in (["snapshot", "files"], ["snapshot", "forget"], ["snapshot", "notes"],
+                    ["snapshot", "notes", "--set", "pwned"], ["snapshot", "protect"],
+                    ["snapshot", "protect", "--off"]):
+            for bad in self.BAD_SNAPSHOTS:
+                self.check_refused(cmd + [bad], bad)
+            for bad in self.BAD_NAMESPACES:
+                self.check_refused(cmd + ["--ns", bad, self.snap], bad)
+
+    def test_group_commands(self):
+        for cmd in (["snapshot", "list"], ["group", "notes"], ["group", "notes", "--set", "x"],
+                    ["group", "remove"]):
+            for bad in self.BAD_GROUPS:
+                if not bad and cmd == ["snapshot", "list"]:
+                    continue  # an empty GROUP means "all groups"
+                self.check_refused(cmd + [bad], bad)
+        for bad in self.BAD_NAMESPACES:
+            self.check_refused(["group", "list", "--ns", bad], bad)
+            self.check_refused(["snapshot", "list", "--ns", bad], bad)
+
+    def test_namespace_commands(self):
+        for bad in self.BAD_NAMESPACES + ["ns1/..", "ns1/\x01", "ns1/" + "q" * 200]:
+            self.check_refused(["namespace", "create", bad], bad)
+            self.check_refused(["namespace", "remove", bad], bad)
+            self.check_refused(["namespace", "remove", "--delete-groups", bad], bad)
+            self.check_refused(["namespace", "list", "--ns", bad], bad)
+
+    def test_datastore_names(self):
+        for bad in ["..", "a/b", "../escape", "ab", "x" * 33, "x" * 300, "st\x01re", "-store",
+                    ".store", ""]:
+            self.check_refused(["datastore", "create", "--", bad, self.env.path("new-store")],
+                               bad)
+            self.assertFalse(os.path.exists(self.env.path("new-store")))
+
+    def test_unknown_store_names(self):
+        for bad in ["..", "../default", "a/b", "x" * 300]:
+            for cmd in (["snapshot", "list"], ["group", "list"], ["namespace", "list"]):
+                self.check_refused(cmd + ["--store", bad], bad, code=3)
+            self.check_refused(["datastore", "show", bad], bad, code=3)
+            self.check_refused(["datastore", "remove", bad], bad, code=3)
+            self.check_refused(["datastore", "remove", "--destroy-data", bad], bad,
+                               code=3)
+
+    @unittest.expectedFailure
+    def test_store_name_control_chars_are_escaped(self):
+        # BUG: src/cli/config.cc Config::Get (and Config::Remove) format the raw --store / NAME
+        # into "datastore '{}' is not configured" without escaping, so a name containing '\n'
+        # or ESC produces a multi-line error / raw terminal escape sequence on stderr.
+        self.check_refused(["datastore", "show", "bad\nname"], "bad", code=3)
+
+
+# ---------------------------------------------------------------------------------------------
+class CorruptionTest(SharedStoreTestCase):
+    """Damaged chunks, indexes and manifests are reported naming the object; a failed restore
+    never touches the existing target and leaves no temporary file. (Lock files under `.locks/`
+    that valid operations create on demand are left out of the before/after comparison.)"""
+
+    def setUp(self):
+        # A fresh group per test, with no all-zero chunks: every chunk file is read on restore.
+        self.bid = self._testMethodName.replace("_", "-")
+        seed = sum(self.bid.encode())
+        self.image = make_image(seed, chunks=4, zero_chunks=())  # 4 chunks + a partial tail
+        self.img = self.env.write(self.bid + ".img", self.image)
+        before = set(self.chunk_files())
+        r = self.backup("disk.img:" + self.img, "vm.conf:" + self.env.write("vm.conf", VM_CONF),
+                        bid=self.bid)
+        self.snap = r["snapshot"]
+        self.new_chunks = sorted(set(self.chunk_files()) - before)
+        self.assertEqual(len(self.new_chunks), 5)
+        self.snapdir = os.path.join(self.env.default_store, "vm", self.bid, rfc3339(T0))
+        self.assertTrue(os.path.isfile(os.path.join(self.snapdir, "index.json.blob")))
+        # Good restored copies, made before anything is damaged.
+        self.good_img = self.env.path(self.bid + "-good.img")
+        self.ok(self.env, "restore", self.snap, "disk.img", self.good_img)
+        with open(self.good_img, "rb") as f:
+            self.assertEqual(f.read(), self.image)
+        self.good_conf = self.env.path(self.bid + "-good.conf")
+        self.ok(self.env, "restore", self.snap, "vm.conf", self.good_conf)
+
+    def chunk_files(self):
+        out = []
+        for dirpath, _, names in os.walk(os.path.join(self.env.default_store, ".chunks")):
+            out.extend(os.path.join(dirpath, n) for n in names)
+        return out
+
+    @staticmethod
+    def flip(path, offset=None):
+        with open(path, "r+b") as f:
+            data = bytearray(f.read())
+            i = len(data) // 2 if offset is None else offset
+            data[i] ^= 0x55
+            f.seek(0)
+            f.write(data)
+
+    def state(self):
+        return tree_state(self.env.root, ignore_locks=True)
+
+    def restore_fails_untouched(self, code, archive="disk.img", names=()):
+        """Restores `archive` onto the good copy (must fail with `code`, naming `names`, and
+        change nothing) and onto a new path (must fail and create nothing)."""
+        target = self.good_img if archive == "disk.img" else self.good_conf
+        before = self.state()
+        err = self.fails(self.env, code, "restore", self.snap, archive, target, names=names)
+        self.assertUnchanged(before, self.state())
+        new = self.env.path(self.bid + "-new")
+        self.fails(self.env, code, "restore", self.snap, archive, new, names=names)
+        self.assertUnchanged(before, self.state())
+        return err
+
+    def test_corrupt_chunk(self):
+        for chunk in self.new_chunks[:2]:
+            self.flip(chunk)
+        err = self.restore_fails_untouched(4)
+        self.assertTrue(any(os.path.basename(c)[:16] in err for c in self.new_chunks[:2]), err)
+        with open(self.good_img, "rb") as f:
+            self.assertEqual(f.read(), self.image)
+
+    def test_truncated_chunk(self):
+        with open(self.new_chunks[0], "r+b") as f:
+            f.truncate(10)
+        self.restore_fails_untouched(4, names=[os.path.basename(self.new_chunks[0])[:16]])
+
+    def test_missing_chunk(self):
+        os.unlink(self.new_chunks[3])
+        # Observed: NotFound (3) naming the chunk.
+        self.restore_fails_untouched(3, names=[os.path.basename(self.new_chunks[3])[:16]])
+
+    def test_corrupt_manifest(self):
+        self.flip(os.path.join(self.snapdir, "index.json.blob"))
+        before = self.state()
+        self.fails(self.env, 4, "snapshot", "files", self.snap, names=["index.json.blob"])
+        self.fails(self.env, 4, "snapshot", "notes", self.snap, names=["index.json.blob"])
+        self.fails(self.env, 4, "snapshot", "notes", self.snap, "--set", "x",
+                   names=["index.json.blob"])
+        self.fails(self.env, 4, "snapshot", "list", "vm/" + self.bid, names=["index.json.blob"])
+        self.assertUnchanged(before, self.state())
+        self.restore_fails_untouched(4, names=["index.json.blob"])
+        self.restore_fails_untouched(4, archive="vm.conf", names=["index.json.blob"])
+
+    def test_truncated_manifest(self):
+        with open(os.path.join(self.snapdir, "index.json.blob"), "r+b") as f:
+            f.truncate(5)
+        self.fails(self.env, 4, "snapshot", "files", self.snap, names=["index.json.blob"])
+        self.restore_fails_untouched(4, names=["index.json.blob"])
+
+    def test_corrupt_index(self):
+        self.flip(os.path.join(self.snapdir, "disk.img.fidx"), offset=4200)
+        self.restore_fails_untouched(4, names=["disk.img.fidx"])
+
+    def test_corrupt_config_blob(self):
+        self.flip(os.path.join(self.snapdir, "vm.conf.blob"))
+        self.restore_fails_untouched(4, archive="vm.conf", names=["vm.conf.blob"])
+        with open(self.good_conf, "rb") as f:
+            self.assertEqual(f.read(), VM_CONF)
+
+
+# ---------------------------------------------------------------------------------------------
+class LockTest(SharedStoreTestCase):
+    """Busy (exit 5) when another process holds a lock; produced by holding the flock here."""
+
+    def test_busy_group_and_snapshot(self):
+        env = self.env
+        conf = env.write("vm.conf", VM_CONF)
+        snap = self.backup("vm.conf:" + conf, bid="locked")["snapshot"]
+        group_lock = os.path.join(env.default_store, ".locks", "vm", "locked", "group.lck")
+        snap_lock = os.path.join(env.default_store, ".locks", "vm", "locked",
+                                 rfc3339(T0) + ".lck")
+        self.assertTrue(os.path.exists(group_lock), os.listdir(os.path.dirname(group_lock)))
+        with open(group_lock, "rb") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            self.fails(env, 5, "backup", "--backup-type", "vm", "--backup-id", "locked",
+                       "--backup-time", str(T0 + 1), "vm.conf:" + conf, names=["vm/locked"])
+            self.fails(env, 5, "group", "remove", "vm/locked", names=["vm/locked"])
+        fd = os.open(snap_lock, os.O_RDONLY | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.fails(env, 5, "snapshot", "forget", snap, names=[snap])
+        finally:
+            os.close(fd)
+        self.ok(env, "snapshot", "forget", snap)
+
+
+# ---------------------------------------------------------------------------------------------
+class HelpAndUsageTest(CliTestCase):
+    """--help for every (sub)command, --version, usage errors."""
+
+    COMMANDS = [
+        [], ["datastore"], ["datastore", "create"], ["datastore", "list"], ["datastore", "show"],
+        ["datastore", "remove"], ["backup"], ["restore"], ["snapshot"], ["snapshot", "list"],
+        ["snapshot", "files"], ["snapshot", "forget"], ["snapshot", "notes"],
+        ["snapshot", "protect"], ["group"], ["group", "list"], ["group", "notes"],
+        ["group", "remove"], ["namespace"], ["namespace", "create"], ["namespace", "list"],
+        ["namespace", "remove"], ["key"], ["key", "create"], ["key", "show-fingerprint"],
+        ["key", "change-passphrase"],
+    ]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env("help")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.cleanup()
+
+    def test_help_everywhere(self):
+        for cmd in self.COMMANDS:
+            with self.subTest(cmd=cmd):
+                r = self.ok(self.env, *cmd, "--help")
+                out = r.stdout.decode()
+                self.assertIn("Usage", out)
+                if cmd:
+                    self.assertIn(cmd[-1], out)
+        self.assertFalse(os.path.exists(self.env.config))
+        self.assertFalse(os.path.exists(self.env.default_store))
+
+    @unittest.expectedFailure
+    def test_global_options_after_the_subcommand(self):
+        # BUG: README.md ("Every command takes --output-format ... and --config-dir") and its
+        # example `cairn snapshot list --store store1 --ns site-a --output-format json-pretty`
+        # do not work: src/cli/main.cc registers --output-format/--config-dir/--log-level on the
+        # top-level app only, without `fallthrough()` on the subcommands, so CLI11 rejects them
+        # after a subcommand ("The following arguments were not expected", exit 109).
+        r = self.ok(self.env, "datastore", "list", "--output-format", "json")
+        self.assertEqual(json.loads(r.stdout), [])
+
+    def test_version(self):
+        r = self.ok(self.env, "--version")
+        self.assertTrue(r.stdout.decode().startswith("cairn "))
+
+    def test_usage_errors(self):
+        env = self.env
+        for args in ([], ["nosuch"], ["datastore"], ["datastore", "create", "only-name"],
+                     ["backup"], ["restore", "a", "b"], ["--output-format", "xml", "datastore",
+                                                         "list"],
+                     ["backup", "--backup-type", "../vm", "x.conf:/dev/null"],
+                     ["snapshot", "list", "--bogus"]):
+            with self.subTest(args=args):
+                r = env.run(*args)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertNotEqual(r.stderr, b"")
+        self.assertFalse(os.path.exists(self.env.config))
+        self.assertFalse(os.path.exists(self.env.default_store))
+
+
+if __name__ == "__main__":
+    if not CAIRN or not os.access(CAIRN, os.X_OK):
+        sys.exit("usage: cli_test.py PATH/TO/cairn [unittest args] (or set CAIRN_BIN)")
+    unittest.main(verbosity=2)
