@@ -122,21 +122,26 @@ Result<Bytes> ReadFile(const std::string& path) {
   return out;
 }
 
+Result<size_t> ReadFull(int fd, uint8_t* buf, size_t n, const std::string& what) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::read(fd, buf + done, n - done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read " + what, errno);
+    }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return done;
+}
+
 Result<Bytes> ReadFilePrefix(const std::string& path, size_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus("open " + path, errno);
   Bytes out(max_bytes);
-  size_t done = 0;
-  while (done < max_bytes) {
-    ssize_t n = ::read(fd.get(), out.data() + done, max_bytes - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("read " + path, errno);
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  out.resize(done);
+  CAIRN_ASSIGN_OR_RETURN(size_t n, ReadFull(fd.get(), out.data(), max_bytes, path));
+  out.resize(n);
   return out;
 }
 

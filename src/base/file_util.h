@@ -40,6 +40,10 @@ Status WriteFileAtomic(const std::string& path, ByteView data, mode_t mode = 064
 Status WriteFileCreateOnly(const std::string& path, ByteView data, mode_t mode = 0644,
                            SyncMode sync = SyncMode::kFile);
 
+// Reads from `fd` until `n` bytes are in `buf` or end of file; returns the count read.
+// `what` names the file in errors.
+Result<size_t> ReadFull(int fd, uint8_t* buf, size_t n, const std::string& what);
+
 // Reads at most the first `max_bytes` of a file. NotFound if absent.
 Result<Bytes> ReadFilePrefix(const std::string& path, size_t max_bytes);
 

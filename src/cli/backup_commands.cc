@@ -118,10 +118,10 @@ Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
                          RestoreArchive(*repo, ns, snap, args.archive, args.target, opt));
   progress.Finish();
   const double rate = summary.seconds > 0 ? static_cast<double>(summary.bytes) / summary.seconds : 0;
-  ctx.Emit({{"snapshot", snap.ToString()}, {"archive", summary.filename}, {"target", args.target},
+  ctx.Emit({{"snapshot", snap.ToString()}, {"archive", summary.filename}, {"target", summary.target},
             {"bytes", summary.bytes}, {"duration", summary.seconds}},
            fmt::format("restored {} of {} to {}: {} in {:.2f}s ({}/s)", summary.filename,
-                       snap.ToString(), args.target, HumanBytes(summary.bytes), summary.seconds,
+                       snap.ToString(), summary.target, HumanBytes(summary.bytes), summary.seconds,
                        HumanBytes(static_cast<uint64_t>(rate))));
   return Status::OK();
 }

@@ -9,6 +9,7 @@
 
 #include "base/file_util.h"
 #include "base/log.h"
+#include "base/quote.h"
 
 namespace cairn::cli {
 namespace {
@@ -75,8 +76,8 @@ Status Config::Save() const {
 Result<DatastoreEntry> Config::Get(const std::string& name) const {
   auto it = stores_.find(name);
   if (it == stores_.end()) {
-    return Status::NotFound(fmt::format("datastore '{}' is not configured (see `cairn datastore "
-                                        "list`)", name));
+    return Status::NotFound(fmt::format(
+        "datastore {} is not configured (see `cairn datastore list`)", QuoteForMessage(name)));
   }
   return it->second;
 }
@@ -91,7 +92,7 @@ Status Config::Add(const std::string& name, const DatastoreEntry& entry) {
 
 Status Config::Remove(const std::string& name) {
   if (!stores_.erase(name)) {
-    return Status::NotFound(fmt::format("datastore '{}' is not configured", name));
+    return Status::NotFound(fmt::format("datastore {} is not configured", QuoteForMessage(name)));
   }
   return Save();
 }

@@ -12,7 +12,6 @@
 
 #include <fmt/format.h>
 
-#include "base/file_util.h"
 #include "cli/context.h"
 #include "format/key_file.h"
 
@@ -42,36 +41,29 @@ Result<std::string> NewPassphrase(const char* env) {
   CAIRN_ASSIGN_OR_RETURN(std::string first, ReadPassphrase(env, "New passphrase: "));
   CAIRN_ASSIGN_OR_RETURN(std::string second, ReadPassphrase(env, "Repeat passphrase: "));
   if (first != second) return Status::InvalidArgument("passphrases do not match");
-  if (first.size() < 5) return Status::InvalidArgument("passphrase is too short (at least 5 characters)");
+  if (first.size() < kMinPassphraseLength) {
+    return Status::InvalidArgument(
+        fmt::format("passphrase is too short (at least {} characters)", kMinPassphraseLength));
+  }
   return first;
 }
 
-Result<KeyFile> LoadKeyFile(const std::string& path) {
-  CAIRN_ASSIGN_OR_RETURN(Bytes data, ReadFile(path));
-  return KeyFile::Parse(AsString(data), path);
+Result<std::string> OldPassphrase(const KeyFile& file, const std::string& path) {
+  if (!file.IsProtected()) return std::string();
+  return ReadPassphrase("CAIRN_KEY_PASSWORD", "Passphrase for " + path + ": ");
 }
 
+// Unlock errors name the key file already.
 Result<EncryptionKey> UnlockKeyFile(const KeyFile& file, const std::string& path) {
-  std::string passphrase;
-  if (file.IsProtected()) {
-    CAIRN_ASSIGN_OR_RETURN(passphrase,
-                           ReadPassphrase("CAIRN_KEY_PASSWORD", "Passphrase for " + path + ": "));
-  }
-  auto key = file.Unlock(passphrase);
-  if (!key.ok()) return key.status().WithContext("key file " + path);
-  return key;
-}
-
-Status SaveKeyFile(const std::string& path, const KeyFile& file, bool create_only) {
-  auto bytes = AsBytes(file.ToJson());
-  return create_only ? WriteFileCreateOnly(path, bytes, 0600) : WriteFileAtomic(path, bytes, 0600);
+  CAIRN_ASSIGN_OR_RETURN(std::string passphrase, OldPassphrase(file, path));
+  return file.Unlock(passphrase);
 }
 
 }  // namespace
 
 Result<std::optional<CryptConfig>> LoadCryptConfig(const std::string& path) {
   if (path.empty()) return std::optional<CryptConfig>();
-  CAIRN_ASSIGN_OR_RETURN(KeyFile file, LoadKeyFile(path));
+  CAIRN_ASSIGN_OR_RETURN(KeyFile file, KeyFile::Load(path));
   CAIRN_ASSIGN_OR_RETURN(EncryptionKey key, UnlockKeyFile(file, path));
   return std::optional<CryptConfig>(CryptConfig(key));
 }
@@ -93,7 +85,7 @@ void AddKeyCommands(CLI::App& app, Context& ctx) {
         CAIRN_ASSIGN_OR_RETURN(passphrase, NewPassphrase("CAIRN_KEY_PASSWORD"));
       }
       CAIRN_ASSIGN_OR_RETURN(auto created, KeyFile::Create(passphrase));
-      CAIRN_RETURN_IF_ERROR(SaveKeyFile(c->path, created.second, true));
+      CAIRN_RETURN_IF_ERROR(created.second.Save(c->path, /*replace=*/false));
       ctx.Emit({{"path", c->path}, {"fingerprint", created.second.fingerprint()}},
                fmt::format("created key {}\nfingerprint: {}\nKeep a copy of this key file: "
                            "without it encrypted backups cannot be restored.",
@@ -107,7 +99,7 @@ void AddKeyCommands(CLI::App& app, Context& ctx) {
   fp->add_option("PATH", *fp_path, "Key file")->required();
   fp->callback([&ctx, fp_path] {
     ctx.action = [&ctx, fp_path]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(KeyFile file, LoadKeyFile(*fp_path));
+      CAIRN_ASSIGN_OR_RETURN(KeyFile file, KeyFile::Load(*fp_path));
       std::string value = file.fingerprint();
       if (value.empty()) {
         CAIRN_ASSIGN_OR_RETURN(EncryptionKey k, UnlockKeyFile(file, *fp_path));
@@ -123,11 +115,13 @@ void AddKeyCommands(CLI::App& app, Context& ctx) {
   cp->add_option("PATH", *cp_path, "Key file")->required();
   cp->callback([&ctx, cp_path] {
     ctx.action = [&ctx, cp_path]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(KeyFile file, LoadKeyFile(*cp_path));
-      CAIRN_ASSIGN_OR_RETURN(EncryptionKey k, UnlockKeyFile(file, *cp_path));
+      CAIRN_ASSIGN_OR_RETURN(KeyFile file, KeyFile::Load(*cp_path));
+      CAIRN_ASSIGN_OR_RETURN(std::string old_passphrase, OldPassphrase(file, *cp_path));
       CAIRN_ASSIGN_OR_RETURN(std::string passphrase, NewPassphrase("CAIRN_NEW_KEY_PASSWORD"));
-      CAIRN_ASSIGN_OR_RETURN(KeyFile rewrapped, KeyFile::Wrap(k, passphrase));
-      CAIRN_RETURN_IF_ERROR(SaveKeyFile(*cp_path, rewrapped, false));
+      // Keeps `created` and the hint, as PBS does.
+      CAIRN_ASSIGN_OR_RETURN(KeyFile rewrapped,
+                             file.ChangePassphrase(old_passphrase, passphrase, file.hint()));
+      CAIRN_RETURN_IF_ERROR(rewrapped.Save(*cp_path, /*replace=*/true));
       ctx.Emit({{"path", *cp_path}, {"fingerprint", rewrapped.fingerprint()}},
                "passphrase changed for " + *cp_path);
       return Status::OK();

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   cairn::cli::Context ctx;
   CLI::App app{"Cairn: deduplicating backups to local and S3 datastores", "cairn"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options are accepted after the subcommand too
   app.set_version_flag("--version", "cairn 0.1.0");
   app.add_option("--config-dir", ctx.config_dir, "Configuration directory")
       ->envname("CAIRN_CONFIG_DIR");

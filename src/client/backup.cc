@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "base/quote.h"
 #include "base/time.h"
 #include "client/source_file.h"
 #include "format/archive_name.h"
@@ -100,15 +101,17 @@ Result<BackupSource> ParseBackupSpec(const std::string& spec) {
   auto colon = spec.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
     return Status::InvalidArgument(
-        fmt::format("invalid backup spec '{}' (expected NAME:PATH, e.g. disk.img:/dev/sda)", spec));
+        fmt::format("invalid backup spec {} (expected NAME:PATH, e.g. disk.img:/dev/sda)",
+                    QuoteForMessage(spec)));
   }
   BackupSource source{spec.substr(0, colon), spec.substr(colon + 1)};
   auto server = ServerArchiveName(source.archive_name);
-  if (!server.ok()) return server.status().WithContext("backup spec '" + spec + "'");
+  if (!server.ok()) return server.status().WithContext("backup spec " + QuoteForMessage(spec));
   auto type = ArchiveTypeOf(*server);
   if (!type.ok() || *type == ArchiveType::kDynamicIndex) {
     return Status::InvalidArgument(fmt::format(
-        "backup spec '{}': archive type not supported here (use NAME.img or NAME.conf)", spec));
+        "backup spec {}: archive type not supported here (use NAME.img or NAME.conf)",
+        QuoteForMessage(spec)));
   }
   return source;
 }

@@ -99,6 +99,14 @@ TEST_F(ImageBackupTest, SecondBackupUploadsNothingNew) {
   EXPECT_EQ(*ReadFile(dir_.Sub("out.img")), *ReadFile(dir_.Sub("in.img")));
 }
 
+TEST_F(ImageBackupTest, RestoreIntoDirectoryUsesArchiveName) {
+  testing::WriteTestFile(dir_.Sub("in.img"), testing::RandomBytes(kChunk + 3, 6));
+  ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("in.img")}, 5).ok());
+  ASSERT_TRUE(MakeDirs(dir_.Sub("outdir")).ok());
+  ASSERT_TRUE(Restore(5, "disk.img.fidx", dir_.Sub("outdir")).ok());
+  EXPECT_EQ(*ReadFile(dir_.Sub("outdir/disk.img")), *ReadFile(dir_.Sub("in.img")));
+}
+
 TEST_F(ImageBackupTest, BlobArchivesRoundTrip) {
   testing::WriteTestFile(dir_.Sub("vm.conf"), AsBytes("memory: 2048\ncores: 2\n"));
   testing::WriteTestFile(dir_.Sub("d.img"), testing::RandomBytes(3 * kChunk, 5));

@@ -189,19 +189,27 @@ Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& n
   CAIRN_ASSIGN_OR_RETURN(const CryptConfig* crypt, KeyFor(manifest, *entry, opt.crypt, snap.ToString()));
   CAIRN_ASSIGN_OR_RETURN(Bytes raw, reader->ReadArchive(filename));
   CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
-  RestoreSummary summary{filename, 0, 0};
+  std::string target_path = target;
+  struct stat st;
+  if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {  // restore into the directory
+    CAIRN_ASSIGN_OR_RETURN(std::string client_name, ClientArchiveName(filename));
+    target_path = JoinPath(target, client_name);
+  }
+  RestoreSummary summary;
+  summary.filename = filename;
+  summary.target = target_path;
   if (type == ArchiveType::kFixedIndex) {
     const std::string object = snap.ToString() + "/" + filename;
     CAIRN_ASSIGN_OR_RETURN(FixedIndex index, FixedIndex::Parse(raw, object));
     if (index.size() != entry->size || index.csum() != entry->csum) {
       return Status::Corruption(object + ": index does not match the manifest (size or checksum)");
     }
-    CAIRN_RETURN_IF_ERROR(RestoreImage(*reader, index, crypt, target, opt, filename));
+    CAIRN_RETURN_IF_ERROR(RestoreImage(*reader, index, crypt, target_path, opt, filename));
     summary.bytes = index.size();
   } else if (type == ArchiveType::kBlob) {
     auto data = DecodeBlob(raw, crypt);
     if (!data.ok()) return data.status().WithContext(snap.ToString() + "/" + filename);
-    CAIRN_RETURN_IF_ERROR(WriteFileAtomic(target, *data, 0644));
+    CAIRN_RETURN_IF_ERROR(WriteFileAtomic(target_path, *data, 0644));
     summary.bytes = data->size();
     if (opt.progress) opt.progress(filename, data->size(), data->size());
   } else {

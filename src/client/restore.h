@@ -24,11 +24,13 @@ struct RestoreOptions {
 
 struct RestoreSummary {
   std::string filename;
+  std::string target;  // the file written
   uint64_t bytes = 0;
   double seconds = 0;
 };
 
-// Restores `archive` ("disk.img" or "disk.img.fidx") of `snap` to `target`.
+// Restores `archive` ("disk.img" or "disk.img.fidx") of `snap` to `target`, or into `target`
+// under the archive's client name if `target` is an existing directory.
 // NotFound if the snapshot or archive does not exist; InvalidArgument if the archive is
 // encrypted and no key (or another key) was given; Corruption naming the damaged object.
 Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& ns,

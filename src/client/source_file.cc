@@ -49,16 +49,7 @@ SourceFile::~SourceFile() {
 
 Result<Bytes> SourceFile::ReadBlock(size_t n) {
   Bytes out(n);
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = ::read(fd_, out.data() + done, n - done);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("read " + path_, errno);
-    }
-    if (r == 0) break;
-    done += static_cast<size_t>(r);
-  }
+  CAIRN_ASSIGN_OR_RETURN(size_t done, ReadFull(fd_, out.data(), n, path_));
   out.resize(done);
   return out;
 }

@@ -193,6 +193,9 @@ TEST_F(DatastoreTest, WriterRegistryReportsOldestLiveWriter) {
   EXPECT_EQ(**store_->locks().OldestActiveWriter(), 300);
   { auto drop = std::move(w2.value()); }
   EXPECT_EQ(**store_->locks().OldestActiveWriter(), 500);
+  { auto drop = std::move(w1.value()); }
+  // A finished writer leaves no registry file behind.
+  EXPECT_TRUE(ListDir(dir_.Sub("store/.locks/writers"))->empty());
 }
 
 }  // namespace

@@ -42,11 +42,19 @@ Result<FileLock> DatastoreLocks::LockManifest(const BackupNamespace& ns,
                            "manifest of " + snap.ToString());
 }
 
-Result<FileLock> DatastoreLocks::RegisterWriter(int64_t start_epoch) const {
+WriterRegistration::~WriterRegistration() {
+  // Unlinked while still locked: a concurrent OldestActiveWriter either saw it locked or finds
+  // it gone; it never mistakes a live writer for a dead one.
+  if (!lock_.path().empty()) (void)RemoveFile(lock_.path());
+}
+
+Result<WriterRegistration> DatastoreLocks::RegisterWriter(int64_t start_epoch) const {
   static std::atomic<uint64_t> counter{0};
   std::string path = fmt::format("{}/writers/{}-{}-{}", locks_dir_, start_epoch, ::getpid(),
                                  counter.fetch_add(1));
-  return FileLock::Acquire(path, LockMode::kExclusive, std::chrono::milliseconds(0), "writer");
+  CAIRN_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(path, LockMode::kExclusive,
+                                                          std::chrono::milliseconds(0), "writer"));
+  return WriterRegistration(std::move(lock));
 }
 
 Result<std::optional<int64_t>> DatastoreLocks::OldestActiveWriter() const {

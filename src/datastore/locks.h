@@ -26,6 +26,20 @@
 
 namespace cairn {
 
+// A running writer's entry in the writer registry: holds the exclusive lock on its registry file
+// and removes the file when destroyed (a crashed writer's file is removed by the next
+// OldestActiveWriter call instead).
+class WriterRegistration {
+ public:
+  explicit WriterRegistration(FileLock lock) : lock_(std::move(lock)) {}
+  WriterRegistration(WriterRegistration&&) = default;
+  WriterRegistration& operator=(WriterRegistration&&) = delete;
+  ~WriterRegistration();
+
+ private:
+  FileLock lock_;
+};
+
 class DatastoreLocks {
  public:
   explicit DatastoreLocks(std::string root);
@@ -43,8 +57,8 @@ class DatastoreLocks {
   Result<FileLock> LockManifest(const BackupNamespace& ns, const SnapshotRef& snap) const;
 
   // Registers an active writer that started at `start_epoch`; it stays registered while the
-  // returned lock lives.
-  Result<FileLock> RegisterWriter(int64_t start_epoch) const;
+  // returned registration lives.
+  Result<WriterRegistration> RegisterWriter(int64_t start_epoch) const;
 
   // Start time of the oldest live writer, or nullopt if none. Removes stale registry entries.
   Result<std::optional<int64_t>> OldestActiveWriter() const;

@@ -4,24 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "base/quote.h"
 #include "base/time.h"
 
 namespace cairn {
 namespace {
-
-// Printable rendering of untrusted input for error messages (NUL and controls escaped).
-std::string Quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 300)) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  if (s.size() > 300) out += "...";
-  return out + "'";
-}
 
 std::vector<std::string_view> Split(std::string_view s) {
   std::vector<std::string_view> parts;
@@ -54,19 +41,19 @@ Result<BackupNamespace> BackupNamespace::Parse(std::string_view text) {
   if (text.empty()) return ns;
   if (text.size() > kMaxNamespaceLength) {
     return Status::InvalidArgument(fmt::format("namespace {} is longer than {} characters",
-                                               Quote(text), kMaxNamespaceLength));
+                                               QuoteForMessage(text), kMaxNamespaceLength));
   }
   for (std::string_view part : Split(text)) {
     if (!IsSafeId(part)) {
       return Status::InvalidArgument(fmt::format("invalid namespace {}: component {} is not a "
                                                  "safe name ([A-Za-z0-9_][A-Za-z0-9._-]*)",
-                                                 Quote(text), Quote(part)));
+                                                 QuoteForMessage(text), QuoteForMessage(part)));
     }
     ns.components_.emplace_back(part);
   }
   if (ns.components_.size() > kMaxNamespaceDepth) {
     return Status::InvalidArgument(
-        fmt::format("namespace {} is deeper than {} levels", Quote(text), kMaxNamespaceDepth));
+        fmt::format("namespace {} is deeper than {} levels", QuoteForMessage(text), kMaxNamespaceDepth));
   }
   return ns;
 }
@@ -95,7 +82,7 @@ Result<BackupNamespace> BackupNamespace::Child(std::string_view name) const {
   if (!text.empty()) text += '/';
   text += name;
   if (!IsSafeId(name)) {
-    return Status::InvalidArgument(fmt::format("invalid namespace name {}", Quote(name)));
+    return Status::InvalidArgument(fmt::format("invalid namespace name {}", QuoteForMessage(name)));
   }
   return Parse(text);
 }
@@ -125,14 +112,14 @@ Result<BackupType> ParseBackupType(std::string_view text) {
   if (text == "ct") return BackupType::kCt;
   if (text == "host") return BackupType::kHost;
   return Status::InvalidArgument(
-      fmt::format("invalid backup type {} (expected vm, ct or host)", Quote(text)));
+      fmt::format("invalid backup type {} (expected vm, ct or host)", QuoteForMessage(text)));
 }
 
 Result<BackupGroup> BackupGroup::Make(BackupType type, std::string_view id) {
   if (!IsSafeId(id)) {
     return Status::InvalidArgument(fmt::format(
         "invalid backup id {} (expected [A-Za-z0-9_][A-Za-z0-9._-]*, at most {} characters)",
-        Quote(id), kMaxIdLength));
+        QuoteForMessage(id), kMaxIdLength));
   }
   return BackupGroup{type, std::string(id)};
 }
@@ -140,7 +127,7 @@ Result<BackupGroup> BackupGroup::Make(BackupType type, std::string_view id) {
 Result<BackupGroup> BackupGroup::Parse(std::string_view text) {
   auto parts = Split(text);
   if (parts.size() != 2) {
-    return Status::InvalidArgument(fmt::format("invalid group {} (expected TYPE/ID)", Quote(text)));
+    return Status::InvalidArgument(fmt::format("invalid group {} (expected TYPE/ID)", QuoteForMessage(text)));
   }
   CAIRN_ASSIGN_OR_RETURN(BackupType type, ParseBackupType(parts[0]));
   return Make(type, parts[1]);
@@ -160,7 +147,7 @@ Result<SnapshotRef> SnapshotRef::Parse(std::string_view text) {
   auto parts = Split(text);
   if (parts.size() != 3) {
     return Status::InvalidArgument(
-        fmt::format("invalid snapshot {} (expected TYPE/ID/2026-11-23T10:00:00Z)", Quote(text)));
+        fmt::format("invalid snapshot {} (expected TYPE/ID/2026-11-23T10:00:00Z)", QuoteForMessage(text)));
   }
   CAIRN_ASSIGN_OR_RETURN(BackupType type, ParseBackupType(parts[0]));
   CAIRN_ASSIGN_OR_RETURN(BackupGroup group, BackupGroup::Make(type, parts[1]));
@@ -178,7 +165,7 @@ std::string SnapshotRef::ToString() const { return group.ToString() + "/" + Time
 Status ValidateDatastoreName(std::string_view name) {
   if (name.size() < 3 || name.size() > 32 || !IsSafeId(name)) {
     return Status::InvalidArgument(fmt::format(
-        "invalid datastore name {} (3-32 characters of [A-Za-z0-9_][A-Za-z0-9._-]*)", Quote(name)));
+        "invalid datastore name {} (3-32 characters of [A-Za-z0-9_][A-Za-z0-9._-]*)", QuoteForMessage(name)));
   }
   return Status::OK();
 }

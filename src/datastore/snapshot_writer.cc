@@ -12,7 +12,7 @@ namespace cairn {
 
 SnapshotWriter::SnapshotWriter(Datastore& store, BackupNamespace ns, SnapshotRef snap,
                                FileLock group_lock, FileLock snapshot_lock,
-                               FileLock writer_registration)
+                               WriterRegistration writer_registration)
     : store_(store),
       ns_(std::move(ns)),
       snapshot_(std::move(snap)),
@@ -29,7 +29,8 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
   CAIRN_ASSIGN_OR_RETURN(bool ns_exists, store.NamespaceExists(ns));
   if (!ns_exists) return Status::NotFound(fmt::format("namespace '{}' does not exist", ns.ToString()));
   // Register first: GC must see this writer before any chunk it might reuse is judged.
-  CAIRN_ASSIGN_OR_RETURN(FileLock registration, store.locks_.RegisterWriter(NowEpoch()));
+  CAIRN_ASSIGN_OR_RETURN(WriterRegistration registration,
+                         store.locks_.RegisterWriter(NowEpoch()));
   CAIRN_ASSIGN_OR_RETURN(FileLock group_lock,
                          store.locks_.LockGroup(ns, group, LockMode::kExclusive));
 

@@ -63,7 +63,7 @@ class SnapshotWriter {
 
  private:
   SnapshotWriter(Datastore& store, BackupNamespace ns, SnapshotRef snap, FileLock group_lock,
-                 FileLock snapshot_lock, FileLock writer_registration);
+                 FileLock snapshot_lock, WriterRegistration writer_registration);
 
   Datastore& store_;
   BackupNamespace ns_;
@@ -71,7 +71,7 @@ class SnapshotWriter {
   std::optional<SnapshotRef> previous_;
   FileLock group_lock_;
   FileLock snapshot_lock_;
-  FileLock writer_registration_;
+  WriterRegistration writer_registration_;
   struct WrittenFile {
     uint64_t size;
     Digest sha256;
