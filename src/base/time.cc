@@ -1,5 +1,7 @@
 #include "base/time.h"
 
+#include "base/quote.h"
+
 #include <chrono>
 #include <ctime>
 
@@ -50,7 +52,8 @@ Result<std::string> FormatRfc3339Utc(int64_t epoch) {
 
 Result<int64_t> ParseRfc3339Utc(std::string_view s) {
   auto bad = [&] {
-    return Status::InvalidArgument(fmt::format("'{}' is not a time like 2026-11-23T10:00:00Z", s));
+    return Status::InvalidArgument(
+        fmt::format("{} is not a time like 2026-11-23T10:00:00Z", QuoteForMessage(s)));
   };
   if (s.size() != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
       s[16] != ':' || s[19] != 'Z') {
