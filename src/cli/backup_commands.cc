@@ -9,6 +9,7 @@
 #include "client/local_repository.h"
 #include "client/restore.h"
 #include "cli/context.h"
+#include "format/chunker.h"
 
 namespace cairn::cli {
 namespace {
@@ -52,9 +53,7 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
     sources.push_back(std::move(source));
   }
   const uint64_t chunk_size = args.chunk_size_kib * 1024;
-  if (chunk_size < (64u << 10) || chunk_size > (4u << 20) || (chunk_size & (chunk_size - 1))) {
-    return Status::InvalidArgument("--chunk-size must be a power of two from 64 to 4096 (KiB)");
-  }
+  CAIRN_RETURN_IF_ERROR(FixedChunker::ValidateChunkSize(chunk_size).WithContext("--chunk-size"));
   CAIRN_ASSIGN_OR_RETURN(std::optional<CryptConfig> crypt, LoadCryptConfig(args.keyfile));
   CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store));
   auto repo = NewLocalRepository(*store);

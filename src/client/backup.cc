@@ -7,6 +7,7 @@
 #include "base/time.h"
 #include "client/source_file.h"
 #include "format/archive_name.h"
+#include "format/chunker.h"
 #include "format/data_blob.h"
 #include "format/fixed_index.h"
 
@@ -35,6 +36,7 @@ bool UsableBase(const Manifest& prev, const std::string& filename, const CryptCo
 Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<Manifest>& prev,
                                    const std::string& filename, const std::string& path,
                                    const BackupOptions& opt, Manifest& manifest, bool* reused) {
+  CAIRN_RETURN_IF_ERROR(FixedChunker::ValidateChunkSize(opt.chunk_size));
   CAIRN_ASSIGN_OR_RETURN(SourceFile source, SourceFile::Open(path));
   CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder index, FixedIndexBuilder::Create(opt.chunk_size));
   unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
