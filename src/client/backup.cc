@@ -56,7 +56,8 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
   uint64_t seq = 0, total = 0;
   std::vector<uint64_t> lengths;
   for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(Bytes block, source.ReadBlock(opt.chunk_size));
+    Bytes block = uploader.TakeBuffer();
+    CAIRN_RETURN_IF_ERROR(source.ReadBlock(opt.chunk_size, block));
     if (block.empty()) break;
     lengths.push_back(block.size());
     total += block.size();

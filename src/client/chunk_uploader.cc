@@ -40,6 +40,14 @@ void ChunkUploader::AddKnown(const Digest& digest) {
   known_.insert(digest);
 }
 
+Bytes ChunkUploader::TakeBuffer() {
+  std::lock_guard lock(mu_);
+  if (free_buffers_.empty()) return Bytes();
+  Bytes buffer = std::move(free_buffers_.back());
+  free_buffers_.pop_back();
+  return buffer;
+}
+
 Status ChunkUploader::Submit(uint64_t seq, Bytes plaintext) {
   std::unique_lock lock(mu_);
   space_cv_.wait(lock, [&] { return in_flight_ < max_in_flight_ || !error_.ok(); });
@@ -83,6 +91,7 @@ void ChunkUploader::WorkerLoop() {
     {
       std::lock_guard lock(mu_);
       if (!st.ok() && error_.ok()) error_ = st;
+      if (free_buffers_.size() <= max_in_flight_) free_buffers_.push_back(std::move(job.data));
       in_flight_--;
     }
     space_cv_.notify_all();

@@ -51,6 +51,10 @@ class ChunkUploader {
   // Marks a digest as already stored (e.g. from the previous snapshot's index).
   void AddKnown(const Digest& digest);
 
+  // A buffer for the next chunk: one a finished job gave back (keeping its size and pages, so
+  // refilling it costs no allocation, zeroing or page faults), or an empty one.
+  Bytes TakeBuffer();
+
   // Queues chunk number `seq` (0, 1, 2, ... in any order). Returns the pool's first error if it
   // has failed (the chunk is then dropped).
   Status Submit(uint64_t seq, Bytes plaintext);
@@ -88,6 +92,7 @@ class ChunkUploader {
   std::unordered_set<Digest, DigestHash> known_;
   std::unordered_map<uint64_t, Digest> zero_digests_;  // by chunk length
   std::vector<Digest> digests_;
+  std::vector<Bytes> free_buffers_;  // at most max_in_flight_ + 1
   ChunkUploaderStats stats_;
   std::vector<std::thread> workers_;
 };

@@ -47,11 +47,11 @@ SourceFile::~SourceFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<Bytes> SourceFile::ReadBlock(size_t n) {
-  Bytes out(n);
-  CAIRN_ASSIGN_OR_RETURN(size_t done, ReadFull(fd_, out.data(), n, path_));
-  out.resize(done);
-  return out;
+Status SourceFile::ReadBlock(size_t n, Bytes& buffer) {
+  buffer.resize(n);
+  CAIRN_ASSIGN_OR_RETURN(size_t done, ReadFull(fd_, buffer.data(), n, path_));
+  buffer.resize(done);
+  return Status::OK();
 }
 
 Result<Bytes> ReadSmallFile(const std::string& path, uint64_t max_size) {
@@ -61,9 +61,10 @@ Result<Bytes> ReadSmallFile(const std::string& path, uint64_t max_size) {
         fmt::format("{} is {} bytes; blob archives hold at most {} bytes (use NAME.img for large "
                     "files)", path, file.size(), max_size));
   }
-  CAIRN_ASSIGN_OR_RETURN(Bytes data, file.ReadBlock(max_size + 1));
-  if (data.size() > max_size) {
-    return Status::InvalidArgument(fmt::format("{} grew beyond {} bytes while reading", path, max_size));
+  Bytes data;  // one byte more than expected, to notice a file that grew
+  CAIRN_RETURN_IF_ERROR(file.ReadBlock(file.size() + 1, data));
+  if (data.size() > file.size()) {
+    return Status::Aborted(fmt::format("{} grew while it was being read; try again", path));
   }
   return data;
 }

@@ -23,8 +23,9 @@ class SourceFile {
   // Size in bytes (block devices: the device size).
   uint64_t size() const { return size_; }
 
-  // Reads up to `n` bytes, fewer only at end of file. An empty result means end of file.
-  Result<Bytes> ReadBlock(size_t n);
+  // Reads up to `n` bytes into `buffer` (resized to the count read), fewer only at end of file.
+  // An empty buffer means end of file. Reusing a buffer of size `n` avoids reallocation.
+  Status ReadBlock(size_t n, Bytes& buffer);
 
  private:
   SourceFile(int fd, std::string path, uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
