@@ -52,11 +52,14 @@ Status ListSnapshots(const Context& ctx, Datastore& store, const BackupNamespace
   for (const auto& g : groups) {
     CAIRN_ASSIGN_OR_RETURN(auto snaps, store.ListSnapshots(ns, g));
     for (const auto& s : snaps) {
-      out.push_back({{"backup-type", BackupTypeName(g.type)}, {"backup-id", g.id},
-                     {"backup-time", s.ref.time}, {"snapshot", s.ref.ToString()},
-                     {"files", s.files}, {"size", s.size}, {"protected", s.is_protected}});
+      nlohmann::json item = {{"backup-type", BackupTypeName(g.type)}, {"backup-id", g.id},
+                             {"backup-time", s.ref.time}, {"snapshot", s.ref.ToString()},
+                             {"files", s.files}, {"size", s.size}, {"protected", s.is_protected}};
+      if (!s.error.empty()) item["error"] = s.error;
+      out.push_back(std::move(item));
       rows.push_back({s.ref.ToString(), HumanBytes(s.size), s.is_protected ? "yes" : "",
-                      fmt::format("{}", fmt::join(s.files, " "))});
+                      s.error.empty() ? fmt::format("{}", fmt::join(s.files, " "))
+                                      : "DAMAGED: " + s.error});
     }
   }
   ctx.Emit(out, rows.empty() ? "no snapshots" : FormatTable({"SNAPSHOT", "SIZE", "PROTECTED", "FILES"}, rows));

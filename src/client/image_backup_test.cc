@@ -229,5 +229,17 @@ TEST_F(CorruptionTest, CorruptManifest) {
   ExpectFailedRestoreNaming("index.json.blob", Code::kCorruption);
 }
 
+TEST_F(CorruptionTest, DamagedBaseMeansFullBackupNotFailure) {
+  std::string path = SnapDir() + "/index.json.blob";
+  Bytes m = *ReadFile(path);
+  m[20] ^= 0xff;
+  testing::WriteTestFile(path, m);
+  auto next = Backup({"disk.img:" + dir_.Sub("in.img")}, 200);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_FALSE(next->incremental);
+  ASSERT_TRUE(Restore(200, "disk.img", dir_.Sub("fresh.img")).ok());
+  EXPECT_EQ(*ReadFile(dir_.Sub("fresh.img")), data_);
+}
+
 }  // namespace
 }  // namespace cairn

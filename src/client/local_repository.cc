@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/log.h"
 #include "datastore/snapshot_writer.h"
 
 namespace cairn {
@@ -17,8 +18,15 @@ class LocalBackupSession final : public BackupSession {
 
   Result<std::optional<Manifest>> PreviousManifest() override {
     if (!writer_->previous()) return std::optional<Manifest>();
-    CAIRN_ASSIGN_OR_RETURN(Manifest m, store_.LoadManifest(writer_->ns(), *writer_->previous()));
-    return std::optional<Manifest>(std::move(m));
+    auto m = store_.LoadManifest(writer_->ns(), *writer_->previous());
+    if (!m.ok() && m.status().IsCorruption()) {
+      // A damaged base cannot vouch for its chunks: back up everything, say why.
+      spdlog::warn("previous snapshot {} is damaged ({}); making a full backup",
+                   writer_->previous()->ToString(), m.status().message());
+      return std::optional<Manifest>();
+    }
+    if (!m.ok()) return m.status();
+    return std::optional<Manifest>(std::move(m).value());
   }
 
   Result<Bytes> PreviousArchive(const std::string& filename) override {

@@ -258,13 +258,16 @@ Result<std::vector<SnapshotInfo>> Datastore::ListSnapshots(const BackupNamespace
   std::vector<SnapshotInfo> out;
   for (const auto& snap : dirs) {
     auto manifest = LoadManifest(ns, snap);
-    if (!manifest.ok()) {
-      if (manifest.status().IsNotFound()) continue;  // unfinished (running or crashed backup)
-      return manifest.status();
-    }
+    if (!manifest.ok() && manifest.status().IsNotFound()) continue;  // unfinished backup
     SnapshotInfo info;
     info.ref = snap;
     CAIRN_ASSIGN_OR_RETURN(info.is_protected, IsProtected(ns, snap));
+    if (!manifest.ok()) {
+      if (manifest.status().code() != Code::kCorruption) return manifest.status();
+      info.error = manifest.status().message();
+      out.push_back(std::move(info));
+      continue;
+    }
     for (const auto& f : manifest->files()) {
       info.files.push_back(f.filename);
       info.size += f.size;

@@ -32,6 +32,7 @@ struct SnapshotInfo {
   bool is_protected = false;
   std::vector<std::string> files;  // archive file names from the manifest
   uint64_t size = 0;               // sum of the manifest's file sizes
+  std::string error;               // non-empty if the manifest exists but cannot be read
 };
 
 struct GroupInfo {
@@ -82,7 +83,9 @@ class Datastore {
   Status RemoveGroup(const BackupNamespace& ns, const BackupGroup& group);
 
   // --- snapshots ---
-  // Finished snapshots of the group, oldest first. NotFound if the group does not exist.
+  // Finished snapshots of the group, oldest first. NotFound if the group does not exist. A
+  // snapshot whose manifest exists but is damaged is listed with `error` set, so one bad
+  // snapshot neither hides the others nor passes for a good one.
   Result<std::vector<SnapshotInfo>> ListSnapshots(const BackupNamespace& ns,
                                                   const BackupGroup& group) const;
   // The newest finished snapshot of the group, if any.

@@ -151,7 +151,14 @@ TEST_F(DatastoreTest, CorruptManifestIsReportedByName) {
   EXPECT_EQ(m.status().code(), Code::kCorruption);
   EXPECT_NE(m.status().message().find("vm/9/1970-01-01T00:15:00Z/index.json.blob"), std::string::npos)
       << m.status().message();
-  EXPECT_EQ(store_->ListSnapshots(root_, snap.group).status().code(), Code::kCorruption);
+  // Listing shows the damaged snapshot as damaged instead of failing or hiding it.
+  auto list = store_->ListSnapshots(root_, snap.group);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_NE((*list)[0].error.find("index.json.blob"), std::string::npos);
+  // And the group still takes backups (newer than the damaged one).
+  Backup(root_, "vm/9", 1000);
+  EXPECT_EQ(store_->ListSnapshots(root_, snap.group)->size(), 2u);
 }
 
 TEST_F(DatastoreTest, NamespacesCreateListRemove) {
