@@ -36,7 +36,9 @@ Bytes RandomBytes(size_t size, uint64_t seed) {
 void WriteTestFile(const std::string& path, ByteView data) {
   FILE* f = fopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr) << path;
-  ASSERT_EQ(fwrite(data.data(), 1, data.size(), f), data.size());
+  if (!data.empty()) {  // fwrite's buffer must not be null, even for 0 bytes
+    ASSERT_EQ(fwrite(data.data(), 1, data.size(), f), data.size());
+  }
   fclose(f);
 }
 
