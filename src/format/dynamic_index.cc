@@ -33,13 +33,7 @@ Digest DynamicIndexCsum(std::span<const DynamicIndexEntry> entries) {
 }
 
 Result<DynamicIndex> DynamicIndex::Parse(ByteView data, std::string_view object_name) {
-  if (data.size() < kIndexHeaderSize) {
-    return Corrupt(object_name, "truncated: " + std::to_string(data.size()) +
-                                    " bytes, header needs " + std::to_string(kIndexHeaderSize));
-  }
-  if (!std::equal(kDynamicIndexMagic.begin(), kDynamicIndexMagic.end(), data.begin())) {
-    return Corrupt(object_name, "has a wrong magic number");
-  }
+  CAIRN_RETURN_IF_ERROR(CheckIndexHeader(data, kDynamicIndexMagic, "dynamic", object_name));
   size_t body = data.size() - kIndexHeaderSize;
   if (body % kDynamicIndexEntrySize != 0) {
     return Corrupt(object_name, "has length " + std::to_string(data.size()) +

@@ -49,14 +49,21 @@ Digest FixedIndexCsum(std::span<const Digest> digests) {
   return sha.Finish();
 }
 
-Result<FixedIndex> FixedIndex::Parse(ByteView data, std::string_view object_name) {
+Status CheckIndexHeader(ByteView data, const Magic& magic, std::string_view kind,
+                        std::string_view object_name) {
+  const std::string prefix = std::string(object_name) + ": " + std::string(kind) + " index ";
   if (data.size() < kIndexHeaderSize) {
-    return Corrupt(object_name, "truncated: " + std::to_string(data.size()) +
-                                    " bytes, header needs " + std::to_string(kIndexHeaderSize));
+    return Status::Corruption(prefix + "truncated: " + std::to_string(data.size()) +
+                              " bytes, header needs " + std::to_string(kIndexHeaderSize));
   }
-  if (!std::equal(kFixedIndexMagic.begin(), kFixedIndexMagic.end(), data.begin())) {
-    return Corrupt(object_name, "has a wrong magic number");
+  if (!std::equal(magic.begin(), magic.end(), data.begin())) {
+    return Status::Corruption(prefix + "has a wrong magic number");
   }
+  return Status::OK();
+}
+
+Result<FixedIndex> FixedIndex::Parse(ByteView data, std::string_view object_name) {
+  CAIRN_RETURN_IF_ERROR(CheckIndexHeader(data, kFixedIndexMagic, "fixed", object_name));
   FixedIndex index;
   std::memcpy(index.uuid_.data(), data.data() + kUuidOffset, index.uuid_.size());
   index.ctime_ = static_cast<int64_t>(GetLE64(data.data() + kCtimeOffset));

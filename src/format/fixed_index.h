@@ -32,6 +32,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "format/digest.h"
+#include "format/file_formats.h"
 
 namespace cairn {
 
@@ -45,6 +46,11 @@ using IndexUuid = std::array<uint8_t, 16>;
 
 // A random version-4 UUID from OpenSSL's RAND_bytes. IOError if the RNG fails.
 Result<IndexUuid> GenerateIndexUuid();
+
+// The checks both index parsers start with: at least a whole header, and `magic` at offset 0.
+// Corruption "<object_name>: <kind> index ..." otherwise (`kind` is "fixed" or "dynamic").
+Status CheckIndexHeader(ByteView data, const Magic& magic, std::string_view kind,
+                        std::string_view object_name);
 
 // Half-open byte range [start, end) of a chunk within the image or archive stream.
 struct ChunkRange {
