@@ -102,10 +102,7 @@ DynamicIndexBuilder::Output DynamicIndexBuilder::Finish() const {
   out.csum = DynamicIndexCsum(entries_);
   out.bytes.assign(kIndexHeaderSize + entries_.size() * kDynamicIndexEntrySize, 0);
   uint8_t* p = out.bytes.data();
-  std::memcpy(p, kDynamicIndexMagic.data(), kDynamicIndexMagic.size());
-  std::memcpy(p + kUuidOffset, uuid_.data(), uuid_.size());
-  PutLE64(p + kCtimeOffset, static_cast<uint64_t>(ctime_));
-  std::memcpy(p + kCsumOffset, out.csum.data(), out.csum.size());
+  WriteIndexHeader(p, kDynamicIndexMagic, uuid_, ctime_, out.csum);
   uint8_t* e = p + kIndexHeaderSize;
   for (const DynamicIndexEntry& entry : entries_) {
     PutLE64(e, entry.end);

@@ -62,6 +62,14 @@ Status CheckIndexHeader(ByteView data, const Magic& magic, std::string_view kind
   return Status::OK();
 }
 
+void WriteIndexHeader(uint8_t* header, const Magic& magic, const IndexUuid& uuid, int64_t ctime,
+                      const Digest& csum) {
+  std::memcpy(header, magic.data(), magic.size());
+  std::memcpy(header + kUuidOffset, uuid.data(), uuid.size());
+  PutLE64(header + kCtimeOffset, static_cast<uint64_t>(ctime));
+  std::memcpy(header + kCsumOffset, csum.data(), csum.size());
+}
+
 Result<FixedIndex> FixedIndex::Parse(ByteView data, std::string_view object_name) {
   CAIRN_RETURN_IF_ERROR(CheckIndexHeader(data, kFixedIndexMagic, "fixed", object_name));
   FixedIndex index;
@@ -196,10 +204,7 @@ Result<FixedIndexBuilder::Output> FixedIndexBuilder::Finish() const {
   out.csum = FixedIndexCsum(digests_);
   out.bytes.assign(kIndexHeaderSize + digests_.size() * kFixedIndexEntrySize, 0);
   uint8_t* p = out.bytes.data();
-  std::memcpy(p, kFixedIndexMagic.data(), kFixedIndexMagic.size());
-  std::memcpy(p + kUuidOffset, uuid_.data(), uuid_.size());
-  PutLE64(p + kCtimeOffset, static_cast<uint64_t>(ctime_));
-  std::memcpy(p + kCsumOffset, out.csum.data(), out.csum.size());
+  WriteIndexHeader(p, kFixedIndexMagic, uuid_, ctime_, out.csum);
   PutLE64(p + kSizeOffset, size_);
   PutLE64(p + kChunkSizeOffset, chunk_size_);
   if (!digests_.empty()) {

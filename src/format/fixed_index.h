@@ -52,6 +52,11 @@ Result<IndexUuid> GenerateIndexUuid();
 Status CheckIndexHeader(ByteView data, const Magic& magic, std::string_view kind,
                         std::string_view object_name);
 
+// Writes the header fields both index kinds share (magic, uuid, ctime, csum) into `header`,
+// which must hold kIndexHeaderSize zeroed bytes.
+void WriteIndexHeader(uint8_t* header, const Magic& magic, const IndexUuid& uuid, int64_t ctime,
+                      const Digest& csum);
+
 // Half-open byte range [start, end) of a chunk within the image or archive stream.
 struct ChunkRange {
   uint64_t start = 0;
