@@ -1,0 +1,379 @@
+#include "s3/client.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <random>
+
+#include "base/quote.h"
+#include "base/time.h"
+#include "s3/errors.h"
+#include "s3/hashing.h"
+
+namespace cairn::s3 {
+namespace {
+
+constexpr char kEmptySha256[] =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr size_t kMaxDeleteBatch = 1000;
+
+// "Sun, 23 Nov 2026 10:00:00 GMT" -> Unix seconds.
+std::optional<int64_t> ParseHttpDate(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+double Random01() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+bool IsRetryableS3Code(std::string_view code) {
+  return code == "InternalError" || code == "SlowDown" || code == "ServiceUnavailable" ||
+         code == "RequestTimeout";
+}
+
+}  // namespace
+
+struct S3Client::Operation {
+  Operation(RequestKind kind, std::string method, std::string key = "")
+      : kind(kind), method(std::move(method)), key(std::move(key)) {}
+  RequestKind kind;
+  std::string method;
+  std::string key;  // raw key; "" for the bucket itself (or the service)
+  bool service_level = false;  // addresses the service (ListBuckets), not the bucket
+  QueryList query;
+  HeaderList headers;
+  ByteView body;
+  bool content_md5 = false;
+  uint64_t expected_response_bytes = 0;
+  std::string what;  // "put KEY", for messages
+};
+
+S3Client::S3Client(EndpointConfig config, std::string bucket, Endpoint endpoint,
+                   S3ClientOptions options, std::unique_ptr<HttpTransport> transport)
+    : config_(std::move(config)),
+      bucket_(std::move(bucket)),
+      endpoint_(std::move(endpoint)),
+      service_endpoint_(Endpoint::Create(config_, "").value()),
+      options_(std::move(options)),
+      transport_(std::move(transport)) {
+  if (config_.put_rate_limit > 0) {
+    put_limit_ = std::make_unique<TokenBucket>(config_.put_rate_limit, config_.put_rate_limit);
+  }
+}
+
+S3Client::~S3Client() = default;
+
+Result<std::unique_ptr<S3Client>> S3Client::Create(const EndpointConfig& config,
+                                                   std::string bucket, S3ClientOptions options) {
+  CAIRN_ASSIGN_OR_RETURN(Endpoint endpoint, Endpoint::Create(config, bucket));
+  HttpTransportOptions transport_options = options.transport;
+  transport_options.max_connections = config.max_connections;
+  transport_options.pinned_fingerprint =
+      config.fingerprint.empty() ? "" : NormalizeFingerprint(config.fingerprint).value();
+  if (config.rate_in > 0) {
+    transport_options.rate_in = std::make_shared<TokenBucket>(
+        static_cast<double>(config.rate_in), static_cast<double>(config.burst_in));
+  }
+  if (config.rate_out > 0) {
+    transport_options.rate_out = std::make_shared<TokenBucket>(
+        static_cast<double>(config.rate_out), static_cast<double>(config.burst_out));
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto transport, HttpTransport::Create(std::move(transport_options)));
+  return std::unique_ptr<S3Client>(new S3Client(config, std::move(bucket), std::move(endpoint),
+                                                std::move(options), std::move(transport)));
+}
+
+Result<HttpResponse> S3Client::ExecuteOnce(const Operation& op,
+                                           std::optional<double>* retry_after) {
+  if (put_limit_ && (op.kind == RequestKind::kPut || op.kind == RequestKind::kCopy)) {
+    put_limit_->Acquire(1);
+  }
+  const Endpoint& endpoint = op.service_level ? service_endpoint_ : endpoint_;
+  std::string amz_date = AmzDate(NowEpoch());
+  SigningRequest signing;
+  signing.method = op.method;
+  signing.encoded_path = endpoint.EncodedPath(op.key);
+  signing.query = op.query;
+  signing.payload_sha256 = op.body.empty() ? kEmptySha256 : Sha256Hex(op.body);
+  signing.headers = {{"host", endpoint.host_header()},
+                     {"x-amz-date", amz_date},
+                     {"x-amz-content-sha256", signing.payload_sha256}};
+  if (op.method == "PUT" || op.method == "POST") {
+    signing.headers.emplace_back("content-length", std::to_string(op.body.size()));
+  }
+  if (op.content_md5) signing.headers.emplace_back("content-md5", Md5Base64(op.body));
+  for (const auto& header : op.headers) signing.headers.push_back(header);
+  Signature signature = SignV4(signing, config_.credentials, amz_date, config_.region, "s3");
+
+  HttpRequest request;
+  request.method = op.method;
+  request.url = endpoint.Url(op.key, op.query);
+  request.headers = std::move(signing.headers);
+  request.headers.emplace_back("authorization", signature.authorization);
+  // Not signed: proxies may rewrite it (botocore leaves it out for the same reason).
+  request.headers.emplace_back("user-agent", "cairn/0.1");
+  request.body = op.body;
+  request.expected_response_bytes = op.expected_response_bytes;
+
+  meter_.CountRequest(op.kind);
+  meter_.AddBytesOut(op.body.size());
+  Result<HttpResponse> sent = transport_->Send(request);
+  if (!sent.ok()) return sent.status().WithContext(op.what);
+  HttpResponse& response = *sent;
+  meter_.AddBytesIn(response.body.size());
+  if (response.status < 200 || response.status >= 300) {
+    std::optional<std::string> header = response.Header("retry-after");
+    if (header) *retry_after = ParseRetryAfter(*header);
+    return StatusFromHttpReply(response.status, AsString(response.body), op.what);
+  }
+  return sent;
+}
+
+Result<HttpResponse> S3Client::Execute(const Operation& op, int* attempts) {
+  const RetryPolicy& policy = options_.retry;
+  for (int attempt = 1;; ++attempt) {
+    if (attempts) *attempts = attempt;
+    std::optional<double> retry_after;
+    Result<HttpResponse> result = ExecuteOnce(op, &retry_after);
+    if (result.ok()) return result;
+    Status status = result.status();
+    if (!status.retryable() || attempt >= std::max(1, policy.max_attempts)) {
+      if (!status.IsNotFound() && !status.IsAlreadyExists()) meter_.CountFailure();
+      if (status.retryable() && attempt > 1) {
+        return Status(status.code(),
+                      fmt::format("{} (gave up after {} attempts)", status.message(), attempt));
+      }
+      return status;
+    }
+    meter_.CountRetry();
+    Clock::Real()->Sleep(BackoffDelay(policy, attempt + 1, Random01(), retry_after));
+  }
+}
+
+Status S3Client::HeadBucket() {
+  Operation op{RequestKind::kHead, "HEAD"};
+  op.what = fmt::format("head bucket {}", QuoteForMessage(bucket_));
+  return Execute(op).status();
+}
+
+Result<std::vector<BucketInfo>> S3Client::ListBuckets() {
+  Operation op{RequestKind::kList, "GET"};
+  op.service_level = true;
+  op.what = "list buckets";
+  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  return ParseListBuckets(AsString(response.body));
+}
+
+Result<ObjectInfo> S3Client::HeadObject(const ObjectKey& key) {
+  Operation op{RequestKind::kHead, "HEAD", key.str()};
+  op.what = "head " + QuoteForMessage(key.str());
+  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  ObjectInfo info;
+  info.key = key.str();
+  std::optional<std::string> length = response.Header("content-length");
+  if (!length || length->empty() ||
+      length->find_first_not_of("0123456789") != std::string::npos) {
+    return Status::Corruption(op.what + ": reply has no valid Content-Length");
+  }
+  info.size = std::stoull(*length);
+  info.etag = StripQuotes(response.Header("etag").value_or(""));
+  if (auto modified = response.Header("last-modified")) {
+    info.last_modified = ParseHttpDate(*modified).value_or(0);
+  }
+  return info;
+}
+
+Result<Bytes> S3Client::GetObject(const ObjectKey& key) {
+  Operation op{RequestKind::kGet, "GET", key.str()};
+  op.what = "get " + QuoteForMessage(key.str());
+  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  return std::move(response.body);
+}
+
+Result<Bytes> S3Client::GetObjectRange(const ObjectKey& key, uint64_t offset, uint64_t length) {
+  if (length == 0) return Status::InvalidArgument("get range: empty range");
+  Operation op{RequestKind::kGet, "GET", key.str()};
+  op.headers.emplace_back("range", fmt::format("bytes={}-{}", offset, offset + length - 1));
+  op.expected_response_bytes = length;
+  op.what = fmt::format("get {} bytes {}+{}", QuoteForMessage(key.str()), offset, length);
+  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  Bytes body = std::move(response.body);
+  if (response.status == 200) {
+    // The server ignored the range and sent the whole object: cut the range out ourselves.
+    if (offset >= body.size()) {
+      return Status::InvalidArgument(op.what + ": offset is past the end of the object");
+    }
+    Bytes part(body.begin() + static_cast<ptrdiff_t>(offset),
+               body.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(body.size(), offset + length)));
+    return part;
+  }
+  if (body.size() > length) {
+    return Status::Corruption(fmt::format("{}: reply holds {} bytes", op.what, body.size()));
+  }
+  return body;
+}
+
+Status S3Client::PutObject(const ObjectKey& key, ByteView data) {
+  Operation op{RequestKind::kPut, "PUT", key.str()};
+  op.body = data;
+  op.what = "put " + QuoteForMessage(key.str());
+  return Execute(op).status();
+}
+
+Result<PutOutcome> S3Client::PutObjectIfAbsent(const ObjectKey& key, ByteView data) {
+  if (config_.quirks.skip_if_none_match_header) {
+    Result<ObjectInfo> existing = HeadObject(key);
+    if (existing.ok()) return PutOutcome::kAlreadyExists;
+    if (!existing.status().IsNotFound()) return existing.status();
+    CAIRN_RETURN_IF_ERROR(PutObject(key, data));
+    return PutOutcome::kStored;
+  }
+  Operation op{RequestKind::kPut, "PUT", key.str()};
+  op.body = data;
+  op.headers.emplace_back("if-none-match", "*");
+  op.what = "put (create-only) " + QuoteForMessage(key.str());
+  int attempts = 0;
+  Result<HttpResponse> result = Execute(op, &attempts);
+  if (result.ok()) return PutOutcome::kStored;
+  if (!result.status().IsAlreadyExists()) return result.status();
+  if (attempts > 1) {
+    // An earlier attempt may have stored the object and lost the reply: if what is stored is
+    // our payload, this PUT succeeded.
+    CAIRN_ASSIGN_OR_RETURN(ObjectInfo stored, HeadObject(key));
+    if (stored.size == data.size() && stored.etag == Md5Hex(data)) return PutOutcome::kStored;
+  }
+  return PutOutcome::kAlreadyExists;
+}
+
+Status S3Client::DeleteObject(const ObjectKey& key) {
+  Operation op{RequestKind::kDelete, "DELETE", key.str()};
+  op.what = "delete " + QuoteForMessage(key.str());
+  Status status = Execute(op).status();
+  // S3 answers 204 for a missing key; some providers answer 404 NoSuchKey, which is fine too.
+  bool missing_key = status.IsNotFound() && status.message().find("NoSuchBucket") == std::string::npos;
+  return missing_key ? Status::OK() : status;
+}
+
+Status S3Client::DeleteObjects(const std::vector<ObjectKey>& keys) {
+  for (size_t start = 0; start < keys.size(); start += kMaxDeleteBatch) {
+    std::vector<ObjectKey> batch(
+        keys.begin() + static_cast<ptrdiff_t>(start),
+        keys.begin() + static_cast<ptrdiff_t>(std::min(keys.size(), start + kMaxDeleteBatch)));
+    if (config_.quirks.delete_objects_via_delete_object) {
+      for (const ObjectKey& key : batch) CAIRN_RETURN_IF_ERROR(DeleteObject(key));
+    } else {
+      CAIRN_RETURN_IF_ERROR(DeleteBatch(batch));
+    }
+  }
+  return Status::OK();
+}
+
+Status S3Client::DeleteBatch(const std::vector<ObjectKey>& keys) {
+  std::vector<std::string> pending;
+  for (const ObjectKey& key : keys) pending.push_back(key.str());
+  for (int attempt = 1;; ++attempt) {
+    std::string body = BuildDeleteRequest(pending);
+    Operation op{RequestKind::kDelete, "POST"};
+    op.query = {{"delete", ""}};
+    op.body = AsBytes(body);
+    op.content_md5 = true;
+    op.headers.emplace_back("content-type", "application/xml");
+    op.what = fmt::format("delete {} objects", pending.size());
+    CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<DeleteError> errors,
+                           ParseDeleteResult(AsString(response.body)));
+    if (errors.empty()) return Status::OK();
+    bool all_retryable = std::all_of(errors.begin(), errors.end(), [](const DeleteError& e) {
+      return IsRetryableS3Code(e.code);
+    });
+    if (!all_retryable || attempt >= std::max(1, options_.retry.max_attempts)) {
+      meter_.CountFailure();
+      std::string listed;
+      bool denied = false;
+      for (size_t i = 0; i < errors.size() && i < 5; ++i) {
+        listed += fmt::format("{}{} ({}: {})", i ? ", " : "", QuoteForMessage(errors[i].key),
+                              QuoteForMessage(errors[i].code), QuoteForMessage(errors[i].message));
+      }
+      for (const DeleteError& e : errors) denied |= e.code == "AccessDenied";
+      std::string message = fmt::format("delete {} objects: {} failed: {}{}", keys.size(),
+                                        errors.size(), listed, errors.size() > 5 ? ", ..." : "");
+      if (denied) return Status::PermissionDenied(std::move(message));
+      if (all_retryable) return Status::Unavailable(std::move(message));
+      return Status::IOError(std::move(message));
+    }
+    pending.clear();
+    for (const DeleteError& e : errors) pending.push_back(e.key);
+    meter_.CountRetry();
+    Clock::Real()->Sleep(BackoffDelay(options_.retry, attempt + 1, Random01(), std::nullopt));
+  }
+}
+
+Status S3Client::CopyObject(const ObjectKey& source, const ObjectKey& target) {
+  Operation op{RequestKind::kCopy, "PUT", target.str()};
+  op.headers.emplace_back("x-amz-copy-source", UriEncode(bucket_ + "/" + source.str(), false));
+  op.what = fmt::format("copy {} to {}", QuoteForMessage(source.str()), QuoteForMessage(target.str()));
+  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  // S3 may report a failed copy inside a 200 reply.
+  ErrorReply error = ParseErrorReply(AsString(response.body));
+  if (!error.code.empty()) {
+    return StatusFromHttpReply(IsRetryableS3Code(error.code) ? 503 : 400,
+                               AsString(response.body), op.what);
+  }
+  return Status::OK();
+}
+
+Result<ListPage> S3Client::ListObjectsPage(const ListOptions& options,
+                                           const std::string& continuation_token) {
+  CAIRN_RETURN_IF_ERROR(ValidatePrefix(options.prefix));
+  Operation op{RequestKind::kList, "GET"};
+  op.query = {{"list-type", "2"}, {"encoding-type", "url"}};
+  if (!options.prefix.empty()) op.query.emplace_back("prefix", options.prefix);
+  if (!options.delimiter.empty()) op.query.emplace_back("delimiter", options.delimiter);
+  if (!options.start_after.empty()) op.query.emplace_back("start-after", options.start_after);
+  if (options.max_keys > 0) op.query.emplace_back("max-keys", std::to_string(options.max_keys));
+  if (!continuation_token.empty()) op.query.emplace_back("continuation-token", continuation_token);
+  op.what = "list " + QuoteForMessage(options.prefix);
+  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  Result<ListPage> page = ParseListObjectsV2(AsString(response.body));
+  if (!page.ok()) return page.status().WithContext(op.what);
+  return page;
+}
+
+Result<std::vector<ObjectInfo>> S3Client::ListAll(const std::string& prefix) {
+  ListOptions options;
+  options.prefix = prefix;
+  ObjectLister lister = List(std::move(options));
+  std::vector<ObjectInfo> all;
+  ListPage page;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool more, lister.Next(&page));
+    if (!more) return all;
+    for (ObjectInfo& info : page.objects) all.push_back(std::move(info));
+  }
+}
+
+Result<int64_t> S3Client::ClockSkew() {
+  Operation op{RequestKind::kHead, "HEAD"};
+  op.what = fmt::format("head bucket {}", QuoteForMessage(bucket_));
+  int64_t before = NowEpoch();
+  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  std::optional<int64_t> server = ParseHttpDate(response.Header("date").value_or(""));
+  if (!server) return Status::Corruption(op.what + ": reply has no valid Date header");
+  int64_t after = NowEpoch();
+  return *server - (before + after) / 2;
+}
+
+Result<bool> ObjectLister::Next(ListPage* page) {
+  *page = ListPage();
+  if (done_) return false;
+  CAIRN_ASSIGN_OR_RETURN(*page, client_->ListObjectsPage(options_, continuation_token_));
+  continuation_token_ = page->next_continuation_token;
+  done_ = !page->truncated;
+  return true;
+}
+
+}  // namespace cairn::s3
