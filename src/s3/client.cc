@@ -160,6 +160,20 @@ Status S3Client::HeadBucket() {
   return Execute(op).status();
 }
 
+Status S3Client::CreateBucket() {
+  Operation op{RequestKind::kPut, "PUT"};
+  // us-east-1 is the one region that must not be named.
+  std::string body =
+      config_.region == "us-east-1"
+          ? ""
+          : fmt::format("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                        "<LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+                        config_.region);
+  op.body = AsBytes(body);
+  op.what = fmt::format("create bucket {}", QuoteForMessage(bucket_));
+  return Execute(op).status();
+}
+
 Result<std::vector<BucketInfo>> S3Client::ListBuckets() {
   Operation op{RequestKind::kList, "GET"};
   op.service_level = true;
@@ -236,16 +250,14 @@ Result<PutOutcome> S3Client::PutObjectIfAbsent(const ObjectKey& key, ByteView da
   op.body = data;
   op.headers.emplace_back("if-none-match", "*");
   op.what = "put (create-only) " + QuoteForMessage(key.str());
-  int attempts = 0;
-  Result<HttpResponse> result = Execute(op, &attempts);
+  Result<HttpResponse> result = Execute(op);
   if (result.ok()) return PutOutcome::kStored;
   if (!result.status().IsAlreadyExists()) return result.status();
-  if (attempts > 1) {
-    // An earlier attempt may have stored the object and lost the reply: if what is stored is
-    // our payload, this PUT succeeded.
-    CAIRN_ASSIGN_OR_RETURN(ObjectInfo stored, HeadObject(key));
-    if (stored.size == data.size() && stored.etag == Md5Hex(data)) return PutOutcome::kStored;
-  }
+  // 412 does not say whose object it is: a PUT of ours whose reply was lost may have stored it
+  // (retried by us, or resent by libcurl on a stale keep-alive connection). Our payload there
+  // means this PUT succeeded.
+  CAIRN_ASSIGN_OR_RETURN(ObjectInfo stored, HeadObject(key));
+  if (stored.size == data.size() && stored.etag == Md5Hex(data)) return PutOutcome::kStored;
   return PutOutcome::kAlreadyExists;
 }
 

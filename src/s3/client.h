@@ -7,10 +7,10 @@
 // credentials, Unavailable (retryable) for network trouble and throttling that outlasted the
 // retry policy. Messages name the operation and the key.
 //
-// Retries: idempotent operations are retried on Unavailable up to the policy's attempts. A
-// create-only PUT whose earlier attempt may have stored the object (reply lost) and that then
-// meets 412 compares the stored object's size and ETag with its own payload: equal means the
-// object is ours and the PUT succeeded.
+// Retries: operations are retried on Unavailable up to the policy's attempts (all of them are
+// idempotent). A create-only PUT that meets 412 compares the stored object's size and ETag with
+// its own payload: equal means the object holds our payload (perhaps stored by an attempt whose
+// reply was lost) and the PUT succeeded.
 //
 // Ownership: the client owns its transport (and connection pool), limiters and meter.
 // Thread-safety: thread-safe; share one client between all threads of a job.
@@ -40,8 +40,8 @@ struct S3ClientOptions {
 };
 
 enum class PutOutcome {
-  kStored,         // the object now holds our payload
-  kAlreadyExists,  // create-only: a different writer's object was there first (not replaced)
+  kStored,         // the object now holds exactly our payload
+  kAlreadyExists,  // create-only: an object with other content was there first (not replaced)
 };
 
 struct ListOptions {
@@ -84,6 +84,9 @@ class S3Client {
 
   // OK when the bucket exists and the credentials may use it; NotFound, PermissionDenied.
   Status HeadBucket();
+  // Creates the bucket (in the endpoint's region). AlreadyExists when it exists (owned by these
+  // credentials or not).
+  Status CreateBucket();
   // The buckets these credentials own.
   Result<std::vector<BucketInfo>> ListBuckets();
 
@@ -98,7 +101,8 @@ class S3Client {
   // Stores `data` under `key`, replacing what is there.
   Status PutObject(const ObjectKey& key, ByteView data);
   // Stores `data` only if `key` does not exist (If-None-Match: *, or HEAD-then-PUT with the
-  // skip-if-none-match-header quirk).
+  // skip-if-none-match-header quirk). When the key exists (412) one HEAD tells whether it
+  // already holds our payload (kStored) or other content (kAlreadyExists).
   Result<PutOutcome> PutObjectIfAbsent(const ObjectKey& key, ByteView data);
 
   // Deletes `key`; deleting a missing key is OK (as in S3).

@@ -20,6 +20,9 @@ Status StatusFromHttpReply(int http_status, std::string_view body, std::string_v
   if (!reply.message.empty()) message += ": " + QuoteForMessage(reply.message);
   const std::string& code = reply.code;
 
+  if (code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists") {
+    return Status::AlreadyExists(std::move(message));
+  }
   if (code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
       code == "ServiceUnavailable" || http_status == 408 || http_status == 409 ||
       http_status == 429 || (http_status >= 500 && http_status != 501)) {

@@ -2,6 +2,7 @@
 // http_transport.cc):
 //   404, NoSuchKey, NoSuchBucket              -> NotFound
 //   412 PreconditionFailed                    -> AlreadyExists (create-only PUT found the key)
+//   409 BucketAlreadyExists, BucketAlreadyOwnedByYou -> AlreadyExists
 //   401, 403 (AccessDenied, SignatureDoesNotMatch, InvalidAccessKeyId, RequestTimeTooSkewed)
 //                                             -> PermissionDenied, S3 code in the message
 //   408, 409, 429, 5xx, SlowDown, RequestTimeout, InternalError -> Unavailable (retryable)

@@ -149,6 +149,8 @@ TEST(ErrorMappingTest, MapsStatusAndCodes) {
   EXPECT_EQ(denied.code(), Code::kPermissionDenied);
   EXPECT_NE(denied.message().find("SignatureDoesNotMatch"), std::string::npos);
   EXPECT_NE(denied.message().find("put k"), std::string::npos);
+  EXPECT_EQ(StatusFromHttpReply(409, body("BucketAlreadyOwnedByYou"), "create").code(),
+            Code::kAlreadyExists);
   EXPECT_TRUE(StatusFromHttpReply(503, body("SlowDown"), "put").retryable());
   EXPECT_TRUE(StatusFromHttpReply(500, "", "put").retryable());
   EXPECT_TRUE(StatusFromHttpReply(400, body("RequestTimeout"), "put").retryable());
