@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "base/units.h"
 #include "cli/config.h"
 #include "format/crypt_config.h"
 
@@ -46,8 +47,6 @@ class Context {
 // Renders rows as a left-aligned table with a header line.
 std::string FormatTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows);
-// "1.5 GiB", "512 B".
-std::string HumanBytes(uint64_t bytes);
 
 // Progress rendering for long operations: on a terminal a bar on stderr with bytes, rate and
 // ETA, redrawn at most 10 times a second; otherwise a plain line every 10% of progress.

@@ -16,6 +16,7 @@ int ExitCodeFor(const cairn::Status& st) {
     case cairn::Code::kCorruption: return 4;
     case cairn::Code::kBusy: return 5;
     case cairn::Code::kPermissionDenied: return 6;
+    case cairn::Code::kUnavailable: return 7;
     default: return 1;
   }
 }

@@ -2,18 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "base/units.h"
+
 namespace cairn::s3 {
-namespace {
-
-std::string Human(uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) value /= 1024, ++unit;
-  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, kUnits[unit]);
-}
-
-}  // namespace
 
 std::string_view RequestKindName(RequestKind kind) {
   static constexpr std::string_view kNames[] = {"get", "put", "head", "list", "delete", "copy"};
@@ -44,7 +35,7 @@ std::string S3Stats::ToText() const {
     text += fmt::format("{}{} {}", text.empty() ? "" : ", ", name, requests[i]);
   }
   if (text.empty()) text = "no requests";
-  text += fmt::format("; in {}, out {}", Human(bytes_in), Human(bytes_out));
+  text += fmt::format("; in {}, out {}", HumanBytes(bytes_in), HumanBytes(bytes_out));
   if (retries > 0) text += fmt::format(", {} retries", retries);
   if (failures > 0) text += fmt::format(", {} failed", failures);
   return text;
