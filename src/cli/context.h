@@ -71,5 +71,6 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx);
 void AddBackupCommands(CLI::App& app, Context& ctx);
 void AddSnapshotCommands(CLI::App& app, Context& ctx);
 void AddKeyCommands(CLI::App& app, Context& ctx);
+void AddS3Commands(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   cairn::cli::AddBackupCommands(app, ctx);
   cairn::cli::AddSnapshotCommands(app, ctx);
   cairn::cli::AddKeyCommands(app, ctx);
+  cairn::cli::AddS3Commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -157,7 +157,12 @@ Result<HttpResponse> S3Client::Execute(const Operation& op, int* attempts) {
 Status S3Client::HeadBucket() {
   Operation op{RequestKind::kHead, "HEAD"};
   op.what = fmt::format("head bucket {}", QuoteForMessage(bucket_));
-  return Execute(op).status();
+  Status status = Execute(op).status();
+  if (status.IsNotFound()) {
+    return Status::NotFound(status.message() +
+                            " (no such bucket, or these credentials cannot see it)");
+  }
+  return status;
 }
 
 Status S3Client::CreateBucket() {

@@ -39,7 +39,11 @@ Result<ProbeReport> ProbeEndpoint(const EndpointConfig& configured, const std::s
     EndpointConfig path_style = config;
     path_style.path_style = true;
     Result<std::unique_ptr<S3Client>> retry = S3Client::Create(path_style, bucket, options);
-    if (retry.ok() && (*retry)->HeadBucket().ok()) {
+    Status retry_access = retry.ok() ? (*retry)->HeadBucket() : retry.status();
+    if (!retry_access.ok() && access.code() == Code::kInvalidArgument) {
+      access = retry_access;  // virtual-hosted style was impossible: path style's error tells more
+    }
+    if (retry_access.ok()) {
       report.needs_path_style = true;
       report.checks.push_back({"addressing", false,
                                fmt::format("virtual-hosted style fails ({}); path style works: "
