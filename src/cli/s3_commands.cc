@@ -27,7 +27,8 @@ struct EndpointArgs {
   std::optional<double> put_rate_limit;
   std::optional<uint64_t> rate_in, burst_in, rate_out, burst_out;
   std::optional<int> max_connections;
-  std::optional<std::vector<std::string>> quirks;
+  std::vector<std::string> quirks;
+  CLI::Option* quirks_option = nullptr;  // given (possibly empty, to clear)?
 };
 
 void AddEndpointOptions(CLI::App* cmd, EndpointArgs& a, bool create) {
@@ -57,7 +58,7 @@ void AddEndpointOptions(CLI::App* cmd, EndpointArgs& a, bool create) {
   cmd->add_option("--rate-out", a.rate_out, "Upload limit, bytes per second (0 = unlimited)");
   cmd->add_option("--burst-out", a.burst_out, "Upload burst, bytes");
   cmd->add_option("--max-connections", a.max_connections, "Concurrent requests (default 8)");
-  cmd->add_option("--provider-quirks", a.quirks,
+  a.quirks_option = cmd->add_option("--provider-quirks", a.quirks,
                   "skip-if-none-match-header, delete-objects-via-delete-object (comma separated; "
                   "empty to clear)")
       ->delimiter(',')
@@ -93,9 +94,9 @@ Status ApplyEndpointArgs(const EndpointArgs& a, s3::EndpointConfig& config) {
   if (a.rate_out) config.rate_out = *a.rate_out;
   if (a.burst_out) config.burst_out = *a.burst_out;
   if (a.max_connections) config.max_connections = *a.max_connections;
-  if (a.quirks) {
+  if (a.quirks_option->count() > 0) {
     config.quirks = s3::ProviderQuirks();
-    for (const std::string& quirk : *a.quirks) {
+    for (const std::string& quirk : a.quirks) {
       if (!quirk.empty()) CAIRN_RETURN_IF_ERROR(config.quirks.Add(quirk));
     }
   }

@@ -13,7 +13,7 @@ No test depends on timing: every backup passes --backup-time, and lock conflicts
 holding the lock file (flock) from the test itself.
 
 Exit codes asserted here (src/cli/main.cc ExitCodeFor): InvalidArgument 2, NotFound 3,
-Corruption 4, Busy 5, PermissionDenied 6, any other error (AlreadyExists, IOError) 1.
+Corruption 4, Busy 5, PermissionDenied 6, Unavailable 7, any other error (AlreadyExists, IOError) 1.
 Command-line parse errors come from CLI11 and use its own codes (non-zero, not "error: ...").
 """
 
@@ -1198,6 +1198,136 @@ class HelpAndUsageTest(CliTestCase):
                 self.assertNotEqual(r.stderr, b"")
         self.assertFalse(os.path.exists(self.env.config))
         self.assertFalse(os.path.exists(self.env.default_store))
+
+
+class S3CommandsTest(CliTestCase):
+    """cairn s3 ... against the real S3 peers of the ctest fixture s3_peers ($CAIRN_S3_PEERS)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env("s3")
+        peers = os.environ.get("CAIRN_S3_PEERS")
+        if not peers:
+            raise RuntimeError("CAIRN_S3_PEERS is not set: run through ctest (fixture s3_peers)")
+        cls.peers = {}
+        for kind in ("moto", "moto-auth", "s3rver"):
+            with open(os.path.join(peers, kind + ".json")) as f:
+                cls.peers[kind] = json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.cleanup()
+
+    def create_endpoint(self, ident, kind, *extra, secret=None):
+        p = self.peers[kind]
+        secret_file = self.env.path(ident + ".secret")
+        with open(secret_file, "w") as f:
+            f.write((secret or p["secret_key"]) + "\n")
+        self.ok(self.env, "s3", "endpoint", "create", ident, "--endpoint", p["endpoint"],
+                "--access-key", p["access_key"], "--secret-key-file", secret_file,
+                "--region", p["region"], "--path-style", *extra)
+        return p
+
+    def make_bucket(self, kind, name):
+        # `cairn s3 benchmark` creates a missing bucket; a tiny run is the user-visible way.
+        self.ok(self.env, "s3", "benchmark", kind, name, "--object-size", "16", "--count", "2")
+
+    def test_endpoint_lifecycle_never_shows_the_secret(self):
+        p = self.create_endpoint("life", "moto", "--put-rate-limit", "50",
+                                 "--provider-quirks", "delete-objects-via-delete-object")
+        secret = p["secret_key"] + "-very-secret"
+        self.ok(self.env, "s3", "endpoint", "update", "life", "--secret-key", secret,
+                "--max-connections", "4")
+        outputs = [self.ok(self.env, *args).stdout for args in (
+            ("s3", "endpoint", "list"), ("s3", "endpoint", "show", "life"),
+            ("--output-format", "json", "s3", "endpoint", "show", "life"),
+            ("--output-format", "json", "s3", "endpoint", "list"))]
+        for out in outputs:
+            self.assertNotIn(secret.encode(), out)
+        shown = self.json_of(self.env, "s3", "endpoint", "show", "life")
+        self.assertEqual(shown["max-connections"], 4)
+        self.assertEqual(shown["put-rate-limit"], 50)
+        self.assertEqual(shown["provider-quirks"], ["delete-objects-via-delete-object"])
+        self.assertNotIn("secret-key", shown)
+        with open(os.path.join(self.env.config, "s3.json")) as f:
+            settings = f.read()
+        self.assertNotIn(secret, settings)
+        secrets = os.path.join(self.env.config, "s3-secrets.json")
+        self.assertEqual(stat.S_IMODE(os.stat(secrets).st_mode), 0o600)
+        with open(secrets) as f:
+            self.assertEqual(json.load(f)["life"], secret)
+        self.ok(self.env, "s3", "endpoint", "update", "life", "--provider-quirks", "")
+        self.assertNotIn("provider-quirks", self.json_of(self.env, "s3", "endpoint", "show", "life"))
+        self.ok(self.env, "s3", "endpoint", "remove", "life")
+        self.fails(self.env, 3, "s3", "endpoint", "show", "life", names=["life"])
+        with open(secrets) as f:
+            self.assertNotIn("life", json.load(f))
+
+    def test_bad_endpoint_settings_are_refused(self):
+        p = self.peers["moto"]
+        base = ["s3", "endpoint", "create", "bad", "--access-key", "a", "--secret-key", "b"]
+        for extra, name in ((["--endpoint", "ftp://x"], "ftp://x"),
+                            (["--endpoint", "host/path"], "host/path"),
+                            (["--endpoint", "h", "--fingerprint", "zz"], "fingerprint"),
+                            (["--endpoint", "h", "--region", "Bad Region"], "region"),
+                            (["--endpoint", "h", "--provider-quirks", "nope"], "nope"),
+                            (["--endpoint", "http://h", "--fingerprint", "AB" * 32], "https")):
+            with self.subTest(extra=extra):
+                self.fails(self.env, 2, *base, *extra, names=[name])
+        self.fails(self.env, 2, "s3", "endpoint", "create", "x", "--endpoint", p["endpoint"],
+                   "--access-key", "a", names=["secret key"])
+        self.fails(self.env, 2, "s3", "endpoint", "create", "../x", "--endpoint", "h",
+                   "--access-key", "a", "--secret-key", "b", names=["id"])
+        self.fails(self.env, 3, "s3", "check", "missing-endpoint", "bucket",
+                   names=["missing-endpoint"])
+        secrets = os.path.join(self.env.config, "s3-secrets.json")
+        if os.path.exists(secrets):
+            os.chmod(secrets, 0o644)
+            self.fails(self.env, 6, "s3", "endpoint", "list", names=["chmod 600"])
+            os.chmod(secrets, 0o600)
+
+    def test_check_reports_what_each_provider_needs(self):
+        self.create_endpoint("chk-moto", "moto")
+        self.create_endpoint("chk-s3rver", "s3rver")
+        self.make_bucket("chk-moto", "check-bucket")
+        self.make_bucket("chk-s3rver", "check-bucket")
+        report = self.json_of(self.env, "s3", "check", "chk-moto", "check-bucket")
+        self.assertTrue(report["ok"])
+        self.assertEqual(report["needed-provider-quirks"], [])
+        self.assertGreater(report["s3"]["requests"]["put"], 0)
+
+        r = self.env.run("s3", "check", "chk-s3rver", "check-bucket")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"skip-if-none-match-header", r.stdout)
+        self.assertIn(b"cairn s3 endpoint update chk-s3rver --provider-quirks", r.stdout)
+        self.ok(self.env, "s3", "endpoint", "update", "chk-s3rver", "--provider-quirks",
+                "skip-if-none-match-header")
+        self.assertTrue(self.json_of(self.env, "s3", "check", "chk-s3rver", "check-bucket")["ok"])
+
+        self.fails(self.env, 3, "s3", "check", "chk-moto", "no-such-bucket",
+                   names=["no-such-bucket"])
+
+    def test_wrong_credentials_and_unreachable_endpoints(self):
+        self.create_endpoint("auth-ok", "moto-auth")
+        self.make_bucket("auth-ok", "auth-bucket")
+        self.create_endpoint("auth-bad", "moto-auth", secret="wrong-secret")
+        self.fails(self.env, 6, "s3", "check", "auth-bad", "auth-bucket", names=["403"])
+        self.fails(self.env, 6, "s3", "ls", "auth-bad", "auth-bucket",
+                   names=["SignatureDoesNotMatch"])
+        self.ok(self.env, "s3", "endpoint", "create", "nowhere", "--endpoint",
+                "http://127.0.0.1:9", "--access-key", "a", "--secret-key", "b", "--path-style")
+        self.fails(self.env, 7, "s3", "ls", "nowhere", "bucket", names=["127.0.0.1:9"])
+
+    def test_ls_lists_folders_and_keys(self):
+        self.create_endpoint("ls-moto", "moto")
+        self.make_bucket("ls-moto", "ls-bucket")
+        listing = self.json_of(self.env, "s3", "ls", "ls-moto", "ls-bucket")
+        self.assertEqual(listing, [], "the benchmark removes its objects")
+        result = self.json_of(self.env, "s3", "benchmark", "ls-moto", "ls-bucket",
+                              "--object-size", "1000", "--count", "10", "--threads", "2")
+        self.assertEqual(result["put"]["objects"], 10)
+        self.assertEqual(result["get"]["bytes"], 10000)
+        self.assertEqual(result["s3"]["requests"]["delete"], 1)
 
 
 if __name__ == "__main__":
