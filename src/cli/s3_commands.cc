@@ -114,6 +114,13 @@ void WarnIfPlainHttp(const s3::EndpointConfig& config) {
   }
 }
 
+// The endpoint as commands report it: its settings plus its id.
+json EndpointJson(const s3::EndpointConfig& config) {
+  json out = EndpointSettingsToJson(config);
+  out["id"] = config.id;
+  return out;
+}
+
 std::string EndpointText(const s3::EndpointConfig& config) {
   std::vector<std::vector<std::string>> rows;
   json settings = EndpointSettingsToJson(config);
@@ -156,9 +163,7 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
         CAIRN_RETURN_IF_ERROR(ApplyEndpointArgs(*args, config));
         CAIRN_RETURN_IF_ERROR(create ? store.Add(config) : store.Replace(config));
         WarnIfPlainHttp(config);
-        json out = EndpointSettingsToJson(config);
-        out["id"] = config.id;
-        ctx.Emit(out, fmt::format("{} S3 endpoint '{}'", create ? "created" : "updated", config.id));
+        ctx.Emit(EndpointJson(config), fmt::format("{} S3 endpoint '{}'", create ? "created" : "updated", config.id));
         return Status::OK();
       };
     });
@@ -171,9 +176,7 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
       json out = json::array();
       std::vector<std::vector<std::string>> rows;
       for (const auto& [id, config] : store.endpoints()) {
-        json entry = EndpointSettingsToJson(config);
-        entry["id"] = id;
-        out.push_back(entry);
+        out.push_back(EndpointJson(config));
         rows.push_back({id, config.endpoint, config.region, config.path_style ? "path" : "vhost",
                         config.credentials.access_key});
       }
@@ -191,9 +194,7 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
     ctx.action = [&ctx, show_id]() -> Status {
       CAIRN_ASSIGN_OR_RETURN(S3EndpointStore store, LoadEndpoints(ctx));
       CAIRN_ASSIGN_OR_RETURN(s3::EndpointConfig config, store.Get(*show_id));
-      json out = EndpointSettingsToJson(config);
-      out["id"] = config.id;
-      ctx.Emit(out, EndpointText(config));
+      ctx.Emit(EndpointJson(config), EndpointText(config));
       return Status::OK();
     };
   });

@@ -15,6 +15,7 @@ namespace cairn::s3 {
 namespace {
 
 using cairn::testing::LoadS3Peer;
+using cairn::testing::ParallelFor;
 using cairn::testing::S3Peer;
 using cairn::testing::UniqueBucketName;
 
@@ -26,18 +27,6 @@ S3ClientOptions FastRetries(int attempts = 4) {
   return options;
 }
 
-// Runs f(i) for i in [0, n) on `threads` threads.
-template <typename F>
-void ParallelFor(int n, int threads, F f) {
-  std::atomic<int> next{0};
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (int i; (i = next++) < n;) f(i);
-    });
-  }
-  for (auto& thread : pool) thread.join();
-}
 
 struct PeerParam {
   std::string kind;

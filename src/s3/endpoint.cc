@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 #include "base/quote.h"
 
@@ -20,6 +19,32 @@ bool IsIpAddress(std::string_view host) {
   if (!host.empty() && host.front() == '[') return true;  // IPv6 literal
   return std::all_of(host.begin(), host.end(),
                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+}
+
+void ReplaceAll(std::string& text, std::string_view from, std::string_view to);
+
+// True when every character of `text` satisfies `allowed`.
+template <typename Pred>
+bool AllOf(std::string_view text, Pred allowed) {
+  return std::all_of(text.begin(), text.end(),
+                     [&](char c) { return allowed(static_cast<unsigned char>(c)); });
+}
+
+bool IsLowerAlnum(unsigned char c) { return std::islower(c) || std::isdigit(c); }
+
+// Host names (letters, digits, '.', '-', '_'), optionally led by "{{bucket}}." and holding
+// "{{region}}" labels, or a bracketed IPv6 literal.
+bool IsValidHost(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return AllOf(host.substr(1, host.size() - 2),
+                 [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; });
+  }
+  if (host.starts_with(kBucketLabel)) host.remove_prefix(kBucketLabel.size());
+  std::string plain(host);
+  ReplaceAll(plain, kRegionTemplate, "r");
+  return !plain.empty() && AllOf(plain, [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+  });
 }
 
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
@@ -64,8 +89,7 @@ Result<ParsedEndpoint> ParseEndpoint(std::string_view text) {
     parsed.port = static_cast<uint16_t>(value);
     rest = rest.substr(0, colon);
   }
-  static const std::regex kHost(R"(^(\{\{bucket\}\}\.)?([A-Za-z0-9._\-]|\{\{region\}\})+$|^\[[0-9A-Fa-f:.]+\]$)");
-  if (!std::regex_match(rest.begin(), rest.end(), kHost)) {
+  if (!IsValidHost(rest)) {
     return Invalid(fmt::format(
         "S3 endpoint {}: expected a host name, IP address or http(s)://host[:port] URL without "
         "a path; '{{{{bucket}}}}.' may only be the first label",
@@ -119,9 +143,9 @@ Result<std::string> NormalizeFingerprint(std::string_view fingerprint) {
 }
 
 Status ValidateBucketName(std::string_view bucket) {
-  static const std::regex kBucket(R"(^[a-z0-9]([a-z0-9.\-]*[a-z0-9])?$)");
   bool ok = bucket.size() >= 3 && bucket.size() <= 63 &&
-            std::regex_match(bucket.begin(), bucket.end(), kBucket) &&
+            AllOf(bucket, [](unsigned char c) { return IsLowerAlnum(c) || c == '.' || c == '-'; }) &&
+            IsLowerAlnum(bucket.front()) && IsLowerAlnum(bucket.back()) &&
             bucket.find("..") == std::string_view::npos && !bucket.starts_with("xn--") &&
             !bucket.starts_with("sthree-") && !bucket.ends_with("-s3alias") &&
             !bucket.ends_with("--ol-s3");
@@ -133,8 +157,10 @@ Status ValidateBucketName(std::string_view bucket) {
 }
 
 Status ValidateEndpointConfig(const EndpointConfig& config) {
-  static const std::regex kId(R"(^[A-Za-z0-9][A-Za-z0-9_\-]{2,31}$)");
-  if (!std::regex_match(config.id, kId)) {
+  bool id_ok = config.id.size() >= 3 && config.id.size() <= 32 &&
+               std::isalnum(static_cast<unsigned char>(config.id[0])) &&
+               AllOf(config.id, [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
+  if (!id_ok) {
     return Invalid(fmt::format("invalid S3 endpoint id {}: 3-32 characters of A-Z a-z 0-9 _ -",
                                QuoteForMessage(config.id)));
   }
@@ -142,8 +168,10 @@ Status ValidateEndpointConfig(const EndpointConfig& config) {
   if (parsed.port && config.port && *parsed.port != *config.port) {
     return Invalid("S3 endpoint: the URL's port and --port differ");
   }
-  static const std::regex kRegion(R"(^[_a-z0-9][-_a-z0-9]+$)");
-  if (config.region.size() > 32 || !std::regex_match(config.region, kRegion)) {
+  const std::string& region = config.region;
+  bool region_ok = region.size() >= 2 && region.size() <= 32 && region[0] != '-' &&
+                   AllOf(region, [](unsigned char c) { return IsLowerAlnum(c) || c == '-' || c == '_'; });
+  if (!region_ok) {
     return Invalid(fmt::format("invalid S3 region {}", QuoteForMessage(config.region)));
   }
   if (config.credentials.access_key.empty()) return Invalid("S3 access key is empty");

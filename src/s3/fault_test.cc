@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/file_util.h"
 #include "s3/client.h"
 #include "s3/hashing.h"
 #include "testing/s3_peers.h"
@@ -16,25 +17,46 @@ namespace cairn::s3 {
 namespace {
 
 using cairn::testing::LoadS3Peer;
+using cairn::testing::ParallelFor;
 using cairn::testing::UniqueBucketName;
+using cairn::testing::WriteTestFile;
 using nlohmann::json;
 
 ObjectKey Key(const std::string& key) { return ObjectKey::Parse(key).value(); }
 
+// Each test gets its own proxy (in front of the shared moto of the fixture), so tests running
+// in parallel never change each other's faults or counters.
 class FaultProxyTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    const char* peers = std::getenv("CAIRN_S3_PEERS");
+    ASSERT_NE(peers, nullptr) << "run through ctest (fixture s3_peers)";
+    Result<Bytes> moto = ReadFile(std::string(peers) + "/moto.json");
+    ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+    WriteTestFile(state_.Sub("moto.json"), *moto);
+    ASSERT_EQ(std::system(ServerCommand("start --kind fault-proxy --upstream moto").c_str()), 0);
+    proxy_started_ = true;
+    setenv("CAIRN_S3_PEERS", state_.path().c_str(), 1);
     peer_ = LoadS3Peer("fault-proxy");
+    setenv("CAIRN_S3_PEERS", peers, 1);
     ASSERT_FALSE(peer_.control_url.empty());
     Result<std::unique_ptr<HttpTransport>> transport = HttpTransport::Create({});
     ASSERT_TRUE(transport.ok());
     control_ = std::move(*transport);
     bucket_ = UniqueBucketName("faults");
-    SetFaults({{"rate", 0}});
     auto client = Client(1);
     ASSERT_TRUE(client->CreateBucket().ok());
   }
-  void TearDown() override { SetFaults({{"rate", 0}}); }
+  void TearDown() override {
+    if (proxy_started_) {
+      EXPECT_EQ(std::system(ServerCommand("stop --kind fault-proxy").c_str()), 0);
+    }
+  }
+
+  std::string ServerCommand(const std::string& args) const {
+    return "python3 " + std::string(CAIRN_SOURCE_DIR) + "/tests/s3/s3_server.py " + args +
+           " --state-dir " + state_.path() + " > /dev/null";
+  }
 
   // Replaces the proxy's fault configuration (and resets its counters).
   void SetFaults(const json& config) {
@@ -60,22 +82,13 @@ class FaultProxyTest : public ::testing::Test {
     return std::move(*client);
   }
 
+  cairn::testing::TempDir state_;
+  bool proxy_started_ = false;
   cairn::testing::S3Peer peer_;
   std::unique_ptr<HttpTransport> control_;
   std::string bucket_;
 };
 
-template <typename F>
-void ParallelFor(int n, int threads, F f) {
-  std::atomic<int> next{0};
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (int i; (i = next++) < n;) f(i);
-    });
-  }
-  for (auto& thread : pool) thread.join();
-}
 
 const json kAllFaults = {"500", "503", "slowdown", "reset", "truncate", "delay", "lost_reply"};
 

@@ -1,8 +1,12 @@
-// Helpers shared by all tests: a self-deleting temporary directory and reproducible data.
+// Helpers shared by all tests: a self-deleting temporary directory, reproducible data, and a
+// parallel loop for concurrency tests.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "base/bytes.h"
 
@@ -27,5 +31,18 @@ Bytes RandomBytes(size_t size, uint64_t seed);
 
 // Writes `data` to `path` (plain, non-atomic; for test fixtures). Aborts the test on failure.
 void WriteTestFile(const std::string& path, ByteView data);
+
+// Runs f(i) for every i in [0, n) on `threads` threads; returns when all are done.
+template <typename F>
+void ParallelFor(int n, int threads, F f) {
+  std::atomic<int> next{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int i; (i = next++) < n;) f(i);
+    });
+  }
+  for (auto& thread : pool) thread.join();
+}
 
 }  // namespace cairn::testing
