@@ -61,7 +61,8 @@ S3Client::S3Client(EndpointConfig config, std::string bucket, Endpoint endpoint,
       options_(std::move(options)),
       transport_(std::move(transport)) {
   if (config_.put_rate_limit > 0) {
-    put_limit_ = std::make_unique<TokenBucket>(config_.put_rate_limit, config_.put_rate_limit);
+    put_limit_ = std::make_unique<TokenBucket>(config_.put_rate_limit, config_.put_rate_limit,
+                                               options_.clock);
   }
 }
 
@@ -76,11 +77,11 @@ Result<std::unique_ptr<S3Client>> S3Client::Create(const EndpointConfig& config,
       config.fingerprint.empty() ? "" : NormalizeFingerprint(config.fingerprint).value();
   if (config.rate_in > 0) {
     transport_options.rate_in = std::make_shared<TokenBucket>(
-        static_cast<double>(config.rate_in), static_cast<double>(config.burst_in));
+        static_cast<double>(config.rate_in), static_cast<double>(config.burst_in), options.clock);
   }
   if (config.rate_out > 0) {
     transport_options.rate_out = std::make_shared<TokenBucket>(
-        static_cast<double>(config.rate_out), static_cast<double>(config.burst_out));
+        static_cast<double>(config.rate_out), static_cast<double>(config.burst_out), options.clock);
   }
   CAIRN_ASSIGN_OR_RETURN(auto transport, HttpTransport::Create(std::move(transport_options)));
   return std::unique_ptr<S3Client>(new S3Client(config, std::move(bucket), std::move(endpoint),
@@ -150,7 +151,7 @@ Result<HttpResponse> S3Client::Execute(const Operation& op, int* attempts) {
       return status;
     }
     meter_.CountRetry();
-    Clock::Real()->Sleep(BackoffDelay(policy, attempt + 1, Random01(), retry_after));
+    options_.clock->Sleep(BackoffDelay(policy, attempt + 1, Random01(), retry_after));
   }
 }
 
@@ -325,7 +326,7 @@ Status S3Client::DeleteBatch(const std::vector<ObjectKey>& keys) {
     pending.clear();
     for (const DeleteError& e : errors) pending.push_back(e.key);
     meter_.CountRetry();
-    Clock::Real()->Sleep(BackoffDelay(options_.retry, attempt + 1, Random01(), std::nullopt));
+    options_.clock->Sleep(BackoffDelay(options_.retry, attempt + 1, Random01(), std::nullopt));
   }
 }
 

@@ -37,6 +37,9 @@ struct S3ClientOptions {
   // Timeouts and connection settings; max_connections, limits and fingerprint come from the
   // endpoint config and override what is set here.
   HttpTransportOptions transport;
+  // Time for rate limits and retry waits; tests pass a fake one. Not owned; must outlive the
+  // client.
+  Clock* clock = Clock::Real();
 };
 
 enum class PutOutcome {

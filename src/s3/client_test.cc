@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "s3/hashing.h"
@@ -299,6 +300,63 @@ TEST(S3ClientTlsTest, PinnedFingerprintIsRequiredAndChecked) {
   ASSERT_TRUE(untrusted.ok());
   status = (*untrusted)->GetObject(Key("k")).status();
   EXPECT_EQ(status.code(), Code::kPermissionDenied) << status.ToString();
+}
+
+// A clock that records waits instead of sleeping, so limits are checked without timing.
+class RecordingClock : public Clock {
+ public:
+  double Now() override {
+    std::lock_guard lock(mu_);
+    return now_;
+  }
+  void Sleep(double seconds) override {
+    std::lock_guard lock(mu_);
+    now_ += seconds;
+    slept_ += seconds;
+  }
+  double slept() {
+    std::lock_guard lock(mu_);
+    return slept_;
+  }
+
+ private:
+  std::mutex mu_;
+  double now_ = 0;
+  double slept_ = 0;
+};
+
+TEST(S3ClientLimitsTest, PutRateAndByteRatesAreEnforced) {
+  S3Peer peer = LoadS3Peer("moto");
+  std::string bucket = UniqueBucketName("limits");
+  ASSERT_TRUE((*S3Client::Create(peer.config, bucket))->CreateBucket().ok());
+
+  RecordingClock put_clock;
+  EndpointConfig limited = peer.config;
+  limited.put_rate_limit = 10;  // 10 PUTs per second, burst 10
+  S3ClientOptions options = FastRetries();
+  options.clock = &put_clock;
+  auto client = S3Client::Create(limited, bucket, options);
+  ASSERT_TRUE(client.ok());
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE((*client)->PutObject(Key("p/" + std::to_string(i)), AsBytes("x")).ok());
+  }
+  EXPECT_NEAR(put_clock.slept(), 2.0, 0.05);  // 30 PUTs: 10 from the burst, 20 at 10/s
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE((*client)->GetObject(Key("p/1")).ok());
+  EXPECT_NEAR(put_clock.slept(), 2.0, 0.05);  // GETs are not PUTs
+
+  RecordingClock byte_clock;
+  EndpointConfig throttled = peer.config;
+  throttled.rate_out = 1 << 20;  // 1 MiB/s out, burst 1 MiB
+  throttled.rate_in = 2 << 20;   // 2 MiB/s in, burst 2 MiB
+  options.clock = &byte_clock;
+  client = S3Client::Create(throttled, bucket, options);
+  ASSERT_TRUE(client.ok());
+  Bytes data = cairn::testing::RandomBytes(4 << 20, 5);
+  ASSERT_TRUE((*client)->PutObject(Key("big"), data).ok());
+  double after_put = byte_clock.slept();
+  EXPECT_NEAR(after_put, 3.0, 0.1);  // 4 MiB out: 1 MiB burst, 3 MiB at 1 MiB/s
+  ASSERT_EQ(*(*client)->GetObject(Key("big")), data);
+  EXPECT_NEAR(byte_clock.slept() - after_put, 1.0, 0.1);  // 4 MiB in: 2 MiB burst, 2 at 2 MiB/s
 }
 
 TEST(S3ClientNetworkTest, UnreachableEndpointIsUnavailableNamingTheKey) {
