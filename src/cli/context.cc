@@ -24,7 +24,11 @@ Result<std::unique_ptr<Datastore>> Context::OpenStore(const std::string& name) c
 
 void Context::Emit(const nlohmann::json& data, const std::string& text) const {
   if (json()) {
-    std::cout << (output_format == "json-pretty" ? data.dump(2) : data.dump()) << "\n";
+    // Names from a server or a disk may be invalid UTF-8: replaced, never a crash.
+    constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+    std::cout << (output_format == "json-pretty" ? data.dump(2, ' ', false, kReplace)
+                                                 : data.dump(-1, ' ', false, kReplace))
+              << "\n";
   } else if (!text.empty()) {
     std::cout << text << (text.back() == '\n' ? "" : "\n");
   }

@@ -126,10 +126,10 @@ Status S3EndpointStore::Replace(const s3::EndpointConfig& config) {
 Status S3EndpointStore::Remove(const std::string& id) {
   CAIRN_RETURN_IF_ERROR(Get(id).status());
   endpoints_.erase(id);
-  return Save();
+  return Save(/*settings_first=*/true);
 }
 
-Status S3EndpointStore::Save() const {
+Status S3EndpointStore::Save(bool settings_first) const {
   CAIRN_RETURN_IF_ERROR(MakeDirs(dir_));
   json settings = {{"endpoints", json::object()}};
   json secrets = json::object();
@@ -137,9 +137,14 @@ Status S3EndpointStore::Save() const {
     settings["endpoints"][id] = EndpointSettingsToJson(config);
     secrets[id] = config.credentials.secret_key;
   }
-  CAIRN_RETURN_IF_ERROR(
-      WriteFileAtomic(JoinPath(dir_, kSecretsFile), AsBytes(secrets.dump(2) + "\n"), 0600));
-  return WriteFileAtomic(JoinPath(dir_, kSettingsFile), AsBytes(settings.dump(2) + "\n"), 0644);
+  auto write_secrets = [&] {
+    return WriteFileAtomic(JoinPath(dir_, kSecretsFile), AsBytes(secrets.dump(2) + "\n"), 0600);
+  };
+  auto write_settings = [&] {
+    return WriteFileAtomic(JoinPath(dir_, kSettingsFile), AsBytes(settings.dump(2) + "\n"), 0644);
+  };
+  CAIRN_RETURN_IF_ERROR(settings_first ? write_settings() : write_secrets());
+  return settings_first ? write_secrets() : write_settings();
 }
 
 }  // namespace cairn::cli

@@ -3,7 +3,8 @@
 //   <config-dir>/s3-secrets.json  {"ID": "SECRET"}, mode 0600
 // Secrets live in their own file so the settings can be shown, copied and diffed without
 // leaking credentials; nothing Cairn prints ever contains a secret key. Both files are written
-// atomically (secrets first, so a crash never leaves an endpoint without its secret).
+// atomically, in the order that keeps every configured endpoint's secret present after a crash
+// (secrets first when adding, settings first when removing).
 //
 // Thread-safety: not thread-safe; the CLI uses it from one thread.
 #pragma once
@@ -36,7 +37,7 @@ class S3EndpointStore {
   Status Remove(const std::string& id);
 
  private:
-  Status Save() const;
+  Status Save(bool settings_first = false) const;
   std::string dir_;
   std::map<std::string, s3::EndpointConfig> endpoints_;
 };

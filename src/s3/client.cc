@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <charconv>
+#include <cinttypes>
+#include <cstdio>
 #include <ctime>
 #include <random>
 
@@ -16,6 +20,7 @@ namespace {
 constexpr char kEmptySha256[] =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr size_t kMaxDeleteBatch = 1000;
+constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 30;  // largest object read into memory
 
 // "Sun, 23 Nov 2026 10:00:00 GMT" -> Unix seconds.
 std::optional<int64_t> ParseHttpDate(const std::string& text) {
@@ -49,6 +54,7 @@ struct S3Client::Operation {
   ByteView body;
   bool content_md5 = false;
   uint64_t expected_response_bytes = 0;
+  uint64_t max_response_bytes = uint64_t{16} << 20;  // replies, listings, errors
   std::string what;  // "put KEY", for messages
 };
 
@@ -119,6 +125,7 @@ Result<HttpResponse> S3Client::ExecuteOnce(const Operation& op,
   request.headers.emplace_back("user-agent", "cairn/0.1");
   request.body = op.body;
   request.expected_response_bytes = op.expected_response_bytes;
+  request.max_response_bytes = op.max_response_bytes;
 
   meter_.CountRequest(op.kind);
   meter_.AddBytesOut(op.body.size());
@@ -194,12 +201,11 @@ Result<ObjectInfo> S3Client::HeadObject(const ObjectKey& key) {
   CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
   ObjectInfo info;
   info.key = key.str();
-  std::optional<std::string> length = response.Header("content-length");
-  if (!length || length->empty() ||
-      length->find_first_not_of("0123456789") != std::string::npos) {
+  std::string length = response.Header("content-length").value_or("");
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), info.size);
+  if (length.empty() || ec != std::errc() || end != length.data() + length.size()) {
     return Status::Corruption(op.what + ": reply has no valid Content-Length");
   }
-  info.size = std::stoull(*length);
   info.etag = StripQuotes(response.Header("etag").value_or(""));
   if (auto modified = response.Header("last-modified")) {
     info.last_modified = ParseHttpDate(*modified).value_or(0);
@@ -209,17 +215,22 @@ Result<ObjectInfo> S3Client::HeadObject(const ObjectKey& key) {
 
 Result<Bytes> S3Client::GetObject(const ObjectKey& key) {
   Operation op{RequestKind::kGet, "GET", key.str()};
+  op.max_response_bytes = kMaxObjectBytes;
   op.what = "get " + QuoteForMessage(key.str());
   CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
   return std::move(response.body);
 }
 
 Result<Bytes> S3Client::GetObjectRange(const ObjectKey& key, uint64_t offset, uint64_t length) {
-  if (length == 0) return Status::InvalidArgument("get range: empty range");
+  if (length == 0 || length > kMaxObjectBytes || offset > UINT64_MAX - length) {
+    return Status::InvalidArgument(
+        fmt::format("get {}: bad range {}+{}", QuoteForMessage(key.str()), offset, length));
+  }
   Operation op{RequestKind::kGet, "GET", key.str()};
   op.headers.emplace_back("range", fmt::format("bytes={}-{}", offset, offset + length - 1));
   op.expected_response_bytes = length;
   op.what = fmt::format("get {} bytes {}+{}", QuoteForMessage(key.str()), offset, length);
+  op.max_response_bytes = kMaxObjectBytes;
   CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
   Bytes body = std::move(response.body);
   if (response.status == 200) {
@@ -227,12 +238,19 @@ Result<Bytes> S3Client::GetObjectRange(const ObjectKey& key, uint64_t offset, ui
     if (offset >= body.size()) {
       return Status::InvalidArgument(op.what + ": offset is past the end of the object");
     }
-    Bytes part(body.begin() + static_cast<ptrdiff_t>(offset),
-               body.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(body.size(), offset + length)));
-    return part;
+    uint64_t end = std::min<uint64_t>(body.size(), offset + length);
+    return Bytes(body.begin() + static_cast<ptrdiff_t>(offset),
+                 body.begin() + static_cast<ptrdiff_t>(end));
   }
-  if (body.size() > length) {
-    return Status::Corruption(fmt::format("{}: reply holds {} bytes", op.what, body.size()));
+  // 206: the reply must be exactly the bytes asked for (fewer only at the end of the object).
+  std::string range = response.Header("content-range").value_or("");
+  uint64_t first = 0, last = 0, total = 0;
+  if (std::sscanf(range.c_str(), "bytes %" SCNu64 "-%" SCNu64 "/%" SCNu64, &first, &last,
+                  &total) != 3 ||
+      first != offset || last < first || body.size() != last - first + 1 ||
+      (body.size() != length && last + 1 != total)) {
+    return Status::Corruption(fmt::format("{}: reply holds {} bytes with Content-Range '{}'",
+                                          op.what, body.size(), QuoteForMessage(range)));
   }
   return body;
 }
@@ -244,27 +262,42 @@ Status S3Client::PutObject(const ObjectKey& key, ByteView data) {
   return Execute(op).status();
 }
 
+bool S3Client::HoldsPayload(const ObjectInfo& stored, ByteView data) {
+  // The ETag of a single-part upload is the MD5 of its bytes (not under SSE-KMS/SSE-C, where
+  // this says "other content" and callers treat the object as a duplicate).
+  std::string etag = stored.etag;
+  std::transform(etag.begin(), etag.end(), etag.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return stored.size == data.size() && etag == Md5Hex(data);
+}
+
 Result<PutOutcome> S3Client::PutObjectIfAbsent(const ObjectKey& key, ByteView data) {
-  if (config_.quirks.skip_if_none_match_header) {
-    Result<ObjectInfo> existing = HeadObject(key);
-    if (existing.ok()) return PutOutcome::kAlreadyExists;
-    if (!existing.status().IsNotFound()) return existing.status();
-    CAIRN_RETURN_IF_ERROR(PutObject(key, data));
-    return PutOutcome::kStored;
+  // A 412 (or, with the quirk, a HEAD hit) followed by a HEAD miss means the object was deleted
+  // in between: try again, a bounded number of times.
+  for (int round = 0; round < 3; ++round) {
+    if (config_.quirks.skip_if_none_match_header) {
+      Result<ObjectInfo> existing = HeadObject(key);
+      if (existing.ok()) return HoldsPayload(*existing, data) ? PutOutcome::kStored : PutOutcome::kAlreadyExists;
+      if (!existing.status().IsNotFound()) return existing.status();
+      CAIRN_RETURN_IF_ERROR(PutObject(key, data));
+      return PutOutcome::kStored;
+    }
+    Operation op{RequestKind::kPut, "PUT", key.str()};
+    op.body = data;
+    op.headers.emplace_back("if-none-match", "*");
+    op.what = "put (create-only) " + QuoteForMessage(key.str());
+    Result<HttpResponse> result = Execute(op);
+    if (result.ok()) return PutOutcome::kStored;
+    if (!result.status().IsAlreadyExists()) return result.status();
+    // 412 does not say whose object it is: a PUT of ours whose reply was lost may have stored
+    // it (retried by us, or resent by libcurl on a stale keep-alive connection). Our payload
+    // there means this PUT succeeded.
+    Result<ObjectInfo> stored = HeadObject(key);
+    if (stored.ok()) return HoldsPayload(*stored, data) ? PutOutcome::kStored : PutOutcome::kAlreadyExists;
+    if (!stored.status().IsNotFound()) return stored.status();
   }
-  Operation op{RequestKind::kPut, "PUT", key.str()};
-  op.body = data;
-  op.headers.emplace_back("if-none-match", "*");
-  op.what = "put (create-only) " + QuoteForMessage(key.str());
-  Result<HttpResponse> result = Execute(op);
-  if (result.ok()) return PutOutcome::kStored;
-  if (!result.status().IsAlreadyExists()) return result.status();
-  // 412 does not say whose object it is: a PUT of ours whose reply was lost may have stored it
-  // (retried by us, or resent by libcurl on a stale keep-alive connection). Our payload there
-  // means this PUT succeeded.
-  CAIRN_ASSIGN_OR_RETURN(ObjectInfo stored, HeadObject(key));
-  if (stored.size == data.size() && stored.etag == Md5Hex(data)) return PutOutcome::kStored;
-  return PutOutcome::kAlreadyExists;
+  return Status::Unavailable(fmt::format(
+      "put (create-only) {}: the object keeps appearing and disappearing", QuoteForMessage(key.str())));
 }
 
 Status S3Client::DeleteObject(const ObjectKey& key) {
@@ -334,14 +367,21 @@ Status S3Client::CopyObject(const ObjectKey& source, const ObjectKey& target) {
   Operation op{RequestKind::kCopy, "PUT", target.str()};
   op.headers.emplace_back("x-amz-copy-source", UriEncode(bucket_ + "/" + source.str(), false));
   op.what = fmt::format("copy {} to {}", QuoteForMessage(source.str()), QuoteForMessage(target.str()));
-  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
-  // S3 may report a failed copy inside a 200 reply.
-  ErrorReply error = ParseErrorReply(AsString(response.body));
-  if (!error.code.empty()) {
-    return StatusFromHttpReply(IsRetryableS3Code(error.code) ? 503 : 400,
-                               AsString(response.body), op.what);
+  for (int attempt = 1;; ++attempt) {
+    CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+    // S3 may report a failed copy inside a 200 reply; success is a <CopyObjectResult>.
+    std::string_view body = AsString(response.body);
+    if (body.find("CopyObjectResult") != std::string_view::npos) return Status::OK();
+    ErrorReply error = ParseErrorReply(body);
+    Status status = StatusFromHttpReply(IsRetryableS3Code(error.code) ? 503 : 400, body, op.what);
+    if (error.code.empty()) status = Status::Corruption(op.what + ": reply is not a CopyObjectResult");
+    if (!status.retryable() || attempt >= std::max(1, options_.retry.max_attempts)) {
+      meter_.CountFailure();
+      return status;
+    }
+    meter_.CountRetry();
+    options_.clock->Sleep(BackoffDelay(options_.retry, attempt + 1, Random01(), std::nullopt));
   }
-  return Status::OK();
 }
 
 Result<ListPage> S3Client::ListObjectsPage(const ListOptions& options,

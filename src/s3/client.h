@@ -95,10 +95,11 @@ class S3Client {
 
   // Size, ETag and modification time; NotFound when absent.
   Result<ObjectInfo> HeadObject(const ObjectKey& key);
-  // The whole object; NotFound when absent.
+  // The whole object (at most 1 GiB: larger is Corruption); NotFound when absent.
   Result<Bytes> GetObject(const ObjectKey& key);
-  // Up to `length` bytes from `offset` (fewer at the end of the object). REQUIRES: length > 0.
-  // InvalidArgument when offset is past the end.
+  // Up to `length` bytes from `offset` (fewer at the end of the object). InvalidArgument for an
+  // empty or overflowing range, or an offset past the end; Corruption when the server's reply
+  // is not the requested range.
   Result<Bytes> GetObjectRange(const ObjectKey& key, uint64_t offset, uint64_t length);
 
   // Stores `data` under `key`, replacing what is there.
@@ -141,6 +142,8 @@ class S3Client {
   // One attempt; `*retry_after` receives the server's Retry-After, if any.
   Result<HttpResponse> ExecuteOnce(const Operation& op, std::optional<double>* retry_after);
   Status DeleteBatch(const std::vector<ObjectKey>& keys);
+  // Whether `stored` (from HEAD) holds exactly `data`: same size and ETag = MD5.
+  static bool HoldsPayload(const ObjectInfo& stored, ByteView data);
 
   const EndpointConfig config_;
   const std::string bucket_;

@@ -36,7 +36,18 @@ struct Transfer {
   HttpResponse* response = nullptr;
   uint64_t max_response_bytes = 0;
   bool too_large = false;
-  std::string seen_fingerprint;  // set when a pinned fingerprint did not match
+};
+
+// Pinning state of one pooled handle. It lives as long as the handle, because OpenSSL keeps the
+// verify callback's argument for the connection's lifetime (beyond the request that opened it).
+struct PinState {
+  std::string pinned;  // "AA:BB:..."
+  std::string seen;    // set when the server's certificate did not match; cleared per request
+};
+
+struct Handle {
+  CURL* curl = nullptr;
+  PinState pin;
 };
 
 size_t ReadBody(char* buffer, size_t size, size_t nitems, void* userdata) {
@@ -92,11 +103,11 @@ size_t WriteHeader(char* data, size_t size, size_t nitems, void* userdata) {
 }
 
 int VerifyPinned(X509_STORE_CTX* store, void* arg) {
-  auto* t = static_cast<Transfer*>(arg);
+  auto* pin = static_cast<PinState*>(arg);
   X509* leaf = X509_STORE_CTX_get0_cert(store);
   std::string seen = leaf ? CertFingerprint(leaf) : "";
-  if (!seen.empty() && seen == t->options->pinned_fingerprint) return 1;
-  t->seen_fingerprint = seen.empty() ? "none" : seen;
+  if (!seen.empty() && seen == pin->pinned) return 1;
+  pin->seen = seen.empty() ? "none" : seen;
   X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
   return 0;
 }
@@ -107,13 +118,13 @@ CURLcode InstallPinning(CURL*, void* ssl_ctx, void* userdata) {
 }
 
 Status StatusFromCurl(CURLcode code, const char* error_buffer, const Transfer& transfer,
-                      const HttpRequest& request) {
+                      const PinState& pin, const HttpRequest& request) {
   std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
   std::string what = fmt::format("{} {}", request.method, request.url);
-  if (!transfer.seen_fingerprint.empty()) {
+  if (!pin.seen.empty()) {
     return Status::PermissionDenied(fmt::format(
-        "{}: TLS certificate fingerprint {} does not match the pinned {}", what,
-        transfer.seen_fingerprint, transfer.options->pinned_fingerprint));
+        "{}: TLS certificate fingerprint {} does not match the pinned {}", what, pin.seen,
+        pin.pinned));
   }
   if (transfer.too_large) {
     return Status::Corruption(fmt::format("{}: reply larger than {} bytes", what,
@@ -153,11 +164,11 @@ struct HttpTransport::Impl {
 
   std::mutex mu;
   std::condition_variable available;
-  std::vector<CURL*> idle;  // guarded by mu
-  std::vector<CURL*> all;
+  std::vector<Handle*> idle;  // guarded by mu
+  std::vector<std::unique_ptr<Handle>> all;
 
   ~Impl() {
-    for (CURL* handle : all) curl_easy_cleanup(handle);
+    for (auto& handle : all) curl_easy_cleanup(handle->curl);
     if (share) curl_share_cleanup(share);
   }
 
@@ -168,14 +179,14 @@ struct HttpTransport::Impl {
     static_cast<Impl*>(userptr)->share_mu[data].unlock();
   }
 
-  CURL* Acquire() {
+  Handle* Acquire() {
     std::unique_lock lock(mu);
     available.wait(lock, [&] { return !idle.empty(); });
-    CURL* handle = idle.back();
+    Handle* handle = idle.back();
     idle.pop_back();
     return handle;
   }
-  void Release(CURL* handle) {
+  void Release(Handle* handle) {
     {
       std::lock_guard lock(mu);
       idle.push_back(handle);
@@ -200,22 +211,26 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::Create(HttpTransportOption
   curl_share_setopt(impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   for (int i = 0; i < std::max(1, impl->options.max_connections); ++i) {
-    CURL* handle = curl_easy_init();
-    if (!handle) return Status::IOError("libcurl: cannot create a handle");
-    impl->all.push_back(handle);
-    impl->idle.push_back(handle);
+    auto handle = std::make_unique<Handle>();
+    handle->curl = curl_easy_init();
+    if (!handle->curl) return Status::IOError("libcurl: cannot create a handle");
+    handle->pin.pinned = impl->options.pinned_fingerprint;
+    impl->idle.push_back(handle.get());
+    impl->all.push_back(std::move(handle));
   }
   return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(impl)));
 }
 
 Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   const HttpTransportOptions& options = impl_->options;
-  CURL* curl = impl_->Acquire();
+  Handle* handle = impl_->Acquire();
   struct ReleaseOnExit {
     Impl* impl;
-    CURL* curl;
-    ~ReleaseOnExit() { impl->Release(curl); }
-  } release{impl_.get(), curl};
+    Handle* handle;
+    ~ReleaseOnExit() { impl->Release(handle); }
+  } release{impl_.get(), handle};
+  CURL* curl = handle->curl;
+  handle->pin.seen.clear();
 
   HttpResponse response;
   Transfer transfer;
@@ -238,8 +253,11 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options.connect_timeout * 1000));
   uint64_t payload = std::max<uint64_t>(request.body.size(), request.expected_response_bytes);
-  double timeout = std::max(options.min_timeout, static_cast<double>(payload) / options.min_rate);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout * 1000));
+  double timeout = std::max(options.min_timeout,
+                            static_cast<double>(payload) / std::max(options.min_rate, 1.0));
+  constexpr double kMaxTimeout = 7 * 24 * 3600.0;  // keeps the milliseconds within a long
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::min(timeout, kMaxTimeout) * 1000));
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
@@ -247,9 +265,13 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &WriteHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
   if (!options.pinned_fingerprint.empty()) {
+    // Without the callback the pin would not be checked at all: refuse rather than fail open.
+    if (curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, &InstallPinning) != CURLE_OK ||
+        curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &handle->pin) != CURLE_OK) {
+      return Status::InvalidArgument(
+          "TLS fingerprint pinning needs libcurl built with OpenSSL (libcurl4-openssl)");
+    }
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, &InstallPinning);
-    curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &transfer);
     // A cached session would skip the handshake that checks the pin.
     curl_easy_setopt(curl, CURLOPT_SSL_SESSIONID_CACHE, 0L);
   }
@@ -289,7 +311,7 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   CURLcode code = curl_easy_perform(curl);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
   curl_slist_free_all(headers);
-  if (code != CURLE_OK) return StatusFromCurl(code, error_buffer, transfer, request);
+  if (code != CURLE_OK) return StatusFromCurl(code, error_buffer, transfer, handle->pin, request);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);

@@ -37,7 +37,7 @@ struct HttpRequest {
   HeaderList headers;  // sent as given; Host included
   ByteView body;       // borrowed for the duration of Send; sent for PUT and POST
   uint64_t expected_response_bytes = 0;  // for timeout sizing (range GETs)
-  uint64_t max_response_bytes = uint64_t{1} << 31;
+  uint64_t max_response_bytes = uint64_t{16} << 20;  // larger replies fail (Corruption)
 };
 
 struct HttpResponse {

@@ -144,6 +144,10 @@ Result<ListPage> ParseListObjectsV2(std::string_view body) {
   ForEachChild(root, "Contents", [&](pugi::xml_node node) {
     if (!status.ok()) return;
     ObjectInfo info;
+    if (!Child(node, "Key")) {
+      status = Status::Corruption("ListObjectsV2 reply: an object without <Key>");
+      return;
+    }
     Result<std::string> key = decode(Text(node, "Key"));
     Result<uint64_t> size = ParseUint(Text(node, "Size"), "Size");
     Result<int64_t> modified = ParseIsoTime(Text(node, "LastModified"));
