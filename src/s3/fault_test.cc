@@ -4,6 +4,7 @@
 // must show the retries; without them failures must surface as Unavailable naming the key.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -123,6 +124,8 @@ TEST_F(FaultProxyTest, ThousandPutGetPairsSucceedWithRetries) {
   EXPECT_GE(stats.retries, static_cast<uint64_t>(error_replies)) << counters.dump();
   EXPECT_GT(error_replies, 30);
   EXPECT_EQ(stats.failures, 0u);
+  std::cout << "faults injected by the proxy: " << counters["injected"].dump()
+            << "\nclient: " << stats.ToText() << "\n";
   EXPECT_EQ(stats.requests_of(RequestKind::kPut) + stats.requests_of(RequestKind::kGet),
             2 * kPairs + stats.retries);
 }
