@@ -28,6 +28,7 @@ class TokenBucket {
   TokenBucket(double rate, double burst, Clock* clock = Clock::Real());
 
   bool unlimited() const { return rate_ <= 0; }
+  double burst() const { return burst_; }
   // Takes `n` tokens, blocking until the bucket (less the debt of earlier callers) could hold
   // min(n, burst) of them. Returns the seconds spent waiting.
   double Acquire(double n);
