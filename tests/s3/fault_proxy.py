@@ -439,6 +439,8 @@ def main(argv=None):
                     help="talk HTTPS to the upstream (certificate not verified)")
     ap.add_argument("--log", help="log file (default: stderr)")
     ap.add_argument("--verbose", action="store_true", help="log every request")
+    ap.add_argument("--max-seconds", type=float, default=1800,
+                    help="exit after this long even if nobody stops the proxy (a crashed test)")
     args = ap.parse_args(argv)
 
     handler = logging.FileHandler(args.log) if args.log else logging.StreamHandler(sys.stderr)
@@ -450,6 +452,9 @@ def main(argv=None):
                          args.upstream_tls)
     log.info("listening on %s:%d, upstream %s://%s:%d", args.host, server.server_address[1],
              "https" if args.upstream_tls else "http", args.upstream_host, args.upstream_port)
+    watchdog = threading.Timer(args.max_seconds, server.shutdown)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
