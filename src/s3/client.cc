@@ -141,15 +141,22 @@ Result<HttpResponse> S3Client::ExecuteOnce(const Operation& op,
   return sent;
 }
 
-Result<HttpResponse> S3Client::Execute(const Operation& op, int* attempts) {
-  const RetryPolicy& policy = options_.retry;
+bool S3Client::MayRetry(int attempt) const {
+  return attempt < std::max(1, options_.retry.max_attempts);
+}
+
+void S3Client::WaitToRetry(int attempt, std::optional<double> retry_after) {
+  meter_.CountRetry();
+  options_.clock->Sleep(BackoffDelay(options_.retry, attempt + 1, Random01(), retry_after));
+}
+
+Result<HttpResponse> S3Client::Execute(const Operation& op) {
   for (int attempt = 1;; ++attempt) {
-    if (attempts) *attempts = attempt;
     std::optional<double> retry_after;
     Result<HttpResponse> result = ExecuteOnce(op, &retry_after);
     if (result.ok()) return result;
     Status status = result.status();
-    if (!status.retryable() || attempt >= std::max(1, policy.max_attempts)) {
+    if (!status.retryable() || !MayRetry(attempt)) {
       if (!status.IsNotFound() && !status.IsAlreadyExists()) meter_.CountFailure();
       if (status.retryable() && attempt > 1) {
         return Status(status.code(),
@@ -157,21 +164,22 @@ Result<HttpResponse> S3Client::Execute(const Operation& op, int* attempts) {
       }
       return status;
     }
-    meter_.CountRetry();
-    options_.clock->Sleep(BackoffDelay(policy, attempt + 1, Random01(), retry_after));
+    WaitToRetry(attempt, retry_after);
   }
 }
 
-Status S3Client::HeadBucket() {
+Result<HttpResponse> S3Client::HeadBucketReply() {
   Operation op{RequestKind::kHead, "HEAD"};
   op.what = fmt::format("head bucket {}", QuoteForMessage(bucket_));
-  Status status = Execute(op).status();
-  if (status.IsNotFound()) {
-    return Status::NotFound(status.message() +
+  Result<HttpResponse> reply = Execute(op);
+  if (reply.status().IsNotFound()) {
+    return Status::NotFound(reply.status().message() +
                             " (no such bucket, or these credentials cannot see it)");
   }
-  return status;
+  return reply;
 }
+
+Status S3Client::HeadBucket() { return HeadBucketReply().status(); }
 
 Status S3Client::CreateBucket() {
   Operation op{RequestKind::kPut, "PUT"};
@@ -341,7 +349,7 @@ Status S3Client::DeleteBatch(const std::vector<ObjectKey>& keys) {
     bool all_retryable = std::all_of(errors.begin(), errors.end(), [](const DeleteError& e) {
       return IsRetryableS3Code(e.code);
     });
-    if (!all_retryable || attempt >= std::max(1, options_.retry.max_attempts)) {
+    if (!all_retryable || !MayRetry(attempt)) {
       meter_.CountFailure();
       std::string listed;
       bool denied = false;
@@ -358,8 +366,7 @@ Status S3Client::DeleteBatch(const std::vector<ObjectKey>& keys) {
     }
     pending.clear();
     for (const DeleteError& e : errors) pending.push_back(e.key);
-    meter_.CountRetry();
-    options_.clock->Sleep(BackoffDelay(options_.retry, attempt + 1, Random01(), std::nullopt));
+    WaitToRetry(attempt, std::nullopt);
   }
 }
 
@@ -375,12 +382,11 @@ Status S3Client::CopyObject(const ObjectKey& source, const ObjectKey& target) {
     ErrorReply error = ParseErrorReply(body);
     Status status = StatusFromHttpReply(IsRetryableS3Code(error.code) ? 503 : 400, body, op.what);
     if (error.code.empty()) status = Status::Corruption(op.what + ": reply is not a CopyObjectResult");
-    if (!status.retryable() || attempt >= std::max(1, options_.retry.max_attempts)) {
+    if (!status.retryable() || !MayRetry(attempt)) {
       meter_.CountFailure();
       return status;
     }
-    meter_.CountRetry();
-    options_.clock->Sleep(BackoffDelay(options_.retry, attempt + 1, Random01(), std::nullopt));
+    WaitToRetry(attempt, std::nullopt);
   }
 }
 
@@ -415,12 +421,13 @@ Result<std::vector<ObjectInfo>> S3Client::ListAll(const std::string& prefix) {
 }
 
 Result<int64_t> S3Client::ClockSkew() {
-  Operation op{RequestKind::kHead, "HEAD"};
-  op.what = fmt::format("head bucket {}", QuoteForMessage(bucket_));
   int64_t before = NowEpoch();
-  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, HeadBucketReply());
   std::optional<int64_t> server = ParseHttpDate(response.Header("date").value_or(""));
-  if (!server) return Status::Corruption(op.what + ": reply has no valid Date header");
+  if (!server) {
+    return Status::Corruption(fmt::format("head bucket {}: reply has no valid Date header",
+                                          QuoteForMessage(bucket_)));
+  }
   int64_t after = NowEpoch();
   return *server - (before + after) / 2;
 }

@@ -136,9 +136,14 @@ class S3Client {
   struct Operation;
   S3Client(EndpointConfig config, std::string bucket, Endpoint endpoint, S3ClientOptions options,
            std::unique_ptr<HttpTransport> transport);
-  // Sends `op` with retries. Returns the 2xx reply or the mapped error. `*attempts` (if given)
-  // receives the number of attempts made.
-  Result<HttpResponse> Execute(const Operation& op, int* attempts = nullptr);
+  // Sends `op` with retries. Returns the 2xx reply or the mapped error.
+  Result<HttpResponse> Execute(const Operation& op);
+  // Whether attempt number `attempt` may be followed by another.
+  bool MayRetry(int attempt) const;
+  // Counts a retry and waits before attempt `attempt` + 1.
+  void WaitToRetry(int attempt, std::optional<double> retry_after);
+  // HEAD on the bucket; NotFound says the bucket may be missing or invisible.
+  Result<HttpResponse> HeadBucketReply();
   // One attempt; `*retry_after` receives the server's Retry-After, if any.
   Result<HttpResponse> ExecuteOnce(const Operation& op, std::optional<double>* retry_after);
   Status DeleteBatch(const std::vector<ObjectKey>& keys);
