@@ -14,13 +14,6 @@
 namespace cairn::cli {
 namespace {
 
-std::string HostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
-  std::string name(buf);
-  return name.substr(0, name.find('.'));
-}
-
 std::string CurrentOwner() {
   const char* user = std::getenv("USER");
   if (::geteuid() == 0 || user == nullptr || *user == '\0') return "root@pam";
@@ -38,6 +31,7 @@ struct BackupArgs {
   std::string store = kDefaultStoreName, ns, type = "host", id, keyfile;
   int64_t time = 0;
   unsigned threads = 0;
+  bool no_cache = false;
   uint64_t chunk_size_kib = 4096;
   std::vector<std::string> specs;
 };
@@ -55,7 +49,7 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   const uint64_t chunk_size = args.chunk_size_kib * 1024;
   CAIRN_RETURN_IF_ERROR(FixedChunker::ValidateChunkSize(chunk_size).WithContext("--chunk-size"));
   CAIRN_ASSIGN_OR_RETURN(std::optional<CryptConfig> crypt, LoadCryptConfig(args.keyfile));
-  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store));
+  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store, Operation::kWrite));
   auto repo = NewLocalRepository(*store);
 
   Progress progress(!ctx.json());
@@ -67,6 +61,7 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   opt.crypt = crypt ? &*crypt : nullptr;
   opt.chunk_size = chunk_size;
   opt.threads = args.threads;
+  opt.no_cache = args.no_cache;
   opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
     progress.Update(what, done, total);
   };
@@ -104,7 +99,7 @@ Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(args.ns));
   CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(args.snapshot));
   CAIRN_ASSIGN_OR_RETURN(std::optional<CryptConfig> crypt, LoadCryptConfig(args.keyfile));
-  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store));
+  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store, Operation::kRead));
   auto repo = NewLocalRepository(*store);
   Progress progress(!ctx.json());
   RestoreOptions opt;
@@ -137,7 +132,10 @@ void AddBackupCommands(CLI::App& app, Context& ctx) {
   backup->add_option("--backup-time", b->time, "Backup time, epoch seconds (default: now)");
   backup->add_option("--keyfile", b->keyfile, "Encrypt with this key file");
   backup->add_option("--chunk-size", b->chunk_size_kib, "Image chunk size in KiB (64..4096)");
-  backup->add_option("--threads", b->threads, "Worker threads (default: one per core)");
+  backup->add_option("--threads", b->threads,
+                     "Worker threads (default: one per core, more for an S3 datastore)");
+  backup->add_flag("--no-cache", b->no_cache,
+                   "S3 datastores: upload new chunks without keeping local copies in the cache");
   backup->add_option("SPEC", b->specs, "NAME.img:PATH or NAME.conf:PATH")->required();
   backup->callback([&ctx, b] { ctx.action = [&ctx, b] { return RunBackupCommand(ctx, *b); }; });
 

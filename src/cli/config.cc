@@ -10,6 +10,8 @@
 #include "base/file_util.h"
 #include "base/log.h"
 #include "base/quote.h"
+#include "cli/s3_config.h"
+#include "storage/s3_object_store.h"
 
 namespace cairn::cli {
 namespace {
@@ -57,8 +59,21 @@ Result<Config> Config::Load(const std::string& dir) {
       if (!entry.is_object() || !entry.contains("path") || !entry["path"].is_string()) {
         return Status::Corruption(fmt::format("{}: datastore '{}' has no path", path, name));
       }
-      config.stores_[name] = DatastoreEntry{entry["path"].get<std::string>(),
-                                            entry.value("backend", "filesystem")};
+      DatastoreEntry e;
+      e.path = entry["path"].get<std::string>();
+      e.backend = entry.value("backend", "filesystem");
+      e.s3_endpoint = entry.value("s3-endpoint", "");
+      e.bucket = entry.value("bucket", "");
+      e.max_cache_size = entry.value("max-cache-size", uint64_t{0});
+      if (e.backend != "filesystem" && e.backend != "s3") {
+        return Status::Corruption(
+            fmt::format("{}: datastore '{}' has unknown backend '{}'", path, name, e.backend));
+      }
+      if (e.backend == "s3" && (e.s3_endpoint.empty() || e.bucket.empty())) {
+        return Status::Corruption(
+            fmt::format("{}: s3 datastore '{}' needs s3-endpoint and bucket", path, name));
+      }
+      config.stores_[name] = std::move(e);
     }
   }
   return config;
@@ -67,7 +82,13 @@ Result<Config> Config::Load(const std::string& dir) {
 Status Config::Save() const {
   nlohmann::json json = {{"datastores", nlohmann::json::object()}};
   for (const auto& [name, entry] : stores_) {
-    json["datastores"][name] = {{"path", entry.path}, {"backend", entry.backend}};
+    nlohmann::json e = {{"path", entry.path}, {"backend", entry.backend}};
+    if (entry.backend == "s3") {
+      e["s3-endpoint"] = entry.s3_endpoint;
+      e["bucket"] = entry.bucket;
+      e["max-cache-size"] = entry.max_cache_size;
+    }
+    json["datastores"][name] = std::move(e);
   }
   CAIRN_RETURN_IF_ERROR(MakeDirs(dir_, 0755));
   return WriteFileAtomic(JoinPath(dir_, "datastore.json"), AsBytes(json.dump(2) + "\n"), 0644);
@@ -97,22 +118,40 @@ Status Config::Remove(const std::string& name) {
   return Save();
 }
 
-Result<std::unique_ptr<Datastore>> Config::OpenStore(const std::string& name) {
+Result<std::shared_ptr<ObjectStore>> Config::OpenObjectStore(const std::string& endpoint_id,
+                                                             const std::string& bucket) const {
+  CAIRN_ASSIGN_OR_RETURN(S3EndpointStore endpoints, S3EndpointStore::Load(dir_));
+  CAIRN_ASSIGN_OR_RETURN(s3::EndpointConfig endpoint, endpoints.Get(endpoint_id));
+  CAIRN_ASSIGN_OR_RETURN(auto client, s3::S3Client::Create(endpoint, bucket));
+  return std::shared_ptr<ObjectStore>(NewS3ObjectStore(std::move(client), endpoint_id));
+}
+
+Result<std::unique_ptr<Datastore>> Config::OpenStore(const std::string& name, Operation op) {
   auto entry = Get(name);
+  Result<std::unique_ptr<Datastore>> store = Status::NotFound(name);
   if (!entry.ok() && name == kDefaultStoreName) {
     const std::string path = DefaultStorePath();
-    auto opened = Datastore::OpenFilesystem(path);
-    if (!opened.ok()) {
+    store = Datastore::OpenFilesystem(path);
+    if (!store.ok()) {
       spdlog::info("creating the default datastore at {}", path);
-      opened = Datastore::CreateFilesystem(path);
-      if (!opened.ok()) return opened.status().WithContext("create default datastore");
+      store = Datastore::CreateFilesystem(path);
+      if (!store.ok()) return store.status().WithContext("create default datastore");
     }
-    CAIRN_RETURN_IF_ERROR(Add(name, DatastoreEntry{path, "filesystem"}));
-    return opened;
+    DatastoreEntry created;
+    created.path = path;
+    CAIRN_RETURN_IF_ERROR(Add(name, created));
+  } else if (!entry.ok()) {
+    return entry.status();
+  } else if (entry->backend == "s3") {
+    CAIRN_ASSIGN_OR_RETURN(auto objects, OpenObjectStore(entry->s3_endpoint, entry->bucket));
+    store = Datastore::OpenOnObjectStore(
+        entry->path, ObjectStoreBackendOptions{name, std::move(objects), entry->max_cache_size});
+  } else {
+    store = Datastore::OpenFilesystem(entry->path);
   }
-  if (!entry.ok()) return entry.status();
-  auto store = Datastore::OpenFilesystem(entry->path);
   if (!store.ok()) return store.status().WithContext("datastore '" + name + "'");
+  Status allowed = (*store)->BeginOperation(op);
+  if (!allowed.ok()) return allowed.WithContext("datastore '" + name + "'");
   return store;
 }
 

@@ -1,7 +1,9 @@
 // Cairn's configuration directory: which datastores exist and where they live.
 //
 // Layout: `<config-dir>/datastore.json` = {"datastores": {"NAME": {"path": "...",
-// "backend": "filesystem"}}}, written atomically. The config dir is `--config-dir`, else
+// "backend": "filesystem"}}}, written atomically. A datastore kept in S3 has "backend": "s3",
+// "s3-endpoint" (an id from s3.json), "bucket" and "max-cache-size" (bytes, 0 = default);
+// its "path" is the local cache store. The config dir is `--config-dir`, else
 // $CAIRN_CONFIG_DIR, else /etc/cairn for root and $XDG_CONFIG_HOME/cairn (~/.config/cairn)
 // for other users.
 //
@@ -26,7 +28,10 @@ inline constexpr char kDefaultStoreName[] = "default";
 
 struct DatastoreEntry {
   std::string path;
-  std::string backend = "filesystem";
+  std::string backend = "filesystem";  // or "s3"
+  std::string s3_endpoint;             // s3 only
+  std::string bucket;                  // s3 only
+  uint64_t max_cache_size = 0;         // s3 only; 0 = default
 };
 
 class Config {
@@ -47,9 +52,13 @@ class Config {
   // Removes an entry and saves. NotFound if unknown.
   Status Remove(const std::string& name);
 
-  // Opens datastore `name`. For kDefaultStoreName, creates and registers it if it is not
-  // configured yet.
-  Result<std::unique_ptr<Datastore>> OpenStore(const std::string& name);
+  // Opens datastore `name` for operations of kind `op` (Busy if its maintenance mode blocks
+  // them). For kDefaultStoreName, creates and registers it if it is not configured yet.
+  Result<std::unique_ptr<Datastore>> OpenStore(const std::string& name, Operation op);
+
+  // The object store of an S3 endpoint id and bucket (NotFound for an unknown endpoint).
+  Result<std::shared_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint_id,
+                                                       const std::string& bucket) const;
 
  private:
   Status Save() const;

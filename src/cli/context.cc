@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -17,13 +18,81 @@ Result<Config> Context::LoadConfig() const {
   return Config::Load(config_dir.empty() ? Config::DefaultDir() : config_dir);
 }
 
-Result<std::unique_ptr<Datastore>> Context::OpenStore(const std::string& name) const {
+Result<std::shared_ptr<Datastore>> Context::OpenStore(const std::string& name, Operation op) const {
   CAIRN_ASSIGN_OR_RETURN(Config config, LoadConfig());
-  return config.OpenStore(name);
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Datastore> store, config.OpenStore(name, op));
+  std::shared_ptr<Datastore> shared = std::move(store);
+  opened_.emplace_back(name, shared);
+  return shared;
 }
 
-void Context::Emit(const nlohmann::json& data, const std::string& text) const {
+std::string HostName() {
+  const char* env = std::getenv("CAIRN_HOSTNAME");
+  if (env != nullptr && *env != '\0') return env;
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
+  std::string name(buf);
+  return name.substr(0, name.find('.'));
+}
+
+namespace {
+
+// True when the backend did something worth reporting in this process.
+bool HasActivity(const BackendStats& stats) {
+  return (stats.requests && stats.requests->total_requests() > 0) ||
+         (stats.cache && stats.cache->hits + stats.cache->misses + stats.cache->inserts > 0);
+}
+
+}  // namespace
+
+nlohmann::json Context::BackendStatsJson() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, store] : opened_) {
+    BackendStats stats = store->backend().Stats();
+    if (!HasActivity(stats)) continue;
+    nlohmann::json entry = {{"backend", store->backend().Kind()}};
+    if (stats.requests) entry["requests"] = stats.requests->ToJson();
+    if (stats.cache) {
+      entry["cache"] = {{"hits", stats.cache->hits},         {"misses", stats.cache->misses},
+                        {"inserts", stats.cache->inserts},   {"evictions", stats.cache->evictions},
+                        {"bytes", stats.cache->bytes},       {"capacity", stats.cache->capacity}};
+    }
+    out[name] = std::move(entry);
+  }
+  return out;
+}
+
+void Context::ReportBackendStats() const {
+  nlohmann::json stats = BackendStatsJson();
+  if (stats.empty()) return;
   if (json()) {
+    if (!stats_emitted_) std::cerr << nlohmann::json{{"backend-stats", stats}}.dump() << "\n";
+    return;
+  }
+  for (const auto& [name, store] : opened_) {
+    BackendStats s = store->backend().Stats();
+    if (!HasActivity(s)) continue;
+    std::string line = fmt::format("datastore '{}' ({}):", name, store->backend().Kind());
+    if (s.requests) line += " requests " + s.requests->ToText() + ";";
+    if (s.cache) {
+      line += fmt::format(" cache {} hits, {} misses, {} evicted, {} of {} used", s.cache->hits,
+                          s.cache->misses, s.cache->evictions, HumanBytes(s.cache->bytes),
+                          s.cache->capacity ? HumanBytes(s.cache->capacity) : "(not loaded)");
+    }
+    std::cerr << line << "\n";
+  }
+}
+
+void Context::Emit(const nlohmann::json& input, const std::string& text) const {
+  if (json()) {
+    nlohmann::json data = input;
+    if (data.is_object()) {
+      nlohmann::json stats = BackendStatsJson();
+      if (!stats.empty()) {
+        data["backend-stats"] = std::move(stats);
+        stats_emitted_ = true;
+      }
+    }
     // Names from a server or a disk may be invalid UTF-8: replaced, never a crash.
     constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
     std::cout << (output_format == "json-pretty" ? data.dump(2, ' ', false, kReplace)

@@ -35,14 +35,31 @@ class Context {
 
   // Loads the configuration from config_dir (or the default directory).
   Result<Config> LoadConfig() const;
-  // Loads the config and opens a datastore by name (see Config::OpenStore).
-  Result<std::unique_ptr<Datastore>> OpenStore(const std::string& name) const;
+  // Loads the config and opens a datastore by name for operations of kind `op` (see
+  // Config::OpenStore). The context remembers the store to report what its backend did.
+  Result<std::shared_ptr<Datastore>> OpenStore(const std::string& name, Operation op) const;
 
   bool json() const { return output_format != "text"; }
   // Prints `data` as JSON in JSON mode, otherwise `text` (a trailing newline is added if
-  // missing, nothing is printed for empty text).
+  // missing, nothing is printed for empty text). In JSON mode an object gains
+  // "backend-stats" when a store opened by this command has remote requests or a cache to
+  // report (BackendStatsJson).
   void Emit(const nlohmann::json& data, const std::string& text) const;
+  // After the command: the requests and cache use of every store it opened, on stderr (text:
+  // one line per store; JSON: only if Emit could not attach them to its output).
+  void ReportBackendStats() const;
+
+ private:
+  // {"store": {"requests": {...}, "cache": {...}}} of the stores with something to report.
+  nlohmann::json BackendStatsJson() const;
+  // Kept open until the process ends, so their counters can be reported after the command.
+  mutable std::vector<std::pair<std::string, std::shared_ptr<Datastore>>> opened_;
+  mutable bool stats_emitted_ = false;
 };
+
+// This host's name without domain ($CAIRN_HOSTNAME overrides it): the default backup id and
+// the name recorded in an S3 datastore's in-use marker.
+std::string HostName();
 
 // Renders rows as a left-aligned table with a header line.
 std::string FormatTable(const std::vector<std::string>& header,

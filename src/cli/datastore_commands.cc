@@ -1,8 +1,9 @@
-// cairn datastore create|list|show|remove
+// cairn datastore create|list|show|remove|maintenance|s3-refresh
 
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/units.h"
 #include "cli/context.h"
 #include "datastore/names.h"
 
@@ -17,32 +18,120 @@ Result<std::string> AbsolutePath(const std::string& path) {
   return JoinPath(buf, path);
 }
 
+struct CreateArgs {
+  std::string name, path, backend = "filesystem", s3_endpoint, bucket, max_cache_size;
+  bool reuse = false, overwrite_in_use = false;
+};
+
+Status CreateDatastore(const Context& ctx, const CreateArgs& args) {
+  CAIRN_RETURN_IF_ERROR(ValidateDatastoreName(args.name));
+  CAIRN_ASSIGN_OR_RETURN(std::string path, AbsolutePath(args.path));
+  CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
+  if (config.datastores().count(args.name)) {
+    return Status::AlreadyExists(fmt::format("datastore '{}' is already configured", args.name));
+  }
+  DatastoreEntry entry;
+  entry.path = path;
+  entry.backend = args.backend;
+  nlohmann::json out = {{"name", args.name}, {"path", path}, {"backend", args.backend}};
+  std::string text = fmt::format("created datastore '{}' at {}", args.name, path);
+  if (args.backend == "filesystem") {
+    if (!args.s3_endpoint.empty() || !args.bucket.empty() || args.reuse) {
+      return Status::InvalidArgument("--s3-endpoint, --bucket and --reuse need --backend s3");
+    }
+    CAIRN_RETURN_IF_ERROR(Datastore::CreateFilesystem(path).status());
+  } else {
+    if (args.s3_endpoint.empty() || args.bucket.empty()) {
+      return Status::InvalidArgument("--backend s3 needs --s3-endpoint and --bucket");
+    }
+    entry.s3_endpoint = args.s3_endpoint;
+    entry.bucket = args.bucket;
+    if (!args.max_cache_size.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(entry.max_cache_size, ParseByteSize(args.max_cache_size));
+    }
+    CAIRN_ASSIGN_OR_RETURN(auto objects, config.OpenObjectStore(args.s3_endpoint, args.bucket));
+    ObjectStoreDatastoreOptions options;
+    options.backend.store_name = args.name;
+    options.backend.objects = objects;
+    options.backend.max_cache_size = entry.max_cache_size;
+    options.hostname = HostName();
+    options.overwrite_in_use = args.overwrite_in_use;
+    options.reuse = args.reuse;
+    CAIRN_ASSIGN_OR_RETURN(auto store, Datastore::CreateOnObjectStore(path, options));
+    out["s3-endpoint"] = args.s3_endpoint;
+    out["bucket"] = args.bucket;
+    out["reused"] = args.reuse;
+    out["requests"] = objects->Stats().ToJson();
+    text = fmt::format("{} datastore '{}' in {} with its cache at {}",
+                       args.reuse ? "attached" : "created", args.name, objects->Describe(), path);
+  }
+  CAIRN_RETURN_IF_ERROR(config.Add(args.name, entry));
+  ctx.Emit(out, text);
+  return Status::OK();
+}
+
+Status ShowDatastore(const Context& ctx, const std::string& name) {
+  CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
+  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(name, Operation::kRead));
+  CAIRN_ASSIGN_OR_RETURN(auto namespaces, store->ListNamespaces({}, true));
+  namespaces.insert(namespaces.begin(), BackupNamespace());
+  size_t groups = 0, snapshots = 0;
+  for (const auto& ns : namespaces) {
+    CAIRN_ASSIGN_OR_RETURN(auto list, store->ListGroups(ns));
+    groups += list.size();
+    for (const auto& g : list) {
+      CAIRN_ASSIGN_OR_RETURN(auto snaps, store->ListSnapshots(ns, g));
+      snapshots += snaps.size();
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(MaintenanceMode mode, store->GetMaintenanceMode());
+  const std::string where = store->backend().Describe();
+  ctx.Emit({{"name", name}, {"path", store->path()}, {"backend", store->backend().Kind()},
+            {"location", where}, {"maintenance-mode", MaintenanceTypeName(mode.type)},
+            {"namespaces", namespaces.size() - 1}, {"groups", groups}, {"snapshots", snapshots}},
+           fmt::format("name:        {}\npath:        {}\nbackend:     {}\nlocation:    {}\n"
+                       "maintenance: {}\nnamespaces:  {}\ngroups:      {}\nsnapshots:   {}",
+                       name, store->path(), store->backend().Kind(), where,
+                       MaintenanceTypeName(mode.type), namespaces.size() - 1, groups, snapshots));
+  return Status::OK();
+}
+
+Status RemoveDatastore(const Context& ctx, const std::string& name, bool destroy) {
+  CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
+  CAIRN_ASSIGN_OR_RETURN(DatastoreEntry entry, config.Get(name));
+  {
+    // Only what opens as a datastore is touched; an S3 store gives up its in-use marker (so it
+    // can be attached elsewhere) or, with --destroy-data, all its objects.
+    CAIRN_ASSIGN_OR_RETURN(auto store, config.OpenStore(name, Operation::kLookup));
+    CAIRN_RETURN_IF_ERROR(store->backend().Detach(destroy));
+  }
+  CAIRN_RETURN_IF_ERROR(config.Remove(name));
+  ctx.Emit({{"name", name}, {"data-destroyed", destroy}},
+           fmt::format("removed datastore '{}'{}", name,
+                       destroy ? " and its data" : " (data kept at " + entry.path + ")"));
+  return Status::OK();
+}
+
 }  // namespace
 
 void AddDatastoreCommands(CLI::App& app, Context& ctx) {
   auto* ds = app.add_subcommand("datastore", "Manage datastores");
   ds->require_subcommand(1);
 
-  struct CreateArgs { std::string name, path; };
-  auto create_args = std::make_shared<CreateArgs>();
-  auto* create = ds->add_subcommand("create", "Create a local datastore and register it");
-  create->add_option("NAME", create_args->name, "Datastore name")->required();
-  create->add_option("PATH", create_args->path, "Directory (created; must be empty)")->required();
-  create->callback([&ctx, create_args] {
-    ctx.action = [&ctx, create_args]() -> Status {
-      CAIRN_RETURN_IF_ERROR(ValidateDatastoreName(create_args->name));
-      CAIRN_ASSIGN_OR_RETURN(std::string path, AbsolutePath(create_args->path));
-      CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
-      if (config.datastores().count(create_args->name)) {
-        return Status::AlreadyExists(fmt::format("datastore '{}' is already configured", create_args->name));
-      }
-      CAIRN_RETURN_IF_ERROR(Datastore::CreateFilesystem(path).status());
-      CAIRN_RETURN_IF_ERROR(config.Add(create_args->name, DatastoreEntry{path, "filesystem"}));
-      ctx.Emit({{"name", create_args->name}, {"path", path}, {"backend", "filesystem"}},
-               fmt::format("created datastore '{}' at {}", create_args->name, path));
-      return Status::OK();
-    };
-  });
+  auto c = std::make_shared<CreateArgs>();
+  auto* create = ds->add_subcommand("create", "Create (or with --reuse attach) a datastore and register it");
+  create->add_option("NAME", c->name, "Datastore name (also the key prefix in a bucket)")->required();
+  create->add_option("PATH", c->path, "Directory (created; must be empty); the cache for S3")->required();
+  create->add_option("--backend", c->backend, "filesystem (default) or s3")
+      ->check(CLI::IsMember({"filesystem", "s3"}));
+  create->add_option("--s3-endpoint", c->s3_endpoint, "S3 endpoint id (cairn s3 endpoint create)");
+  create->add_option("--bucket", c->bucket, "Bucket (several datastores may share one)");
+  create->add_option("--max-cache-size", c->max_cache_size,
+                     "Bound of the local chunk cache, e.g. 64G (default: half the free space)");
+  create->add_flag("--reuse", c->reuse, "Attach to the datastore already in the bucket");
+  create->add_flag("--overwrite-in-use", c->overwrite_in_use,
+                   "Take over a bucket prefix another host marked as in use");
+  create->callback([&ctx, c] { ctx.action = [&ctx, c] { return CreateDatastore(ctx, *c); }; });
 
   auto* list = ds->add_subcommand("list", "List configured datastores");
   list->callback([&ctx] {
@@ -51,11 +140,19 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
       nlohmann::json out = nlohmann::json::array();
       std::vector<std::vector<std::string>> rows;
       for (const auto& [name, entry] : config.datastores()) {
-        out.push_back({{"name", name}, {"path", entry.path}, {"backend", entry.backend}});
-        rows.push_back({name, entry.backend, entry.path});
+        nlohmann::json item = {{"name", name}, {"path", entry.path}, {"backend", entry.backend}};
+        std::string where = entry.path;
+        if (entry.backend == "s3") {
+          item["s3-endpoint"] = entry.s3_endpoint;
+          item["bucket"] = entry.bucket;
+          where = fmt::format("s3://{}/{}/{}/ (cache {})", entry.s3_endpoint, entry.bucket, name,
+                              entry.path);
+        }
+        out.push_back(std::move(item));
+        rows.push_back({name, entry.backend, where});
       }
       ctx.Emit(out, rows.empty() ? "no datastores configured"
-                                 : FormatTable({"NAME", "BACKEND", "PATH"}, rows));
+                                 : FormatTable({"NAME", "BACKEND", "LOCATION"}, rows));
       return Status::OK();
     };
   });
@@ -64,48 +161,63 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
   auto* show = ds->add_subcommand("show", "Show a datastore's configuration and contents");
   show->add_option("NAME", *show_name, "Datastore name")->required();
   show->callback([&ctx, show_name] {
-    ctx.action = [&ctx, show_name]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(*show_name));
-      CAIRN_ASSIGN_OR_RETURN(auto namespaces, store->ListNamespaces({}, true));
-      namespaces.insert(namespaces.begin(), BackupNamespace());
-      size_t groups = 0, snapshots = 0;
-      for (const auto& ns : namespaces) {
-        CAIRN_ASSIGN_OR_RETURN(auto list, store->ListGroups(ns));
-        groups += list.size();
-        for (const auto& g : list) {
-          CAIRN_ASSIGN_OR_RETURN(auto snaps, store->ListSnapshots(ns, g));
-          snapshots += snaps.size();
-        }
-      }
-      ctx.Emit({{"name", *show_name}, {"path", store->path()},
-                {"backend", store->backend().Kind()}, {"namespaces", namespaces.size() - 1},
-                {"groups", groups}, {"snapshots", snapshots}},
-               fmt::format("name:       {}\npath:       {}\nbackend:    {}\nnamespaces: {}\n"
-                           "groups:     {}\nsnapshots:  {}",
-                           *show_name, store->path(), store->backend().Kind(),
-                           namespaces.size() - 1, groups, snapshots));
-      return Status::OK();
-    };
+    ctx.action = [&ctx, show_name] { return ShowDatastore(ctx, *show_name); };
   });
 
   struct RemoveArgs { std::string name; bool destroy = false; };
   auto remove_args = std::make_shared<RemoveArgs>();
   auto* remove = ds->add_subcommand("remove", "Unregister a datastore (data is kept)");
   remove->add_option("NAME", remove_args->name, "Datastore name")->required();
-  remove->add_flag("--destroy-data", remove_args->destroy, "Also delete the datastore's directory");
+  remove->add_flag("--destroy-data", remove_args->destroy,
+                   "Also delete the datastore's data (directory, and objects in the bucket)");
   remove->callback([&ctx, remove_args] {
-    ctx.action = [&ctx, remove_args]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
-      CAIRN_ASSIGN_OR_RETURN(DatastoreEntry entry, config.Get(remove_args->name));
-      if (remove_args->destroy) {
-        // Only delete what is verifiably a datastore.
-        CAIRN_RETURN_IF_ERROR(Datastore::OpenFilesystem(entry.path).status());
-        CAIRN_RETURN_IF_ERROR(RemoveTree(entry.path));
+    ctx.action = [&ctx, remove_args] {
+      return RemoveDatastore(ctx, remove_args->name, remove_args->destroy);
+    };
+  });
+
+  struct MaintenanceArgs { std::string name, mode, message; };
+  auto m = std::make_shared<MaintenanceArgs>();
+  auto* maintenance = ds->add_subcommand("maintenance", "Show or set a datastore's maintenance mode");
+  maintenance->add_option("NAME", m->name, "Datastore name")->required();
+  maintenance->add_option("--mode", m->mode, "none, read-only or offline");
+  maintenance->add_option("--message", m->message, "Why (shown to blocked commands)");
+  maintenance->callback([&ctx, m] {
+    ctx.action = [&ctx, m]() -> Status {
+      CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(m->name, Operation::kLookup));
+      if (!m->mode.empty()) {
+        CAIRN_ASSIGN_OR_RETURN(MaintenanceType type, ParseMaintenanceType(m->mode));
+        CAIRN_RETURN_IF_ERROR(store->SetMaintenanceMode({type, m->message}));
       }
-      CAIRN_RETURN_IF_ERROR(config.Remove(remove_args->name));
-      ctx.Emit({{"name", remove_args->name}, {"data-destroyed", remove_args->destroy}},
-               fmt::format("removed datastore '{}'{}", remove_args->name,
-                           remove_args->destroy ? " and its data" : " (data kept at " + entry.path + ")"));
+      CAIRN_ASSIGN_OR_RETURN(MaintenanceMode mode, store->GetMaintenanceMode());
+      ctx.Emit({{"name", m->name}, {"mode", MaintenanceTypeName(mode.type)}, {"message", mode.message}},
+               fmt::format("datastore '{}': maintenance mode {}{}", m->name,
+                           MaintenanceTypeName(mode.type),
+                           mode.message.empty() ? "" : " (" + mode.message + ")"));
+      return Status::OK();
+    };
+  });
+
+  struct RefreshArgs { std::string name; unsigned wait_seconds = 600; };
+  auto r = std::make_shared<RefreshArgs>();
+  auto* refresh = ds->add_subcommand(
+      "s3-refresh", "Rebuild the local metadata of an S3 datastore from its bucket");
+  refresh->add_option("NAME", r->name, "Datastore name")->required();
+  refresh->add_option("--wait", r->wait_seconds,
+                      "Seconds to wait for running operations to end (default 600)");
+  refresh->callback([&ctx, r] {
+    ctx.action = [&ctx, r]() -> Status {
+      CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(r->name, Operation::kLookup));
+      CAIRN_ASSIGN_OR_RETURN(RefreshReport report,
+                             store->RefreshFromBackend(std::chrono::seconds(r->wait_seconds)));
+      std::string text = fmt::format("refreshed datastore '{}': {} metadata files, {} namespaces in {:.2f}s",
+                                     r->name, report.download.files, report.download.namespaces,
+                                     report.seconds);
+      for (const auto& key : report.download.skipped) text += "\n  skipped invalid key: " + key;
+      ctx.Emit({{"name", r->name}, {"files", report.download.files},
+                {"namespaces", report.download.namespaces},
+                {"skipped", report.download.skipped}, {"duration", report.seconds}},
+               text);
       return Status::OK();
     };
   });

@@ -25,13 +25,13 @@ void AddTargetOptions(CLI::App* cmd, Target& t) {
 // Registers a subcommand whose action receives the opened store, the namespace and `Target`.
 using Body = std::function<Status(const Context&, Datastore&, const BackupNamespace&, const Target&)>;
 CLI::App* AddCommand(CLI::App* parent, Context& ctx, const std::string& name,
-                     const std::string& help, std::shared_ptr<Target> t, Body body) {
+                     const std::string& help, Operation op, std::shared_ptr<Target> t, Body body) {
   auto* cmd = parent->add_subcommand(name, help);
   AddTargetOptions(cmd, *t);
-  cmd->callback([&ctx, t, body] {
-    ctx.action = [&ctx, t, body]() -> Status {
+  cmd->callback([&ctx, op, t, body] {
+    ctx.action = [&ctx, op, t, body]() -> Status {
       CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t->ns));
-      CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(t->store));
+      CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(t->store, op));
       return body(ctx, *store, ns, *t);
     };
   });
@@ -103,15 +103,15 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   snapshot->require_subcommand(1);
 
   auto list = std::make_shared<Target>();
-  AddCommand(snapshot, ctx, "list", "List finished snapshots", list, ListSnapshots)
+  AddCommand(snapshot, ctx, "list", "List finished snapshots", Operation::kRead, list, ListSnapshots)
       ->add_option("GROUP", list->object, "Only this group, e.g. vm/100");
 
   auto files = std::make_shared<Target>();
-  AddCommand(snapshot, ctx, "files", "List a snapshot's archives", files, ListFiles)
+  AddCommand(snapshot, ctx, "files", "List a snapshot's archives", Operation::kRead, files, ListFiles)
       ->add_option("SNAPSHOT", files->object, "e.g. host/web1/2026-11-23T10:00:00Z")->required();
 
   auto forget = std::make_shared<Target>();
-  AddCommand(snapshot, ctx, "forget", "Remove a snapshot (space is freed by GC)", forget,
+  AddCommand(snapshot, ctx, "forget", "Remove a snapshot (space is freed by GC)", Operation::kWrite, forget,
              [](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
                CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
                CAIRN_RETURN_IF_ERROR(store.ForgetSnapshot(ns, snap));
@@ -123,7 +123,7 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   auto notes = std::make_shared<Target>();
   auto notes_text = std::make_shared<std::optional<std::string>>();
   auto* notes_cmd = AddCommand(
-      snapshot, ctx, "notes", "Show or set (--set) a snapshot's notes", notes,
+      snapshot, ctx, "notes", "Show or set (--set) a snapshot's notes", Operation::kWrite, notes,
       [notes_text](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
         if (*notes_text) {
@@ -143,7 +143,7 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   auto protect = std::make_shared<Target>();
   auto unprotect = std::make_shared<bool>(false);
   auto* protect_cmd = AddCommand(
-      snapshot, ctx, "protect", "Protect a snapshot from prune and forget (--off to undo)", protect,
+      snapshot, ctx, "protect", "Protect a snapshot from prune and forget (--off to undo)", Operation::kWrite, protect,
       [unprotect](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
         CAIRN_RETURN_IF_ERROR(store.SetProtected(ns, snap, !*unprotect));
@@ -156,11 +156,11 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
 
   auto* group = app.add_subcommand("group", "List and manage backup groups");
   group->require_subcommand(1);
-  AddCommand(group, ctx, "list", "List groups in a namespace", std::make_shared<Target>(), ListGroups);
+  AddCommand(group, ctx, "list", "List groups in a namespace", Operation::kRead, std::make_shared<Target>(), ListGroups);
   auto gnotes = std::make_shared<Target>();
   auto gnotes_text = std::make_shared<std::optional<std::string>>();
   auto* gnotes_cmd = AddCommand(
-      group, ctx, "notes", "Show or set (--set) a group's notes", gnotes,
+      group, ctx, "notes", "Show or set (--set) a group's notes", Operation::kWrite, gnotes,
       [gnotes_text](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(BackupGroup g, BackupGroup::Parse(t.object));
         if (*gnotes_text) CAIRN_RETURN_IF_ERROR(store.SetGroupNotes(ns, g, **gnotes_text));
@@ -171,7 +171,7 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   gnotes_cmd->add_option("GROUP", gnotes->object, "Group, e.g. vm/100")->required();
   gnotes_cmd->add_option("--set", *gnotes_text, "New notes");
   auto gremove = std::make_shared<Target>();
-  AddCommand(group, ctx, "remove", "Remove a group's unprotected snapshots (and the group)", gremove,
+  AddCommand(group, ctx, "remove", "Remove a group's unprotected snapshots (and the group)", Operation::kWrite, gremove,
              [](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
                CAIRN_ASSIGN_OR_RETURN(BackupGroup g, BackupGroup::Parse(t.object));
                CAIRN_RETURN_IF_ERROR(store.RemoveGroup(ns, g));
@@ -183,7 +183,7 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   auto* nscmd = app.add_subcommand("namespace", "Manage namespaces");
   nscmd->require_subcommand(1);
   auto nscreate = std::make_shared<Target>();
-  AddCommand(nscmd, ctx, "create", "Create a namespace (its parent must exist)", nscreate,
+  AddCommand(nscmd, ctx, "create", "Create a namespace (its parent must exist)", Operation::kWrite, nscreate,
              [](const Context& ctx, Datastore& store, const BackupNamespace&, const Target& t) -> Status {
                CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t.object));
                if (ns.IsRoot()) return Status::InvalidArgument("namespace name is empty");
@@ -192,7 +192,7 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
                return Status::OK();
              })
       ->add_option("NAMESPACE", nscreate->object, "e.g. site/a")->required();
-  AddCommand(nscmd, ctx, "list", "List namespaces below --ns (recursively)", std::make_shared<Target>(),
+  AddCommand(nscmd, ctx, "list", "List namespaces below --ns (recursively)", Operation::kRead, std::make_shared<Target>(),
              [](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target&) -> Status {
                CAIRN_ASSIGN_OR_RETURN(auto list, store.ListNamespaces(ns, true));
                nlohmann::json out = nlohmann::json::array();
@@ -207,7 +207,7 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   auto nsremove = std::make_shared<Target>();
   auto delete_groups = std::make_shared<bool>(false);
   auto* nsremove_cmd = AddCommand(
-      nscmd, ctx, "remove", "Remove a namespace", nsremove,
+      nscmd, ctx, "remove", "Remove a namespace", Operation::kWrite, nsremove,
       [delete_groups](const Context& ctx, Datastore& store, const BackupNamespace&, const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t.object));
         CAIRN_RETURN_IF_ERROR(store.RemoveNamespace(ns, *delete_groups));

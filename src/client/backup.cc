@@ -1,5 +1,8 @@
 #include "client/backup.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "base/log.h"
@@ -39,8 +42,7 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
   CAIRN_RETURN_IF_ERROR(FixedChunker::ValidateChunkSize(opt.chunk_size));
   CAIRN_ASSIGN_OR_RETURN(SourceFile source, SourceFile::Open(path));
   CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder index, FixedIndexBuilder::Create(opt.chunk_size));
-  unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
-  ChunkUploader uploader(session, opt.crypt, threads, 2 * threads + 2);
+  ChunkUploader uploader(session, opt.crypt, opt.threads, 2 * opt.threads + 2);
 
   if (prev && UsableBase(*prev, filename, opt.crypt)) {
     CAIRN_ASSIGN_OR_RETURN(Bytes prev_bytes, session.PreviousArchive(filename));
@@ -119,9 +121,13 @@ Result<BackupSource> ParseBackupSpec(const std::string& spec) {
   return source;
 }
 
-Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& opt,
+Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
                                 const std::vector<BackupSource>& sources) {
   if (sources.empty()) return Status::InvalidArgument("nothing to back up");
+  BackupOptions opt = options;
+  if (opt.threads == 0) {
+    opt.threads = std::max({1u, std::thread::hardware_concurrency(), repo.PreferredParallelism()});
+  }
   const double start = MonotonicSeconds();
   std::vector<std::pair<std::string, const BackupSource*>> archives;
   for (const auto& source : sources) {
@@ -131,7 +137,8 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& opt,
     }
     archives.emplace_back(filename, &source);
   }
-  CAIRN_ASSIGN_OR_RETURN(auto session, repo.StartBackup(opt.ns, opt.group, opt.backup_time, opt.owner));
+  CAIRN_ASSIGN_OR_RETURN(auto session, repo.StartBackup(opt.ns, opt.group, opt.backup_time, opt.owner,
+                                                          opt.no_cache));
   CAIRN_ASSIGN_OR_RETURN(Manifest manifest,
                          Manifest::Create(BackupTypeName(opt.group.type), opt.group.id,
                                           opt.backup_time));

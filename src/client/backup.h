@@ -42,7 +42,8 @@ struct BackupOptions {
   std::string owner = "root@pam";
   const CryptConfig* crypt = nullptr;  // null: unencrypted
   uint64_t chunk_size = 4u << 20;      // fixed chunk size for images
-  unsigned threads = 0;                // 0: one per core
+  unsigned threads = 0;                // 0: one per core, more for a remote store
+  bool no_cache = false;               // keep no local copies of new chunks (cached stores)
   ProgressFn progress;
 };
 

@@ -82,8 +82,12 @@ class LocalRepository final : public Repository {
 
   Result<std::unique_ptr<BackupSession>> StartBackup(const BackupNamespace& ns,
                                                      const BackupGroup& group, int64_t time,
-                                                     const std::string& owner) override {
-    CAIRN_ASSIGN_OR_RETURN(auto writer, SnapshotWriter::Begin(store_, ns, group, time, owner));
+                                                     const std::string& owner,
+                                                     bool no_cache) override {
+    CAIRN_ASSIGN_OR_RETURN(auto writer,
+                           SnapshotWriter::Begin(store_, ns, group, time, owner,
+                                                 no_cache ? ChunkCaching::kMarkerOnly
+                                                          : ChunkCaching::kCache));
     return std::unique_ptr<BackupSession>(new LocalBackupSession(store_, std::move(writer)));
   }
 
@@ -94,6 +98,8 @@ class LocalRepository final : public Repository {
     CAIRN_RETURN_IF_ERROR(store_.LoadManifest(ns, snap).status());
     return std::unique_ptr<SnapshotReader>(new LocalSnapshotReader(store_, ns, snap, std::move(lock)));
   }
+
+  unsigned PreferredParallelism() const override { return store_.backend().PreferredParallelism(); }
 
  private:
   Datastore& store_;

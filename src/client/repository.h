@@ -63,14 +63,19 @@ class Repository {
  public:
   virtual ~Repository() = default;
   // Starts a new snapshot `time` of `group` in `ns`, owned by `owner` (see SnapshotWriter::Begin
-  // for the errors).
+  // for the errors). With `no_cache`, a store with a local cache in front of remote storage
+  // uploads new chunks without keeping local copies.
   virtual Result<std::unique_ptr<BackupSession>> StartBackup(const BackupNamespace& ns,
                                                              const BackupGroup& group,
                                                              int64_t time,
-                                                             const std::string& owner) = 0;
+                                                             const std::string& owner,
+                                                             bool no_cache) = 0;
   // Opens a finished snapshot for reading (it cannot be removed while the reader lives).
   virtual Result<std::unique_ptr<SnapshotReader>> OpenSnapshot(const BackupNamespace& ns,
                                                                const SnapshotRef& snap) = 0;
+  // How many chunk transfers it pays to run at once (a remote store hides latency with more);
+  // 0 = no preference.
+  virtual unsigned PreferredParallelism() const = 0;
 };
 
 }  // namespace cairn

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <mutex>
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -165,7 +166,7 @@ Status RestoreImage(SnapshotReader& reader, const FixedIndex& index, const Crypt
       }
     }
   };
-  unsigned threads = opt.threads ? opt.threads : std::max(2u, std::thread::hardware_concurrency());
+  const unsigned threads = opt.threads;
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
@@ -177,8 +178,12 @@ Status RestoreImage(SnapshotReader& reader, const FixedIndex& index, const Crypt
 
 Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& ns,
                                       const SnapshotRef& snap, const std::string& archive,
-                                      const std::string& target, const RestoreOptions& opt) {
+                                      const std::string& target, const RestoreOptions& options) {
   const double start = MonotonicSeconds();
+  RestoreOptions opt = options;
+  if (opt.threads == 0) {
+    opt.threads = std::max({2u, std::thread::hardware_concurrency(), repo.PreferredParallelism()});
+  }
   CAIRN_ASSIGN_OR_RETURN(std::string filename, ServerArchiveName(archive));
   CAIRN_ASSIGN_OR_RETURN(auto reader, repo.OpenSnapshot(ns, snap));
   CAIRN_ASSIGN_OR_RETURN(Manifest manifest, reader->ReadManifest());

@@ -18,7 +18,7 @@ namespace cairn {
 
 struct RestoreOptions {
   const CryptConfig* crypt = nullptr;
-  unsigned threads = 0;  // 0: one per core
+  unsigned threads = 0;  // 0: one per core, more for a remote store
   ProgressFn progress;
 };
 

@@ -1,29 +1,52 @@
 // DatastoreBackend is the one seam between a datastore and where it persists data. A datastore
-// always has a local directory: the store itself (filesystem backend) or the cache in front of a
-// bucket (S3 backend, later). The backend is chosen once, when the datastore is opened; nothing
-// above it asks which kind it is.
+// always has a local directory: the store itself (filesystem backend) or the cache in front of
+// an object store such as an S3 bucket (object store backend). The backend is chosen once, when
+// the datastore is opened; nothing above it asks which kind it is.
 //
 // Contract shared by every implementation:
 //  - Metadata (owner, notes, indexes, blobs, manifests, markers) is read from the local
-//    directory by the datastore itself; every *mutation* goes through the backend, which updates
-//    the local directory atomically (temp + fsync + rename) and persists it durably wherever
-//    the backend keeps data. Paths are relative to the datastore root and already validated.
-//  - Chunks go in and out only through InsertChunk / ReadChunk / HasChunk.
+//    directory by the datastore itself; every *mutation* goes through the backend, which
+//    persists it durably wherever the backend keeps data *first* and then updates the local
+//    directory atomically (temp + fsync + rename). Paths are relative to the datastore root and
+//    already validated.
+//  - Chunks go in and out only through InsertChunk / ReadChunk.
 //  - Errors are never turned into "not found": a failed remote read is Unavailable/IOError.
 //
 // Thread-safety: implementations are thread-safe; many backup threads insert concurrently.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "datastore/chunk_cache.h"
 #include "datastore/chunk_store.h"
 #include "format/digest.h"
+#include "storage/object_store.h"
 
 namespace cairn {
+
+// Whether a chunk inserted through a cache keeps a local copy. Either way a local marker
+// records that the chunk was stored (so it is not uploaded twice and GC sees it).
+enum class ChunkCaching { kCache, kMarkerOnly };
+
+// What a backend did on behalf of one process so far.
+struct BackendStats {
+  std::optional<ObjectStoreStats> requests;  // remote requests by kind (backends with a remote)
+  std::optional<CacheStats> cache;           // local chunk cache (backends with a cache)
+};
+
+// What a metadata download found.
+struct MetadataDownload {
+  uint64_t files = 0;                 // metadata files written
+  uint64_t namespaces = 0;            // namespace markers seen
+  std::vector<std::string> skipped;   // keys that are not valid datastore content
+};
 
 class DatastoreBackend {
  public:
@@ -31,17 +54,20 @@ class DatastoreBackend {
 
   // "filesystem" or "s3"; for display and status output only.
   virtual std::string_view Kind() const = 0;
+  // Where data is persisted, for messages ("/srv/store", "s3 endpoint 'x' bucket 'y' ...").
+  virtual std::string Describe() const = 0;
+  // How many chunk transfers it pays to run at once (remote stores hide latency with more);
+  // 0 = no preference (one per core is right).
+  virtual unsigned PreferredParallelism() const = 0;
 
   // Stores an encoded chunk under `digest` (the caller computed the digest; see ChunkStore for
-  // the duplicate rules).
-  virtual Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded) = 0;
+  // the duplicate rules). `caching` only matters to backends with a cache.
+  virtual Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded,
+                                                ChunkCaching caching) = 0;
 
   // Returns a chunk's encoded bytes with magic and CRC checked. NotFound if it is not stored,
   // Corruption if damaged.
   virtual Result<Bytes> ReadChunk(const Digest& digest) = 0;
-
-  // True if the chunk is stored (an upload may be skipped). Never false on an error.
-  virtual Result<bool> HasChunk(const Digest& digest) = 0;
 
   // Creates or replaces the file at `rel_path` with `content`.
   virtual Status WriteFile(const std::string& rel_path, ByteView content) = 0;
@@ -49,12 +75,28 @@ class DatastoreBackend {
   // Removes the file at `rel_path`. OK if it did not exist.
   virtual Status RemoveFile(const std::string& rel_path) = 0;
 
-  // Creates the directory `rel_dir` (and parents), e.g. a namespace. OK if it exists.
+  // Creates the local directory `rel_dir` (and parents) for files to come (a group or snapshot
+  // directory). It persists through the files put in it. OK if it exists.
   virtual Status CreateDir(const std::string& rel_dir) = 0;
+
+  // Creates the namespace directory `rel_dir` ("ns/a/ns/b"), persisted even while empty.
+  virtual Status CreateNamespaceDir(const std::string& rel_dir) = 0;
 
   // Removes the directory `rel_dir` and everything below it. `rel_dir` names exactly that
   // directory: removing "vm/100" never touches "vm/1000". OK if it did not exist.
   virtual Status RemoveDir(const std::string& rel_dir) = 0;
+
+  // Downloads every metadata file the backend persists (not chunks) into `target_dir`, which
+  // mirrors the datastore's layout. Content that is not valid datastore metadata is reported in
+  // `skipped` and never written. InvalidArgument for a backend that persists nothing beyond the
+  // local directory.
+  virtual Result<MetadataDownload> DownloadMetadata(const std::string& target_dir) = 0;
+
+  // Lets go of the persisted data: with `destroy_data` deletes all of it (objects and the local
+  // directory), otherwise only releases any claim on it so another host may attach.
+  virtual Status Detach(bool destroy_data) = 0;
+
+  virtual BackendStats Stats() const = 0;
 };
 
 // The filesystem backend: the local directory at `root` is the datastore.

@@ -52,6 +52,8 @@ class ChunkStore {
   // Encoded size if present with content; NotFound if absent or an empty marker.
   Result<uint64_t> StoredSize(const Digest& digest) const;
 
+  // `<root>/.chunks`.
+  const std::string& chunks_dir() const { return chunks_dir_; }
   // `.chunks/<prefix>/<hex64>` under the datastore root.
   std::string ChunkPath(const Digest& digest) const;
   // The path relative to the datastore root, for messages and object keys.

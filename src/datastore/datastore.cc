@@ -35,34 +35,6 @@ std::string Datastore::Local(const std::string& rel) const {
   return rel.empty() ? root_ : JoinPath(root_, rel);
 }
 
-Result<std::unique_ptr<Datastore>> Datastore::CreateFilesystem(const std::string& path) {
-  if (path.empty()) return Status::InvalidArgument("datastore path is empty");
-  CAIRN_RETURN_IF_ERROR(MakeDirs(path, 0755));
-  CAIRN_ASSIGN_OR_RETURN(auto entries, ListDir(path));
-  for (const auto& e : entries) {
-    if (e.name == ".chunks") {
-      return Status::AlreadyExists(fmt::format("{} already contains a datastore", path));
-    }
-    if (e.name != "lost+found") {
-      return Status::AlreadyExists(
-          fmt::format("{} is not empty (found '{}'); use an empty directory", path, e.name));
-    }
-  }
-  ChunkStore chunks(path);
-  CAIRN_RETURN_IF_ERROR(chunks.Create());
-  CAIRN_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(path, ".lock"), {}, 0644));
-  return OpenFilesystem(path);
-}
-
-Result<std::unique_ptr<Datastore>> Datastore::OpenFilesystem(const std::string& path) {
-  ChunkStore chunks(path);
-  Status st = chunks.Verify();
-  if (!st.ok()) {
-    return Status(st.code(), fmt::format("{} is not a datastore ({})", path, st.message()));
-  }
-  return std::unique_ptr<Datastore>(new Datastore(path, NewFilesystemBackend(path)));
-}
-
 std::string Datastore::GroupRelPath(const BackupNamespace& ns, const BackupGroup& group) {
   return ns.IsRoot() ? group.ToString() : JoinPath(ns.RelativePath(), group.ToString());
 }
@@ -85,7 +57,7 @@ Status Datastore::CreateNamespace(const BackupNamespace& ns) {
     return Status::NotFound(fmt::format("parent {} of namespace '{}' does not exist",
                                         NsLabel(ns.Parent()), ns.ToString()));
   }
-  return backend_->CreateDir(ns.RelativePath());
+  return backend_->CreateNamespaceDir(ns.RelativePath());
 }
 
 Result<std::vector<BackupNamespace>> Datastore::ListNamespaces(const BackupNamespace& parent,

@@ -10,6 +10,7 @@
 // Thread-safety: all methods are thread-safe; cross-process safety comes from file locks.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,14 +19,16 @@
 
 #include "base/result.h"
 #include "datastore/backend.h"
+#include "datastore/content_path.h"
 #include "datastore/locks.h"
+#include "datastore/maintenance.h"
 #include "datastore/names.h"
+#include "datastore/object_store_backend.h"
 #include "format/manifest.h"
 
 namespace cairn {
 
 inline constexpr char kManifestName[] = "index.json.blob";
-inline constexpr char kProtectedMarker[] = ".protected";
 
 struct SnapshotInfo {
   SnapshotRef ref;
@@ -33,6 +36,19 @@ struct SnapshotInfo {
   std::vector<std::string> files;  // archive file names from the manifest
   uint64_t size = 0;               // sum of the manifest's file sizes
   std::string error;               // non-empty if the manifest exists but cannot be read
+};
+
+// How to create or attach a datastore kept in an object store.
+struct ObjectStoreDatastoreOptions {
+  ObjectStoreBackendOptions backend;
+  std::string hostname;           // this host, recorded in the in-use marker
+  bool overwrite_in_use = false;  // take over a prefix another host marked as in use
+  bool reuse = false;             // attach to the datastore already under the prefix
+};
+
+struct RefreshReport {
+  MetadataDownload download;
+  double seconds = 0;
 };
 
 struct GroupInfo {
@@ -52,9 +68,38 @@ class Datastore {
   // Opens an existing filesystem datastore. NotFound/InvalidArgument if `path` is not one.
   static Result<std::unique_ptr<Datastore>> OpenFilesystem(const std::string& path);
 
+  // Creates a datastore kept in an object store, with its cache store at `path` (created if
+  // missing; must be empty). Checks access to the store first (its error names the store), then
+  // the in-use marker: AlreadyExists naming the host if another host uses the prefix, unless
+  // `overwrite_in_use`. Without `reuse`, AlreadyExists if the prefix already holds data; with
+  // it, NotFound if it holds none, and the local metadata is refreshed from the store.
+  // Writes the in-use marker with `hostname`. Nothing is left behind locally on failure.
+  static Result<std::unique_ptr<Datastore>> CreateOnObjectStore(
+      const std::string& path, ObjectStoreDatastoreOptions options);
+
+  // Opens the cache store at `path` of a datastore kept in an object store.
+  static Result<std::unique_ptr<Datastore>> OpenOnObjectStore(const std::string& path,
+                                                              ObjectStoreBackendOptions options);
+
   const std::string& path() const { return root_; }
   DatastoreBackend& backend() { return *backend_; }
   const DatastoreLocks& locks() const { return locks_; }
+
+  // --- operations and maintenance (maintenance.h) ---
+  // Registers this object as running operations of kind `op` (until it is destroyed or
+  // BeginOperation is called again). Busy if the maintenance mode blocks `op` or a refresh
+  // holds the store.
+  Status BeginOperation(Operation op);
+  Result<MaintenanceMode> GetMaintenanceMode() const;
+  // Sets the mode. InvalidArgument for s3-refresh (only a refresh sets it); Busy while a
+  // refresh runs.
+  Status SetMaintenanceMode(const MaintenanceMode& mode);
+  // Rebuilds the local metadata (namespaces, groups, owners, notes, snapshots, protected
+  // markers; not chunks) from the backend's persisted copy, under maintenance mode s3-refresh:
+  // waits up to `wait` for running operations of other processes to end (Busy after that,
+  // with the mode restored). Invalid keys are reported in the result and skipped.
+  // InvalidArgument for a backend without a remote copy.
+  Result<RefreshReport> RefreshFromBackend(std::chrono::milliseconds wait);
 
   // --- namespaces ---
   // Creates `ns`; its parent must exist (NotFound otherwise). OK if it exists.
@@ -128,6 +173,7 @@ class Datastore {
   std::string root_;
   std::unique_ptr<DatastoreBackend> backend_;
   DatastoreLocks locks_;
+  std::optional<FileLock> operation_lock_;  // shared: this object's operations are running
 };
 
 }  // namespace cairn

@@ -3,20 +3,61 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <map>
+
 #include "base/file_util.h"
 #include "datastore/snapshot_writer.h"
 #include "format/data_blob.h"
+#include "testing/test_stores.h"
 #include "testing/test_util.h"
 
 namespace cairn {
 namespace {
 
-class DatastoreTest : public ::testing::Test {
+using testing::StoreKind;
+
+// Every metadata file below `root` (namespaces, groups, snapshots), by relative path.
+std::map<std::string, Bytes> MetadataFiles(const std::string& root) {
+  std::map<std::string, Bytes> out;
+  for (const char* top : {"ct", "host", "vm", "ns"}) {
+    const std::string dir = JoinPath(root, top);
+    if (!*PathExists(dir)) continue;
+    for (auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+      if (e.is_regular_file()) {
+        out[std::filesystem::relative(e.path(), root).string()] = *ReadFile(e.path().string());
+      }
+    }
+  }
+  return out;
+}
+
+// The datastore tests, run on every backend. On S3 each test ends by attaching a second cache
+// to the bucket (--reuse) and checking that it sees exactly the metadata of the first: every
+// mutation reached the bucket, and nothing else did.
+class DatastoreTest : public ::testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override {
-    auto s = Datastore::CreateFilesystem(dir_.Sub("store"));
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
+    test_store_ = testing::TestStore::Create(GetParam(), dir_.Sub("store"));
+    ASSERT_NE(test_store_, nullptr);
+    store_ = &test_store_->store();
+  }
+
+  void TearDown() override {
+    if (!test_store_ || !test_store_->remote() || !check_mirror_ || HasFailure()) return;
+    ObjectStoreDatastoreOptions options;
+    options.backend = test_store_->BackendOptions();
+    options.hostname = "test-host";
+    options.reuse = true;
+    auto mirror = Datastore::CreateOnObjectStore(dir_.Sub("mirror"), options);
+    ASSERT_TRUE(mirror.ok()) << mirror.status().ToString();
+    auto local = MetadataFiles(dir_.Sub("store"));
+    auto remote = MetadataFiles(dir_.Sub("mirror"));
+    EXPECT_EQ(local.size(), remote.size());
+    for (const auto& [path, data] : local) {
+      EXPECT_TRUE(remote.count(path) && remote[path] == data) << path << " differs in the bucket";
+    }
+    EXPECT_EQ(*store_->ListNamespaces({}, true), *(*mirror)->ListNamespaces({}, true));
   }
 
   // Writes a finished snapshot with one blob archive.
@@ -40,20 +81,25 @@ class DatastoreTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<Datastore> store_;
+  std::unique_ptr<testing::TestStore> test_store_;
+  Datastore* store_ = nullptr;
   BackupNamespace root_;
+  bool check_mirror_ = true;  // off for tests that damage local files on purpose
 };
 
-TEST_F(DatastoreTest, CreateLaysOutChunkStore) {
+INSTANTIATE_TEST_SUITE_P(Backends, DatastoreTest, testing::kAllStoreKinds, testing::PrintStoreKind);
+
+TEST_P(DatastoreTest, CreateLaysOutChunkStore) {
   struct stat st;
   EXPECT_EQ(stat(dir_.Sub("store/.chunks/0000").c_str(), &st), 0);
   EXPECT_EQ(stat(dir_.Sub("store/.chunks/ffff").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0750u);
   EXPECT_EQ(stat(dir_.Sub("store/.lock").c_str(), &st), 0);
-  EXPECT_TRUE(Datastore::OpenFilesystem(dir_.Sub("store")).ok());
 }
 
-TEST_F(DatastoreTest, CreateRefusesNonEmptyOrExisting) {
+TEST(DatastoreCreateTest, RefusesNonEmptyOrExisting) {
+  testing::TempDir dir_;
+  ASSERT_TRUE(Datastore::CreateFilesystem(dir_.Sub("store")).ok());
   EXPECT_TRUE(Datastore::CreateFilesystem(dir_.Sub("store")).status().IsAlreadyExists());
   ASSERT_TRUE(MakeDirs(dir_.Sub("other")).ok());
   testing::WriteTestFile(dir_.Sub("other/precious"), AsBytes("x"));
@@ -62,7 +108,7 @@ TEST_F(DatastoreTest, CreateRefusesNonEmptyOrExisting) {
   EXPECT_FALSE(Datastore::OpenFilesystem(dir_.Sub("other")).ok());
 }
 
-TEST_F(DatastoreTest, SnapshotVisibleOnlyAfterFinish) {
+TEST_P(DatastoreTest, SnapshotVisibleOnlyAfterFinish) {
   auto group = *BackupGroup::Parse("vm/100");
   {
     auto w = SnapshotWriter::Begin(*store_, root_, group, 1000, "root@pam");
@@ -81,19 +127,20 @@ TEST_F(DatastoreTest, SnapshotVisibleOnlyAfterFinish) {
   EXPECT_EQ(*store_->GetOwner(root_, group), "root@pam");
 }
 
-TEST_F(DatastoreTest, CrashedBackupIsHiddenAndCleanedByNextBackup) {
+TEST_P(DatastoreTest, CrashedBackupIsHiddenAndCleanedByNextBackup) {
   auto group = *BackupGroup::Parse("host/a");
   Backup(root_, "host/a", 100);
   // What a SIGKILLed writer leaves: a snapshot dir with an index and no manifest.
   ASSERT_TRUE(MakeDirs(dir_.Sub("store/host/a/1970-01-01T00:03:20Z")).ok());
   testing::WriteTestFile(dir_.Sub("store/host/a/1970-01-01T00:03:20Z/disk.img.fidx"), AsBytes("partial"));
+  check_mirror_ = false;  // the partial file exists only locally
   EXPECT_EQ(store_->ListSnapshots(root_, group)->size(), 1u);
   Backup(root_, "host/a", 300);
   EXPECT_FALSE(*PathExists(dir_.Sub("store/host/a/1970-01-01T00:03:20Z")));
   EXPECT_EQ(store_->ListSnapshots(root_, group)->size(), 2u);
 }
 
-TEST_F(DatastoreTest, WriterRules) {
+TEST_P(DatastoreTest, WriterRules) {
   auto group = *BackupGroup::Parse("vm/100");
   Backup(root_, "vm/100", 1000);
   EXPECT_EQ(SnapshotWriter::Begin(*store_, root_, group, 1000, "root@pam").status().code(),
@@ -108,7 +155,7 @@ TEST_F(DatastoreTest, WriterRules) {
   EXPECT_TRUE(SnapshotWriter::Begin(*store_, missing_ns, group, 5000, "root@pam").status().IsNotFound());
 }
 
-TEST_F(DatastoreTest, FinishChecksManifestAgainstWrittenFiles) {
+TEST_P(DatastoreTest, FinishChecksManifestAgainstWrittenFiles) {
   auto group = *BackupGroup::Parse("vm/1");
   auto w = SnapshotWriter::Begin(*store_, root_, group, 10, "root@pam");
   ASSERT_TRUE(w.ok());
@@ -123,7 +170,7 @@ TEST_F(DatastoreTest, FinishChecksManifestAgainstWrittenFiles) {
   EXPECT_EQ((*w)->Finish(m).code(), Code::kInvalidArgument);  // wrong size
 }
 
-TEST_F(DatastoreTest, ForgetProtectAndNotes) {
+TEST_P(DatastoreTest, ForgetProtectAndNotes) {
   auto snap = Backup(root_, "ct/7", 500);
   ASSERT_TRUE(store_->SetProtected(root_, snap, true).ok());
   EXPECT_EQ(store_->ForgetSnapshot(root_, snap).code(), Code::kPermissionDenied);
@@ -141,12 +188,13 @@ TEST_F(DatastoreTest, ForgetProtectAndNotes) {
   EXPECT_TRUE(store_->ListSnapshots(root_, snap.group)->empty());
 }
 
-TEST_F(DatastoreTest, CorruptManifestIsReportedByName) {
+TEST_P(DatastoreTest, CorruptManifestIsReportedByName) {
   auto snap = Backup(root_, "vm/9", 900);
   const std::string path = dir_.Sub("store/vm/9/1970-01-01T00:15:00Z/index.json.blob");
   Bytes data = *ReadFile(path);
   data[data.size() / 2] ^= 0x55;
   testing::WriteTestFile(path, data);
+  check_mirror_ = false;
   auto m = store_->LoadManifest(root_, snap);
   EXPECT_EQ(m.status().code(), Code::kCorruption);
   EXPECT_NE(m.status().message().find("vm/9/1970-01-01T00:15:00Z/index.json.blob"), std::string::npos)
@@ -161,7 +209,7 @@ TEST_F(DatastoreTest, CorruptManifestIsReportedByName) {
   EXPECT_EQ(store_->ListSnapshots(root_, snap.group)->size(), 2u);
 }
 
-TEST_F(DatastoreTest, NamespacesCreateListRemove) {
+TEST_P(DatastoreTest, NamespacesCreateListRemove) {
   auto a = *BackupNamespace::Parse("a");
   auto ab = *BackupNamespace::Parse("a/b");
   EXPECT_TRUE(store_->CreateNamespace(ab).IsNotFound());  // parent missing
@@ -182,7 +230,7 @@ TEST_F(DatastoreTest, NamespacesCreateListRemove) {
 
 // Story: PBS 4.2.3 deletes S3 objects under a group prefix built without a trailing slash, so
 // removing vm/100 also hits vm/1000. Removing a group must touch exactly that group.
-TEST_F(DatastoreTest, RemovingGroupKeepsGroupsWithSamePrefix) {
+TEST_P(DatastoreTest, RemovingGroupKeepsGroupsWithSamePrefix) {
   Backup(root_, "vm/100", 10);
   Backup(root_, "vm/1000", 10);
   ASSERT_TRUE(store_->RemoveGroup(root_, *BackupGroup::Parse("vm/100")).ok());
@@ -192,7 +240,7 @@ TEST_F(DatastoreTest, RemovingGroupKeepsGroupsWithSamePrefix) {
   EXPECT_EQ(store_->ListSnapshots(root_, (*groups)[0])->size(), 1u);
 }
 
-TEST_F(DatastoreTest, WriterRegistryReportsOldestLiveWriter) {
+TEST_P(DatastoreTest, WriterRegistryReportsOldestLiveWriter) {
   EXPECT_FALSE(store_->locks().OldestActiveWriter()->has_value());
   auto w1 = store_->locks().RegisterWriter(500);
   auto w2 = store_->locks().RegisterWriter(300);

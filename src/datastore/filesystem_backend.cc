@@ -13,19 +13,15 @@ class FilesystemBackend final : public DatastoreBackend {
   explicit FilesystemBackend(std::string root) : root_(std::move(root)), chunks_(root_) {}
 
   std::string_view Kind() const override { return "filesystem"; }
+  std::string Describe() const override { return root_; }
+  unsigned PreferredParallelism() const override { return 0; }
 
-  Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded) override {
+  Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded,
+                                        ChunkCaching) override {
     return chunks_.Insert(digest, encoded);
   }
 
   Result<Bytes> ReadChunk(const Digest& digest) override { return chunks_.Read(digest); }
-
-  Result<bool> HasChunk(const Digest& digest) override {
-    auto size = chunks_.StoredSize(digest);
-    if (size.ok()) return true;
-    if (size.status().IsNotFound()) return false;
-    return size.status();
-  }
 
   Status WriteFile(const std::string& rel_path, ByteView content) override {
     return WriteFileAtomic(Local(rel_path), content, 0644, SyncMode::kFile);
@@ -37,8 +33,20 @@ class FilesystemBackend final : public DatastoreBackend {
   }
 
   Status CreateDir(const std::string& rel_dir) override { return MakeDirs(Local(rel_dir), 0755); }
+  Status CreateNamespaceDir(const std::string& rel_dir) override { return CreateDir(rel_dir); }
 
   Status RemoveDir(const std::string& rel_dir) override { return RemoveTree(Local(rel_dir)); }
+
+  Result<MetadataDownload> DownloadMetadata(const std::string&) override {
+    return Status::InvalidArgument(
+        "the datastore at " + root_ + " is kept on the filesystem; it has no remote copy to refresh from");
+  }
+
+  Status Detach(bool destroy_data) override {
+    return destroy_data ? RemoveTree(root_) : Status::OK();
+  }
+
+  BackendStats Stats() const override { return BackendStats{}; }
 
  private:
   std::string Local(const std::string& rel) const {

@@ -42,6 +42,18 @@ Result<FileLock> DatastoreLocks::LockManifest(const BackupNamespace& ns,
                            "manifest of " + snap.ToString());
 }
 
+Result<FileLock> DatastoreLocks::LockOperations(LockMode mode,
+                                                std::chrono::milliseconds timeout) const {
+  return FileLock::Acquire(JoinPath(locks_dir_, "operations.lck"), mode, timeout,
+                           mode == LockMode::kShared ? "datastore (a refresh is running)"
+                                                     : "datastore (operations are running)");
+}
+
+Result<FileLock> DatastoreLocks::LockRefresh() const {
+  return FileLock::Acquire(JoinPath(locks_dir_, "refresh.lck"), LockMode::kExclusive,
+                           std::chrono::milliseconds(0), "datastore refresh");
+}
+
 WriterRegistration::~WriterRegistration() {
   // Unlinked while still locked: a concurrent OldestActiveWriter either saw it locked or finds
   // it gone; it never mistakes a live writer for a dead one.

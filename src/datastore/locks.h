@@ -6,6 +6,8 @@
 //   .locks/[ns/<a>/...]<type>/<id>/<time>.lck          snapshot lock
 //   .locks/[ns/<a>/...]<type>/<id>/<time>.manifest.lck manifest lock (updates of a manifest)
 //   .locks/writers/<start-epoch>-<pid>-<n>             one per active writer, held exclusively
+//   .locks/operations.lck    shared by every process running operations, exclusive by a refresh
+//   .locks/refresh.lck       exclusive while a metadata refresh runs
 //
 // The writer registry replaces PBS's in-process ProcessLocker timestamps: Cairn's writers may be
 // separate processes, so each writer holds an exclusive lock on its own registry file whose name
@@ -55,6 +57,12 @@ class DatastoreLocks {
 
   // Exclusive manifest lock for read-modify-write of a manifest; waits up to 5 s.
   Result<FileLock> LockManifest(const BackupNamespace& ns, const SnapshotRef& snap) const;
+
+  // The active-operations lock: shared while operations run, exclusive for a refresh that must
+  // have the store alone. Busy after `timeout`.
+  Result<FileLock> LockOperations(LockMode mode, std::chrono::milliseconds timeout) const;
+  // The refresh lock (exclusive, try once): Busy if a refresh is running.
+  Result<FileLock> LockRefresh() const;
 
   // Registers an active writer that started at `start_epoch`; it stays registered while the
   // returned registration lives.

@@ -24,7 +24,8 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
                                                               const BackupNamespace& ns,
                                                               const BackupGroup& group,
                                                               int64_t time,
-                                                              const std::string& owner) {
+                                                              const std::string& owner,
+                                                              ChunkCaching caching) {
   CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Make(group, time));
   CAIRN_ASSIGN_OR_RETURN(bool ns_exists, store.NamespaceExists(ns));
   if (!ns_exists) return Status::NotFound(fmt::format("namespace '{}' does not exist", ns.ToString()));
@@ -66,6 +67,7 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
       new SnapshotWriter(store, ns, std::move(snap), std::move(group_lock), std::move(snap_lock),
                          std::move(registration)));
   writer->previous_ = previous;
+  writer->caching_ = caching;
   return writer;
 }
 
@@ -79,7 +81,7 @@ SnapshotWriter::~SnapshotWriter() {
 
 Result<ChunkInsertResult> SnapshotWriter::InsertChunk(const Digest& digest, ByteView encoded,
                                                       uint64_t plain_size) {
-  CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult result, store_.backend_->InsertChunk(digest, encoded));
+  CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult result, store_.backend_->InsertChunk(digest, encoded, caching_));
   stats_.count++;
   if (result.duplicate) {
     stats_.duplicates++;

@@ -35,9 +35,11 @@ class SnapshotWriter {
   // with `owner` if new; an existing group owned by someone else is PermissionDenied. `time`
   // must be newer than the group's newest finished snapshot (InvalidArgument) and the snapshot
   // must not exist (AlreadyExists). Busy if another backup of the group is running.
+  // `caching` says whether new chunks are also kept in a cache store (no-cache backups).
   static Result<std::unique_ptr<SnapshotWriter>> Begin(Datastore& store, const BackupNamespace& ns,
                                                        const BackupGroup& group, int64_t time,
-                                                       const std::string& owner);
+                                                       const std::string& owner,
+                                                       ChunkCaching caching = ChunkCaching::kCache);
   ~SnapshotWriter();
 
   const BackupNamespace& ns() const { return ns_; }
@@ -77,6 +79,7 @@ class SnapshotWriter {
     Digest sha256;
   };
   std::map<std::string, WrittenFile> written_;
+  ChunkCaching caching_ = ChunkCaching::kCache;
   bool finished_ = false;
   ChunkUploadStats stats_;
 };

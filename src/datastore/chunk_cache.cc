@@ -1,0 +1,157 @@
+#include "datastore/chunk_cache.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <tuple>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/file_util.h"
+#include "base/hex.h"
+#include "base/log.h"
+
+namespace cairn {
+
+ChunkCache::ChunkCache(const std::string& root, uint64_t capacity_bytes)
+    : store_(root), configured_capacity_(capacity_bytes) {}
+
+Result<bool> ChunkCache::Knows(const Digest& digest) {
+  Status st = store_.Touch(digest);
+  if (st.ok()) return true;
+  if (st.IsNotFound()) return false;
+  return st;
+}
+
+Result<std::optional<Bytes>> ChunkCache::Get(const Digest& digest) {
+  auto data = store_.Read(digest);
+  std::lock_guard<std::mutex> lock(mu_);
+  CAIRN_RETURN_IF_ERROR(LoadLocked());
+  if (data.ok()) {
+    stats_.hits++;
+    auto it = entries_.find(digest);
+    if (it != entries_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.position);
+    } else {
+      AccountLocked(digest, data->size());  // cached by another process since we loaded
+    }
+    return std::optional<Bytes>(std::move(data).value());
+  }
+  stats_.misses++;
+  if (data.status().IsNotFound()) return std::optional<Bytes>();
+  if (!data.status().IsCorruption()) return data.status();
+  spdlog::warn("dropping damaged cached copy: {}", data.status().message());
+  if (auto it = entries_.find(digest); it != entries_.end()) {
+    stats_.bytes -= it->second.size;
+    lru_.erase(it->second.position);
+    entries_.erase(it);
+  }
+  CAIRN_RETURN_IF_ERROR(WriteMarker(digest));
+  return std::optional<Bytes>();
+}
+
+Status ChunkCache::Put(const Digest& digest, ByteView encoded) {
+  CAIRN_RETURN_IF_ERROR(WriteFileAtomic(store_.ChunkPath(digest), encoded, 0644, SyncMode::kNone));
+  std::vector<Digest> victims;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CAIRN_RETURN_IF_ERROR(LoadLocked());
+    stats_.inserts++;
+    AccountLocked(digest, encoded.size());
+    victims = PickVictimsLocked();
+  }
+  for (const Digest& victim : victims) CAIRN_RETURN_IF_ERROR(WriteMarker(victim));
+  return Status::OK();
+}
+
+Status ChunkCache::PutMarker(const Digest& digest) {
+  auto known = Knows(digest);
+  if (!known.ok()) return known.status();
+  if (*known) return Status::OK();
+  return WriteMarker(digest);
+}
+
+CacheStats ChunkCache::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+Status ChunkCache::WriteMarker(const Digest& digest) {
+  return WriteFileAtomic(store_.ChunkPath(digest), {}, 0644, SyncMode::kNone);
+}
+
+void ChunkCache::AccountLocked(const Digest& digest, uint64_t size) {
+  auto it = entries_.find(digest);
+  if (it != entries_.end()) {
+    stats_.bytes = stats_.bytes - it->second.size + size;
+    it->second.size = size;
+    lru_.splice(lru_.begin(), lru_, it->second.position);
+    return;
+  }
+  lru_.push_front(digest);
+  entries_.emplace(digest, Entry{lru_.begin(), size});
+  stats_.bytes += size;
+}
+
+std::vector<Digest> ChunkCache::PickVictimsLocked() {
+  std::vector<Digest> victims;
+  // The newest entry always stays: it was just put there to be used.
+  while (stats_.bytes > stats_.capacity && lru_.size() > 1) {
+    const Digest victim = lru_.back();
+    auto it = entries_.find(victim);
+    stats_.bytes -= it->second.size;
+    entries_.erase(it);
+    lru_.pop_back();
+    stats_.evictions++;
+    victims.push_back(victim);
+  }
+  return victims;
+}
+
+Status ChunkCache::LoadLocked() {
+  if (loaded_) return Status::OK();
+  struct Found {
+    int64_t atime_ns;
+    Digest digest;
+    uint64_t size;
+  };
+  std::vector<Found> found;
+  const std::string& chunks_dir = store_.chunks_dir();
+  for (unsigned i = 0; i < 0x10000; ++i) {
+    const std::string dir = fmt::format("{}/{:04x}", chunks_dir, i);
+    auto entries = ListDir(dir);
+    if (!entries.ok()) {
+      if (entries.status().IsNotFound()) continue;
+      return entries.status();
+    }
+    for (const auto& e : *entries) {
+      auto digest = DigestFromHex(e.name);
+      if (!digest.ok()) continue;  // temp files, .bad copies
+      struct stat st;
+      if (::stat(JoinPath(dir, e.name).c_str(), &st) != 0 || st.st_size == 0) continue;
+      found.push_back({static_cast<int64_t>(st.st_atim.tv_sec) * 1000000000 + st.st_atim.tv_nsec,
+                       *digest, static_cast<uint64_t>(st.st_size)});
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    return std::tie(a.atime_ns, a.digest) < std::tie(b.atime_ns, b.digest);
+  });
+  for (const auto& f : found) AccountLocked(f.digest, f.size);  // oldest first: ends at the back
+  if (configured_capacity_ != 0) {
+    stats_.capacity = configured_capacity_;
+  } else {
+    struct statvfs vfs;
+    if (::statvfs(chunks_dir.c_str(), &vfs) != 0) return ErrnoStatus("statvfs " + chunks_dir, errno);
+    const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    stats_.capacity = (stats_.bytes + free_bytes) / 2;
+  }
+  loaded_ = true;
+  std::vector<Digest> victims = PickVictimsLocked();  // a smaller bound than last time
+  for (const Digest& victim : victims) CAIRN_RETURN_IF_ERROR(WriteMarker(victim));
+  return Status::OK();
+}
+
+}  // namespace cairn

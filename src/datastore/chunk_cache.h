@@ -1,0 +1,90 @@
+// ChunkCache is the local chunk store of a datastore whose chunks live in an object store: a
+// bounded cache of chunk files in `.chunks/` with least-recently-used eviction (pbs-reference
+// 6.5, bounded in bytes on disk as spec README 3 says). An evicted chunk's file is replaced by a
+// zero-length marker, so "this chunk was stored" survives eviction (no second upload, and GC
+// still finds and marks it).
+//
+// The LRU order is kept in memory. It is built lazily, the first time a chunk is read from or
+// put into the cache, from the files present (oldest atime first), so commands that never touch
+// chunks pay nothing. Capacity: `capacity_bytes`, or if 0 half of (bytes cached + bytes free
+// on the cache's filesystem), a share that stays put as the cache itself fills the disk.
+// The bound holds per process: concurrent processes sharing one cache directory each keep
+// their own view and may together overshoot by what the others added.
+//
+// Races with other threads or processes only cost speed, never correctness: chunk files are
+// replaced atomically, a reader that finds a marker treats it as a miss, and every hit is CRC
+// checked.
+//
+// Thread-safety: thread-safe. Borrows nothing; owns its ChunkStore (paths only).
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "datastore/chunk_store.h"
+#include "format/digest.h"
+
+namespace cairn {
+
+struct CacheStats {
+  uint64_t hits = 0;       // reads served locally
+  uint64_t misses = 0;     // reads that had to fetch the chunk
+  uint64_t inserts = 0;    // chunks written into the cache
+  uint64_t evictions = 0;  // chunks turned into markers to stay within capacity
+  uint64_t bytes = 0;      // bytes of chunk files currently accounted
+  uint64_t capacity = 0;   // the bound (0 until the cache is first used)
+};
+
+class ChunkCache {
+ public:
+  // The cache in `<root>/.chunks` (which must exist). 0 = default capacity.
+  ChunkCache(const std::string& root, uint64_t capacity_bytes);
+
+  // True if the chunk is known locally, with content or as a marker; touches its atime (the
+  // GC mark) when it is. Never false on an error.
+  Result<bool> Knows(const Digest& digest);
+
+  // The cached chunk (CRC checked) and an LRU touch, or nullopt if only a marker or nothing is
+  // there. A damaged cached copy is dropped (back to a marker) and reported as a miss.
+  Result<std::optional<Bytes>> Get(const Digest& digest);
+
+  // Caches a chunk known to be stored remotely, then evicts least recently used chunks until
+  // the cache fits its capacity again.
+  Status Put(const Digest& digest, ByteView encoded);
+
+  // Records that the chunk is stored remotely without caching it: a marker, unless a file is
+  // there already.
+  Status PutMarker(const Digest& digest);
+
+  CacheStats stats() const;
+
+ private:
+  struct Entry {
+    std::list<Digest>::iterator position;
+    uint64_t size;
+  };
+  // Builds the LRU from disk once. Caller holds mu_.
+  Status LoadLocked();
+  // Accounts a content file of `size` bytes as most recently used. Caller holds mu_.
+  void AccountLocked(const Digest& digest, uint64_t size);
+  // Drops least recently used entries until within capacity; returns them. Caller holds mu_.
+  std::vector<Digest> PickVictimsLocked();
+  Status WriteMarker(const Digest& digest);
+
+  ChunkStore store_;
+  const uint64_t configured_capacity_;
+
+  mutable std::mutex mu_;
+  bool loaded_ = false;
+  std::list<Digest> lru_;  // front = most recently used
+  std::unordered_map<Digest, Entry, DigestHash> entries_;
+  CacheStats stats_;
+};
+
+}  // namespace cairn

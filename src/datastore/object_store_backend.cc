@@ -1,0 +1,160 @@
+#include "datastore/object_store_backend.h"
+
+#include <fmt/format.h>
+
+#include "base/file_util.h"
+#include "base/log.h"
+#include "base/parallel.h"
+#include "datastore/chunk_cache.h"
+#include "datastore/content_path.h"
+#include "format/data_blob.h"
+
+namespace cairn {
+namespace {
+
+class ObjectStoreBackend final : public DatastoreBackend {
+ public:
+  ObjectStoreBackend(const std::string& root, ObjectStoreBackendOptions options)
+      : local_(NewFilesystemBackend(root)),
+        objects_(std::move(options.objects)),
+        prefix_(options.store_name + "/"),
+        cache_(root, options.max_cache_size) {}
+
+  std::string_view Kind() const override { return objects_->Kind(); }
+  std::string Describe() const override {
+    return fmt::format("{} prefix '{}'", objects_->Describe(), prefix_);
+  }
+  unsigned PreferredParallelism() const override { return objects_->Concurrency(); }
+
+  Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded,
+                                        ChunkCaching caching) override {
+    Status valid = InspectBlob(encoded).status();
+    if (!valid.ok()) return valid.WithContext("insert chunk " + DigestToHex(digest));
+    CAIRN_ASSIGN_OR_RETURN(bool known, cache_.Knows(digest));
+    if (known) return ChunkInsertResult{true, encoded.size()};
+    CAIRN_ASSIGN_OR_RETURN(PutResult put,
+                           objects_->Put(ChunkKey(digest), encoded, PutMode::kCreateOnly));
+    if (put == PutResult::kAlreadyExists) {
+      // The bucket's copy may be another valid encoding: remember it is there, cache nothing.
+      CAIRN_RETURN_IF_ERROR(cache_.PutMarker(digest));
+      return ChunkInsertResult{true, encoded.size()};
+    }
+    CAIRN_RETURN_IF_ERROR(caching == ChunkCaching::kCache ? cache_.Put(digest, encoded)
+                                                          : cache_.PutMarker(digest));
+    return ChunkInsertResult{false, encoded.size()};
+  }
+
+  Result<Bytes> ReadChunk(const Digest& digest) override {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Bytes> cached, cache_.Get(digest));
+    if (cached) return std::move(*cached);
+    const std::string key = ChunkKey(digest);
+    auto data = objects_->Get(key);
+    if (!data.ok()) {
+      if (data.status().IsNotFound()) {
+        return Status::NotFound(fmt::format("chunk {} is missing in {}",
+                                            ChunkStore::RelativeChunkPath(digest), Describe()));
+      }
+      return data.status();
+    }
+    Status crc = VerifyBlobCrc(*data);
+    if (!crc.ok()) return crc.WithContext("chunk object " + key);
+    Status cached_st = cache_.Put(digest, *data);
+    if (!cached_st.ok()) spdlog::warn("could not cache chunk: {}", cached_st.ToString());
+    return data;
+  }
+
+  Status WriteFile(const std::string& rel_path, ByteView content) override {
+    CAIRN_RETURN_IF_ERROR(objects_->Put(ContentKey(rel_path), content, PutMode::kReplace).status());
+    return local_->WriteFile(rel_path, content);
+  }
+
+  Status RemoveFile(const std::string& rel_path) override {
+    CAIRN_RETURN_IF_ERROR(objects_->Delete(ContentKey(rel_path)));
+    return local_->RemoveFile(rel_path);
+  }
+
+  Status CreateDir(const std::string& rel_dir) override { return local_->CreateDir(rel_dir); }
+
+  Status CreateNamespaceDir(const std::string& rel_dir) override {
+    CAIRN_RETURN_IF_ERROR(
+        objects_->Put(ContentKey(JoinPath(rel_dir, kNamespaceMarker)), {}, PutMode::kReplace)
+            .status());
+    return local_->CreateNamespaceDir(rel_dir);
+  }
+
+  Status RemoveDir(const std::string& rel_dir) override {
+    CAIRN_RETURN_IF_ERROR(DeletePrefix(ContentKey(rel_dir) + "/"));
+    return local_->RemoveDir(rel_dir);
+  }
+
+  Result<MetadataDownload> DownloadMetadata(const std::string& target_dir) override {
+    MetadataDownload result;
+    const std::string content_prefix = prefix_ + kContentPrefix;
+    std::vector<std::pair<std::string, ContentPath>> files;
+    Status listed = objects_->List(content_prefix, [&](const StoredObject& object) {
+      auto path = ParseContentPath(std::string_view(object.key).substr(content_prefix.size()));
+      if (!path.ok()) {
+        result.skipped.push_back(object.key);
+      } else if (path->kind == ContentKind::kNamespaceMarker) {
+        result.namespaces++;
+        files.emplace_back("", std::move(path).value());
+      } else {
+        files.emplace_back(object.key, std::move(path).value());
+      }
+      return true;
+    });
+    CAIRN_RETURN_IF_ERROR(listed);
+    for (const auto& key : result.skipped) {
+      spdlog::warn("skipping object {}: not valid datastore content", key);
+    }
+    CAIRN_RETURN_IF_ERROR(ParallelFor(files.size(), objects_->Concurrency(), [&](size_t i) {
+      const auto& [key, path] = files[i];
+      CAIRN_RETURN_IF_ERROR(MakeDirs(JoinPath(target_dir, path.dir), 0755));
+      if (key.empty()) return Status::OK();
+      CAIRN_ASSIGN_OR_RETURN(Bytes data, objects_->Get(key));
+      return WriteFileAtomic(JoinPath(target_dir, path.file), data, 0644, SyncMode::kNone);
+    }));
+    result.files = files.size() - result.namespaces;
+    return result;
+  }
+
+  Status Detach(bool destroy_data) override {
+    if (!destroy_data) return objects_->Delete(prefix_ + kInUseMarker);
+    CAIRN_RETURN_IF_ERROR(DeletePrefix(prefix_));
+    return local_->Detach(true);
+  }
+
+  BackendStats Stats() const override { return BackendStats{objects_->Stats(), cache_.stats()}; }
+
+ private:
+  std::string ChunkKey(const Digest& digest) const {
+    return prefix_ + ChunkStore::RelativeChunkPath(digest);
+  }
+  std::string ContentKey(const std::string& rel_path) const {
+    return prefix_ + kContentPrefix + rel_path;
+  }
+
+  // REQUIRES: `prefix` ends in '/', so "vm/100/" never matches "vm/1000/...".
+  Status DeletePrefix(const std::string& prefix) {
+    std::vector<std::string> keys;
+    CAIRN_RETURN_IF_ERROR(objects_->List(prefix, [&](const StoredObject& object) {
+      keys.push_back(object.key);
+      return true;
+    }));
+    return objects_->DeleteMany(keys);
+  }
+
+  std::unique_ptr<DatastoreBackend> local_;
+  std::shared_ptr<ObjectStore> objects_;
+  const std::string prefix_;
+  ChunkCache cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<DatastoreBackend> NewObjectStoreBackend(const std::string& root,
+                                                        ObjectStoreBackendOptions options) {
+  return std::make_unique<ObjectStoreBackend>(root, std::move(options));
+}
+
+}  // namespace cairn

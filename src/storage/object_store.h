@@ -1,0 +1,83 @@
+// ObjectStore is a flat key/value store of immutable-size objects: the place a datastore
+// persists chunks and metadata when it is not the local filesystem (an S3 bucket today). It is
+// deliberately small: whole-object get and put (create-only or replace), delete one or many,
+// and prefix listing. Wrappers that are object stores themselves (fault injection) sit between
+// the datastore and the real store without either side knowing.
+//
+// Keys are full keys (a datastore adds its own "<store>/" prefix). Errors follow base's codes:
+// NotFound for a missing object, PermissionDenied for refused credentials, Unavailable
+// (retryable) for network trouble that outlasted the implementation's own retries. An error is
+// never reported as "absent".
+//
+// Thread-safety: implementations are thread-safe; many threads of one job share one store.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "s3/meter.h"
+
+namespace cairn {
+
+struct StoredObject {
+  std::string key;
+  uint64_t size = 0;
+  int64_t last_modified = 0;  // Unix seconds
+};
+
+enum class PutMode {
+  kReplace,     // create or overwrite
+  kCreateOnly,  // never overwrite an existing object
+};
+
+enum class PutResult {
+  kStored,         // the object now holds the payload
+  kAlreadyExists,  // kCreateOnly found another object under the key and left it alone
+};
+
+// Request counters by kind; the S3 client's meter shape is the common one.
+using ObjectStoreStats = s3::S3Stats;
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // "s3": the kind of store, for display.
+  virtual std::string_view Kind() const = 0;
+  // Where the objects live, for messages ("s3 endpoint 'minio' bucket 'backups'").
+  virtual std::string Describe() const = 0;
+  // Requests worth running at once (the connection pool's size).
+  virtual unsigned Concurrency() const = 0;
+
+  // Checks that the store is reachable and that the credentials are accepted. NotFound if the
+  // bucket does not exist, PermissionDenied if access is refused, Unavailable if unreachable.
+  virtual Status CheckAccess() = 0;
+
+  // The whole object. NotFound naming the key if absent.
+  virtual Result<Bytes> Get(const std::string& key) = 0;
+
+  // Stores `data` under `key` as `mode` says. InvalidArgument for a key the store cannot hold.
+  virtual Result<PutResult> Put(const std::string& key, ByteView data, PutMode mode) = 0;
+
+  // Removes the object. OK if it did not exist.
+  virtual Status Delete(const std::string& key) = 0;
+
+  // Removes all `keys` (any number; batched as the store allows). The first failing key is named
+  // in the error; keys already removed stay removed.
+  virtual Status DeleteMany(const std::vector<std::string>& keys) = 0;
+
+  // Calls `visit` for every object whose key starts with `prefix`, in key order, until it
+  // returns false. A prefix meant as a folder must end in '/'.
+  virtual Status List(const std::string& prefix,
+                      const std::function<bool(const StoredObject&)>& visit) = 0;
+
+  // Requests made so far by this store object (all threads).
+  virtual ObjectStoreStats Stats() const = 0;
+};
+
+}  // namespace cairn
