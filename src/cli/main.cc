@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
   cairn::InitLogging(ctx.log_level);
   if (!ctx.action) return 0;
   cairn::Status st = ctx.action();
-  ctx.ReportBackendStats();
   if (!st.ok()) {
     std::fprintf(stderr, "error: %s\n", st.message().c_str());
     return ExitCodeFor(st);
   }
+  ctx.ReportBackendStats();
   return 0;
 }

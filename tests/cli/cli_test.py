@@ -268,9 +268,10 @@ class DatastoreCommandsTest(CliTestCase):
                 "--backup-id", "web1", "--backup-time", str(T0), "disk.img:" + img)
         shown = self.json_of(env, "datastore", "show", "store1")
         self.assertEqual(shown, {"name": "store1", "path": path, "backend": "filesystem",
+                                 "location": path, "maintenance-mode": "none",
                                  "namespaces": 1, "groups": 1, "snapshots": 1})
         text = self.ok(env, "datastore", "show", "store1").stdout.decode()
-        self.assertIn("snapshots:  1", text)
+        self.assertIn("snapshots:   1", text)
 
         # remove keeps the data by default
         removed = self.json_of(env, "datastore", "remove", "store1")
