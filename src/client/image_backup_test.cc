@@ -10,6 +10,7 @@
 #include "client/local_repository.h"
 #include "client/restore.h"
 #include "format/data_blob.h"
+#include "testing/test_stores.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -17,11 +18,13 @@ namespace {
 
 constexpr uint64_t kChunk = 64 << 10;  // small chunks keep tests fast
 
-class ImageBackupTest : public ::testing::Test {
+// Run on every backend: the filesystem, and S3 datastores on moto and s3rver.
+class ImageBackupTest : public ::testing::TestWithParam<testing::StoreKind> {
  protected:
   void SetUp() override {
-    store_ = std::move(Datastore::CreateFilesystem(dir_.Sub("store")).value());
-    repo_ = NewLocalRepository(*store_);
+    store_ = testing::TestStore::Create(GetParam(), dir_.Sub("store"));
+    ASSERT_NE(store_, nullptr);
+    repo_ = NewLocalRepository(store_->store());
   }
 
   Result<BackupSummary> Backup(const std::vector<std::string>& specs, int64_t time,
@@ -44,20 +47,17 @@ class ImageBackupTest : public ::testing::Test {
     return RestoreArchive(*repo_, BackupNamespace(), snap, archive, target, opt).status();
   }
 
-  std::vector<std::string> ChunkFiles() {
-    std::vector<std::string> out;
-    for (auto& e : std::filesystem::recursive_directory_iterator(dir_.Sub("store/.chunks"))) {
-      if (e.is_regular_file()) out.push_back(e.path());
-    }
-    return out;
-  }
+  std::vector<Digest> StoredChunks() { return store_->StoredChunks(); }
 
   testing::TempDir dir_;
-  std::unique_ptr<Datastore> store_;
+  std::unique_ptr<testing::TestStore> store_;
   std::unique_ptr<Repository> repo_;
 };
 
-TEST_F(ImageBackupTest, RoundTripOfAwkwardSizes) {
+INSTANTIATE_TEST_SUITE_P(Backends, ImageBackupTest, testing::kAllStoreKinds,
+                         testing::PrintStoreKind);
+
+TEST_P(ImageBackupTest, RoundTripOfAwkwardSizes) {
   int64_t time = 1000;
   for (uint64_t size : {uint64_t{0}, uint64_t{1}, kChunk - 1, kChunk, kChunk + 1, 5 * kChunk + 12345}) {
     Bytes data = testing::RandomBytes(size, size);
@@ -69,7 +69,7 @@ TEST_F(ImageBackupTest, RoundTripOfAwkwardSizes) {
   }
 }
 
-TEST_F(ImageBackupTest, SparseImageAndZeroChunkStoredOnce) {
+TEST_P(ImageBackupTest, SparseImageAndZeroChunkStoredOnce) {
   Bytes data(20 * kChunk, 0);
   Bytes noise = testing::RandomBytes(kChunk, 3);
   std::copy(noise.begin(), noise.end(), data.begin() + 7 * kChunk + 100);
@@ -80,26 +80,26 @@ TEST_F(ImageBackupTest, SparseImageAndZeroChunkStoredOnce) {
   EXPECT_EQ(stats.chunks, 20u);
   EXPECT_EQ(stats.zero_chunks, 18u);
   EXPECT_EQ(stats.uploaded, 3u);  // one zero chunk + two with noise
-  EXPECT_EQ(ChunkFiles().size(), 3u);
+  EXPECT_EQ(StoredChunks().size(), 3u);
   ASSERT_TRUE(Restore(10, "disk.img", dir_.Sub("out.img")).ok());
   EXPECT_EQ(*ReadFile(dir_.Sub("out.img")), data);
 }
 
-TEST_F(ImageBackupTest, SecondBackupUploadsNothingNew) {
+TEST_P(ImageBackupTest, SecondBackupUploadsNothingNew) {
   testing::WriteTestFile(dir_.Sub("in.img"), testing::RandomBytes(8 * kChunk + 5, 4));
   ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("in.img")}, 100).ok());
-  size_t chunk_files = ChunkFiles().size();
+  size_t chunk_files = StoredChunks().size();
   auto second = Backup({"disk.img:" + dir_.Sub("in.img")}, 200);
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->incremental);
   EXPECT_EQ(second->archives[0].chunks.uploaded, 0u);
   EXPECT_EQ(second->archives[0].chunks.known, 9u);
-  EXPECT_EQ(ChunkFiles().size(), chunk_files);
+  EXPECT_EQ(StoredChunks().size(), chunk_files);
   ASSERT_TRUE(Restore(200, "disk.img", dir_.Sub("out.img")).ok());
   EXPECT_EQ(*ReadFile(dir_.Sub("out.img")), *ReadFile(dir_.Sub("in.img")));
 }
 
-TEST_F(ImageBackupTest, RestoreIntoDirectoryUsesArchiveName) {
+TEST_P(ImageBackupTest, RestoreIntoDirectoryUsesArchiveName) {
   testing::WriteTestFile(dir_.Sub("in.img"), testing::RandomBytes(kChunk + 3, 6));
   ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("in.img")}, 5).ok());
   ASSERT_TRUE(MakeDirs(dir_.Sub("outdir")).ok());
@@ -107,7 +107,7 @@ TEST_F(ImageBackupTest, RestoreIntoDirectoryUsesArchiveName) {
   EXPECT_EQ(*ReadFile(dir_.Sub("outdir/disk.img")), *ReadFile(dir_.Sub("in.img")));
 }
 
-TEST_F(ImageBackupTest, BlobArchivesRoundTrip) {
+TEST_P(ImageBackupTest, BlobArchivesRoundTrip) {
   testing::WriteTestFile(dir_.Sub("vm.conf"), AsBytes("memory: 2048\ncores: 2\n"));
   testing::WriteTestFile(dir_.Sub("d.img"), testing::RandomBytes(3 * kChunk, 5));
   ASSERT_TRUE(Backup({"vm.conf:" + dir_.Sub("vm.conf"), "disk.img:" + dir_.Sub("d.img")}, 7).ok());
@@ -115,7 +115,7 @@ TEST_F(ImageBackupTest, BlobArchivesRoundTrip) {
   EXPECT_EQ(AsString(*ReadFile(dir_.Sub("out.conf"))), "memory: 2048\ncores: 2\n");
 }
 
-TEST_F(ImageBackupTest, EncryptedChunksHoldNoPlaintextAndNeedTheKey) {
+TEST_P(ImageBackupTest, EncryptedChunksHoldNoPlaintextAndNeedTheKey) {
   EncryptionKey key{}, other{};
   key.fill(0x42);
   other.fill(0x17);
@@ -131,6 +131,16 @@ TEST_F(ImageBackupTest, EncryptedChunksHoldNoPlaintextAndNeedTheKey) {
     std::string content(AsString(*ReadFile(entry.path())));
     EXPECT_EQ(content.find("CAIRN-PLAINTEXT"), std::string::npos) << entry.path();
   }
+  if (store_->remote()) {  // and nothing in the bucket either
+    int objects = 0;
+    ASSERT_TRUE(store_->objects()->List("", [&](const StoredObject& o) {
+      Bytes content = *store_->objects()->Get(o.key);
+      EXPECT_EQ(std::string(AsString(content)).find("CAIRN-PLAINTEXT"), std::string::npos) << o.key;
+      ++objects;
+      return true;
+    }).ok());
+    EXPECT_GT(objects, 4);
+  }
   EXPECT_EQ(Restore(50, "disk.img", dir_.Sub("a.img")).code(), Code::kInvalidArgument);
   Status st = Restore(50, "disk.img", dir_.Sub("b.img"), &wrong);
   EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
@@ -141,7 +151,7 @@ TEST_F(ImageBackupTest, EncryptedChunksHoldNoPlaintextAndNeedTheKey) {
   EXPECT_EQ(AsString(*ReadFile(dir_.Sub("s.out"))), marker);
 }
 
-TEST_F(ImageBackupTest, EncryptedBackupDoesNotReuseUnencryptedBase) {
+TEST_P(ImageBackupTest, EncryptedBackupDoesNotReuseUnencryptedBase) {
   EncryptionKey key{};
   key.fill(1);
   CryptConfig crypt(key);
@@ -176,36 +186,39 @@ class CorruptionTest : public ImageBackupTest {
   Bytes data_;
 };
 
-TEST_F(CorruptionTest, FlippedByteInChunk) {
-  std::string path = ChunkFiles()[2];
-  Bytes chunk = *ReadFile(path);
+INSTANTIATE_TEST_SUITE_P(Backends, CorruptionTest, testing::kAllStoreKinds,
+                         testing::PrintStoreKind);
+
+TEST_P(CorruptionTest, FlippedByteInChunk) {
+  Digest digest = StoredChunks()[2];
+  Bytes chunk = store_->ReadStoredChunk(digest);
   chunk[chunk.size() - 1] ^= 0x80;
-  testing::WriteTestFile(path, chunk);
-  ExpectFailedRestoreNaming(std::filesystem::path(path).filename(), Code::kCorruption);
+  store_->ReplaceStoredChunk(digest, chunk);
+  ExpectFailedRestoreNaming(DigestToHex(digest), Code::kCorruption);
 }
 
-TEST_F(CorruptionTest, ChunkWithValidCrcButWrongContent) {
+TEST_P(CorruptionTest, ChunkWithValidCrcButWrongContent) {
   // Replace a chunk by another valid blob: only the digest check can notice.
-  std::string path = ChunkFiles()[0];
-  testing::WriteTestFile(path, *EncodeBlob(testing::RandomBytes(kChunk, 999), nullptr, true));
-  ExpectFailedRestoreNaming(std::filesystem::path(path).filename(), Code::kCorruption);
+  Digest digest = StoredChunks()[0];
+  store_->ReplaceStoredChunk(digest, *EncodeBlob(testing::RandomBytes(kChunk, 999), nullptr, true));
+  ExpectFailedRestoreNaming(DigestToHex(digest), Code::kCorruption);
 }
 
-TEST_F(CorruptionTest, TruncatedChunk) {
-  std::string path = ChunkFiles()[1];
-  Bytes chunk = *ReadFile(path);
+TEST_P(CorruptionTest, TruncatedChunk) {
+  Digest digest = StoredChunks()[1];
+  Bytes chunk = store_->ReadStoredChunk(digest);
   chunk.resize(chunk.size() / 2);
-  testing::WriteTestFile(path, chunk);
-  ExpectFailedRestoreNaming(std::filesystem::path(path).filename(), Code::kCorruption);
+  store_->ReplaceStoredChunk(digest, chunk);
+  ExpectFailedRestoreNaming(DigestToHex(digest), Code::kCorruption);
 }
 
-TEST_F(CorruptionTest, MissingChunk) {
-  std::string path = ChunkFiles()[3];
-  ASSERT_TRUE(RemoveFile(path).ok());
-  ExpectFailedRestoreNaming(std::filesystem::path(path).filename(), Code::kNotFound);
+TEST_P(CorruptionTest, MissingChunk) {
+  Digest digest = StoredChunks()[3];
+  store_->DeleteStoredChunk(digest);
+  ExpectFailedRestoreNaming(DigestToHex(digest), Code::kNotFound);
 }
 
-TEST_F(CorruptionTest, TruncatedIndex) {
+TEST_P(CorruptionTest, TruncatedIndex) {
   std::string path = SnapDir() + "/disk.img.fidx";
   Bytes index = *ReadFile(path);
   index.resize(4096 + 40);
@@ -213,7 +226,7 @@ TEST_F(CorruptionTest, TruncatedIndex) {
   ExpectFailedRestoreNaming("disk.img.fidx", Code::kCorruption);
 }
 
-TEST_F(CorruptionTest, IndexDigestSwapped) {
+TEST_P(CorruptionTest, IndexDigestSwapped) {
   std::string path = SnapDir() + "/disk.img.fidx";
   Bytes index = *ReadFile(path);
   index[4096 + 5] ^= 1;  // header csum no longer matches
@@ -221,7 +234,7 @@ TEST_F(CorruptionTest, IndexDigestSwapped) {
   ExpectFailedRestoreNaming("disk.img.fidx", Code::kCorruption);
 }
 
-TEST_F(CorruptionTest, CorruptManifest) {
+TEST_P(CorruptionTest, CorruptManifest) {
   std::string path = SnapDir() + "/index.json.blob";
   Bytes m = *ReadFile(path);
   m[20] ^= 0xff;
@@ -229,7 +242,7 @@ TEST_F(CorruptionTest, CorruptManifest) {
   ExpectFailedRestoreNaming("index.json.blob", Code::kCorruption);
 }
 
-TEST_F(CorruptionTest, DamagedBaseMeansFullBackupNotFailure) {
+TEST_P(CorruptionTest, DamagedBaseMeansFullBackupNotFailure) {
   std::string path = SnapDir() + "/index.json.blob";
   Bytes m = *ReadFile(path);
   m[20] ^= 0xff;

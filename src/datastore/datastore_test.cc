@@ -45,11 +45,7 @@ class DatastoreTest : public ::testing::TestWithParam<StoreKind> {
 
   void TearDown() override {
     if (!test_store_ || !test_store_->remote() || !check_mirror_ || HasFailure()) return;
-    ObjectStoreDatastoreOptions options;
-    options.backend = test_store_->BackendOptions();
-    options.hostname = "test-host";
-    options.reuse = true;
-    auto mirror = Datastore::CreateOnObjectStore(dir_.Sub("mirror"), options);
+    auto mirror = test_store_->AttachMirror(dir_.Sub("mirror"));
     ASSERT_TRUE(mirror.ok()) << mirror.status().ToString();
     auto local = MetadataFiles(dir_.Sub("store"));
     auto remote = MetadataFiles(dir_.Sub("mirror"));

@@ -75,7 +75,8 @@ class TestStore {
       if (store.ok()) t->store_ = std::move(store).value();
       return t;
     }
-    t->objects_ = NewPeerBucket(kind == StoreKind::kMoto ? "moto" : "s3rver");
+    t->bucket_ = UniqueBucketName("ds");
+    t->objects_ = NewPeerBucket(t->PeerKind(), t->bucket_);
     if (!t->objects_) return t;
     t->max_cache_size_ = max_cache_size;
     ObjectStoreDatastoreOptions options;
@@ -95,6 +96,26 @@ class TestStore {
 
   ObjectStoreBackendOptions BackendOptions() const {
     return ObjectStoreBackendOptions{kStoreName, objects_, max_cache_size_};
+  }
+
+  // Opens another Datastore object on the same directory (and bucket, through a client of its
+  // own), as another process would. Call it in a forked child to get a store of its own.
+  Result<std::unique_ptr<Datastore>> OpenAnother() const {
+    if (!remote()) return Datastore::OpenFilesystem(path_);
+    ObjectStoreBackendOptions options = BackendOptions();
+    options.objects = NewPeerBucket(PeerKind(), bucket_);
+    if (!options.objects) return Status::Unavailable("no S3 peer");
+    return Datastore::OpenOnObjectStore(path_, options);
+  }
+
+  // Attaches a second cache directory at `path` to the same bucket prefix (--reuse), as a host
+  // that lost its cache would: it sees what the bucket holds, nothing else.
+  Result<std::unique_ptr<Datastore>> AttachMirror(const std::string& path) const {
+    ObjectStoreDatastoreOptions options;
+    options.backend = BackendOptions();
+    options.hostname = "test-host";
+    options.reuse = true;
+    return Datastore::CreateOnObjectStore(path, options);
   }
 
   // Drops the Datastore object and opens the directory again (a new process, as it were).
@@ -166,6 +187,7 @@ class TestStore {
 
  private:
   TestStore(StoreKind kind, std::string path) : kind_(kind), path_(std::move(path)) {}
+  std::string PeerKind() const { return kind_ == StoreKind::kMoto ? "moto" : "s3rver"; }
   static std::string HexDir(unsigned i) {
     static const char* kHex = "0123456789abcdef";
     return {kHex[(i >> 12) & 15], kHex[(i >> 8) & 15], kHex[(i >> 4) & 15], kHex[i & 15]};
@@ -176,6 +198,7 @@ class TestStore {
 
   StoreKind kind_;
   std::string path_;
+  std::string bucket_;
   std::shared_ptr<ObjectStore> objects_;
   uint64_t max_cache_size_ = 0;
   std::unique_ptr<Datastore> store_;
