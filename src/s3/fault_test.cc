@@ -11,6 +11,7 @@
 #include "base/file_util.h"
 #include "s3/client.h"
 #include "s3/hashing.h"
+#include "testing/fault_proxy.h"
 #include "testing/s3_peers.h"
 #include "testing/test_util.h"
 
@@ -25,54 +26,18 @@ using nlohmann::json;
 
 ObjectKey Key(const std::string& key) { return ObjectKey::Parse(key).value(); }
 
-// Each test gets its own proxy (in front of the shared moto of the fixture), so tests running
-// in parallel never change each other's faults or counters.
 class FaultProxyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* peers = std::getenv("CAIRN_S3_PEERS");
-    ASSERT_NE(peers, nullptr) << "run through ctest (fixture s3_peers)";
-    Result<Bytes> moto = ReadFile(std::string(peers) + "/moto.json");
-    ASSERT_TRUE(moto.ok()) << moto.status().ToString();
-    WriteTestFile(state_.Sub("moto.json"), *moto);
-    ASSERT_EQ(std::system(ServerCommand("start --kind fault-proxy --upstream moto").c_str()), 0);
-    proxy_started_ = true;
-    setenv("CAIRN_S3_PEERS", state_.path().c_str(), 1);
-    peer_ = LoadS3Peer("fault-proxy");
-    setenv("CAIRN_S3_PEERS", peers, 1);
-    ASSERT_FALSE(peer_.control_url.empty());
-    Result<std::unique_ptr<HttpTransport>> transport = HttpTransport::Create({});
-    ASSERT_TRUE(transport.ok());
-    control_ = std::move(*transport);
+    ASSERT_TRUE(proxy_.started());
+    peer_ = proxy_.peer();
     bucket_ = UniqueBucketName("faults");
     auto client = Client(1);
     ASSERT_TRUE(client->CreateBucket().ok());
   }
-  void TearDown() override {
-    if (proxy_started_) {
-      EXPECT_EQ(std::system(ServerCommand("stop --kind fault-proxy").c_str()), 0);
-    }
-  }
 
-  std::string ServerCommand(const std::string& args) const {
-    return "python3 " + std::string(CAIRN_SOURCE_DIR) + "/tests/s3/s3_server.py " + args +
-           " --state-dir " + state_.path() + " > /dev/null";
-  }
-
-  // Replaces the proxy's fault configuration (and resets its counters).
-  void SetFaults(const json& config) {
-    std::string body = config.dump();
-    HttpRequest request{"POST", peer_.control_url, {{"content-type", "application/json"}},
-                        AsBytes(body)};
-    Result<HttpResponse> response = control_->Send(request);
-    ASSERT_TRUE(response.ok()) << response.status().ToString();
-    ASSERT_EQ(response->status, 200) << AsString(response->body);
-  }
-  json FaultCounters() {
-    Result<HttpResponse> response = control_->Send({"GET", peer_.control_url, {}, {}});
-    EXPECT_TRUE(response.ok());
-    return json::parse(AsString(response->body));
-  }
+  void SetFaults(const json& config) { proxy_.SetFaults(config); }
+  json FaultCounters() { return proxy_.Counters(); }
 
   std::unique_ptr<S3Client> Client(int attempts) {
     S3ClientOptions options;
@@ -83,10 +48,8 @@ class FaultProxyTest : public ::testing::Test {
     return std::move(*client);
   }
 
-  cairn::testing::TempDir state_;
-  bool proxy_started_ = false;
+  cairn::testing::FaultProxy proxy_;
   cairn::testing::S3Peer peer_;
-  std::unique_ptr<HttpTransport> control_;
   std::string bucket_;
 };
 
