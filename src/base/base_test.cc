@@ -1,14 +1,17 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
 #include "base/file_lock.h"
 #include "base/file_util.h"
 #include "base/hex.h"
+#include "base/parallel.h"
 #include "base/result.h"
 #include "base/time.h"
+#include "base/units.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -131,6 +134,44 @@ TEST(FileLockTest, TimeoutWaitsForRelease) {
   auto second = FileLock::Acquire(path, LockMode::kExclusive, std::chrono::seconds(30), "l");
   releaser.join();
   EXPECT_TRUE(second.ok());
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST(UnitsTest, ParseByteSize) {
+  EXPECT_EQ(*ParseByteSize("4096"), 4096u);
+  EXPECT_EQ(*ParseByteSize("512K"), 512u << 10);
+  EXPECT_EQ(*ParseByteSize("64GiB"), 64ull << 30);
+  EXPECT_EQ(*ParseByteSize("64gb"), 64ull << 30);
+  EXPECT_EQ(*ParseByteSize("1t"), 1ull << 40);
+  EXPECT_EQ(*ParseByteSize("7B"), 7u);
+  for (const char* bad : {"", "G", "-1", "1.5G", "12Q", "1 G", "1ib", "99999999999999999999",
+                          "17179869184G"}) {
+    auto parsed = ParseByteSize(bad);
+    EXPECT_EQ(parsed.status().code(), Code::kInvalidArgument) << bad;
+  }
+}
+
+TEST(ParallelForTest, VisitsEveryIndexOnceAndReturnsTheFirstError) {
+  std::vector<std::atomic<int>> seen(1000);
+  ASSERT_TRUE(ParallelFor(seen.size(), 4, [&](size_t i) {
+    seen[i]++;
+    return Status::OK();
+  }).ok());
+  for (const auto& n : seen) EXPECT_EQ(n.load(), 1);
+  EXPECT_TRUE(ParallelFor(0, 4, [](size_t) { return Status::IOError("never called"); }).ok());
+  std::atomic<int> calls{0};
+  Status st = ParallelFor(1000, 3, [&](size_t i) {
+    calls++;
+    return i == 10 ? Status::NotFound("ten") : Status::OK();
+  });
+  EXPECT_TRUE(st.IsNotFound());
+  EXPECT_EQ(st.message(), "ten");
+  EXPECT_LT(calls.load(), 1000);  // stopped handing out work
 }
 
 }  // namespace

@@ -236,6 +236,30 @@ TEST_P(DatastoreTest, RemovingGroupKeepsGroupsWithSamePrefix) {
   EXPECT_EQ(store_->ListSnapshots(root_, (*groups)[0])->size(), 1u);
 }
 
+TEST_P(DatastoreTest, MaintenanceModesBlockOperations) {
+  auto other = test_store_->OpenAnother();  // another process
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE((*other)->BeginOperation(Operation::kWrite).ok());
+  ASSERT_TRUE(store_->SetMaintenanceMode({MaintenanceType::kReadOnly, "disk swap"}).ok());
+  Status write = (*other)->BeginOperation(Operation::kWrite);
+  EXPECT_EQ(write.code(), Code::kBusy);
+  EXPECT_NE(write.message().find("read-only (disk swap)"), std::string::npos) << write.ToString();
+  EXPECT_TRUE((*other)->BeginOperation(Operation::kRead).ok());
+  ASSERT_TRUE(store_->SetMaintenanceMode({MaintenanceType::kOffline, ""}).ok());
+  EXPECT_EQ((*other)->BeginOperation(Operation::kRead).code(), Code::kBusy);
+  EXPECT_TRUE((*other)->BeginOperation(Operation::kLookup).ok());
+  EXPECT_EQ(store_->SetMaintenanceMode({MaintenanceType::kS3Refresh, ""}).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(store_->SetMaintenanceMode({MaintenanceType::kReadOnly, std::string(65, 'x')}).code(),
+            Code::kInvalidArgument);
+  ASSERT_TRUE(store_->SetMaintenanceMode({}).ok());
+  EXPECT_TRUE((*other)->BeginOperation(Operation::kWrite).ok());
+  other->reset();
+  if (!test_store_->remote()) {  // nothing to refresh from
+    EXPECT_EQ(store_->RefreshFromBackend({}).status().code(), Code::kInvalidArgument);
+  }
+}
+
 TEST_P(DatastoreTest, WriterRegistryReportsOldestLiveWriter) {
   EXPECT_FALSE(store_->locks().OldestActiveWriter()->has_value());
   auto w1 = store_->locks().RegisterWriter(500);
