@@ -27,6 +27,7 @@ import re
 import shutil
 import stat
 import subprocess
+import time
 import sys
 import tempfile
 import unittest
@@ -1201,12 +1202,20 @@ class HelpAndUsageTest(CliTestCase):
         self.assertFalse(os.path.exists(self.env.default_store))
 
 
-class S3CommandsTest(CliTestCase):
-    """cairn s3 ... against the real S3 peers of the ctest fixture s3_peers ($CAIRN_S3_PEERS)."""
+def unique_bucket(prefix):
+    """A bucket name no earlier run against the same long-lived peers used."""
+    return "%s-%d-%d" % (prefix, os.getpid(), int(time.time() * 1000) % 100000)
+
+
+class S3TestCase(CliTestCase):
+    """Base of the tests against the real S3 peers of the ctest fixture s3_peers
+    ($CAIRN_S3_PEERS): endpoint and bucket helpers."""
+
+    ENV_NAME = "s3"
 
     @classmethod
     def setUpClass(cls):
-        cls.env = Env("s3")
+        cls.env = Env(cls.ENV_NAME)
         peers = os.environ.get("CAIRN_S3_PEERS")
         if not peers:
             raise RuntimeError("CAIRN_S3_PEERS is not set: run through ctest (fixture s3_peers)")
@@ -1219,19 +1228,25 @@ class S3CommandsTest(CliTestCase):
     def tearDownClass(cls):
         cls.env.cleanup()
 
-    def create_endpoint(self, ident, kind, *extra, secret=None):
+    def create_endpoint(self, ident, kind, *extra, secret=None, env=None):
+        env = env or self.env
         p = self.peers[kind]
-        secret_file = self.env.path(ident + ".secret")
+        secret_file = env.path(ident + ".secret")
         with open(secret_file, "w") as f:
             f.write((secret or p["secret_key"]) + "\n")
-        self.ok(self.env, "s3", "endpoint", "create", ident, "--endpoint", p["endpoint"],
+        self.ok(env, "s3", "endpoint", "create", ident, "--endpoint", p["endpoint"],
                 "--access-key", p["access_key"], "--secret-key-file", secret_file,
                 "--region", p["region"], "--path-style", *extra)
         return p
 
-    def make_bucket(self, kind, name):
+    def make_bucket(self, kind, name, env=None):
         # `cairn s3 benchmark` creates a missing bucket; a tiny run is the user-visible way.
-        self.ok(self.env, "s3", "benchmark", kind, name, "--object-size", "16", "--count", "2")
+        self.ok(env or self.env, "s3", "benchmark", kind, name, "--object-size", "16",
+                "--count", "2")
+
+
+class S3CommandsTest(S3TestCase):
+    """cairn s3 ..."""
 
     def test_endpoint_lifecycle_never_shows_the_secret(self):
         p = self.create_endpoint("life", "moto", "--put-rate-limit", "50",
@@ -1329,6 +1344,132 @@ class S3CommandsTest(CliTestCase):
         self.assertEqual(result["put"]["objects"], 10)
         self.assertEqual(result["get"]["bytes"], 10000)
         self.assertEqual(result["s3"]["requests"]["delete"], 1)
+
+
+
+class S3DatastoreCommandsTest(S3TestCase):
+    """Datastores kept in S3: create, back up, restore, attach from another host, refresh,
+    maintenance, remove."""
+
+    ENV_NAME = "s3ds"
+
+    def s3_store(self, env, name, endpoint, bucket, *extra):
+        return self.json_of(env, "datastore", "create", name, env.path("cache-" + name),
+                            "--backend", "s3", "--s3-endpoint", endpoint, "--bucket", bucket,
+                            *extra)
+
+    def backup(self, env, store, img, time, *extra):
+        return self.json_of(env, "backup", "--store", store, "--chunk-size", "64",
+                            "--backup-id", "web1", "--backup-time", str(time),
+                            "disk.img:" + img, *extra)
+
+    def restored(self, env, store, snapshot):
+        out = env.path("restored.img")
+        if os.path.exists(out):
+            os.remove(out)
+        self.ok(env, "restore", "--store", store, snapshot, "disk.img", out)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def test_backup_restore_and_attach_from_another_host(self):
+        self.create_endpoint("ds-moto", "moto")
+        bucket = unique_bucket("ds-bucket")
+        self.make_bucket("ds-moto", bucket)
+        created = self.s3_store(self.env, "offsite", "ds-moto", bucket,
+                                "--max-cache-size", "256K")
+        self.assertEqual(created["backend"], "s3")
+        self.assertEqual(created["bucket"], bucket)
+        listed = self.json_of(self.env, "datastore", "list")
+        self.assertEqual([(d["name"], d["backend"], d.get("bucket")) for d in listed],
+                         [("offsite", "s3", bucket)])
+
+        data = make_image(21, chunks=12, zero_chunks=())
+        img = self.env.write("disk.img", data)
+        result = self.backup(self.env, "offsite", img, T0)
+        snapshot = result["snapshot"]
+        stats = result["backend-stats"]["offsite"]
+        # 12 chunks and the tail's, then owner, index and manifest
+        self.assertEqual(stats["requests"]["requests"]["put"], 13 + 3)
+        self.assertLessEqual(stats["cache"]["bytes"], 256 * 1024)
+        self.assertGreater(stats["cache"]["evictions"], 0)
+        text = self.ok(self.env, "restore", "--store", "offsite", snapshot, "disk.img",
+                       self.env.path("text.img"))
+        self.assertIn(b"datastore 'offsite' (s3): requests GET", text.stderr)
+        self.assertEqual(self.restored(self.env, "offsite", snapshot), data)
+
+        # Another host finds the prefix in use, and attaches once the first lets go of it.
+        other = Env("s3ds-other")
+        self.addCleanup(other.cleanup)
+        host_b = {"CAIRN_HOSTNAME": "host-b"}
+        self.create_endpoint("ds-moto", "moto", env=other)
+        err = self.fails(other, 1, "datastore", "create", "offsite", other.path("cache"),
+                         "--backend", "s3", "--s3-endpoint", "ds-moto", "--bucket", bucket,
+                         "--reuse", envvars=host_b, names=["in use", "--overwrite-in-use"])
+        self.assertFalse(os.path.exists(other.path("cache", ".chunks")), err)
+        self.ok(self.env, "datastore", "remove", "offsite")
+        self.ok(other, "datastore", "create", "offsite", other.path("cache"), "--backend", "s3",
+                "--s3-endpoint", "ds-moto", "--bucket", bucket, "--reuse", envvars=host_b)
+        snaps = self.json_of(other, "snapshot", "list", "--store", "offsite")
+        self.assertEqual([s["snapshot"] for s in snaps], [snapshot])
+        self.assertEqual(self.restored(other, "offsite", snapshot), data)
+
+        refreshed = self.json_of(other, "datastore", "s3-refresh", "offsite")
+        self.assertEqual(refreshed["files"], 3)  # owner, index, manifest
+        self.assertEqual(refreshed["skipped"], [])
+
+        # Maintenance: read-only refuses backups (exit 5, Busy) but not restores.
+        self.ok(other, "datastore", "maintenance", "offsite", "--mode", "read-only",
+                "--message", "moving racks")
+        self.fails(other, 5, "backup", "--store", "offsite", "--backup-time", str(T0 + 10),
+                   "disk.img:" + img, names=["read-only", "moving racks"])
+        self.assertEqual(self.restored(other, "offsite", snapshot), data)
+        self.ok(other, "datastore", "maintenance", "offsite", "--mode", "offline")
+        self.fails(other, 5, "snapshot", "list", "--store", "offsite", names=["offline"])
+        self.fails(other, 2, "datastore", "maintenance", "offsite", "--mode", "s3-refresh")
+        self.ok(other, "datastore", "maintenance", "offsite", "--mode", "none")
+        shown = self.json_of(other, "datastore", "show", "offsite")
+        self.assertEqual((shown["maintenance-mode"], shown["snapshots"]), ("none", 1))
+
+        self.ok(other, "datastore", "remove", "offsite", "--destroy-data")
+        self.assertEqual(self.json_of(other, "s3", "ls", "ds-moto", bucket, "-r"), [])
+        self.assertFalse(os.path.exists(other.path("cache")))
+
+    def test_no_cache_backup_and_s3rver_quirk(self):
+        self.create_endpoint("ds-s3rver", "s3rver", "--provider-quirks",
+                             "skip-if-none-match-header")
+        bucket = unique_bucket("ds-quirk")
+        self.make_bucket("ds-s3rver", bucket)
+        self.s3_store(self.env, "quirky", "ds-s3rver", bucket)
+        data = make_image(22, chunks=6, zero_chunks=())
+        img = self.env.write("quirk.img", data)
+        result = self.backup(self.env, "quirky", img, T0, "--no-cache")
+        self.assertEqual(result["backend-stats"]["quirky"]["cache"]["inserts"], 0)
+        cache = self.env.path("cache-quirky", ".chunks")
+        sizes = [os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(cache) for f in fs]
+        self.assertEqual(sorted(sizes), [0] * 7, "no-cache leaves only markers (6 chunks + tail)")
+        self.assertEqual(self.restored(self.env, "quirky", result["snapshot"]), data)
+
+    def test_create_errors_are_clear_and_leave_nothing(self):
+        self.create_endpoint("err-moto", "moto")
+        self.create_endpoint("err-auth", "moto-auth", secret="wrong-secret")
+        base = ["datastore", "create"]
+        self.fails(self.env, 3, *base, "err1", self.env.path("err1"), "--backend", "s3",
+                   "--s3-endpoint", "nope", "--bucket", "b-1x", names=["nope"])
+        self.fails(self.env, 3, *base, "err2", self.env.path("err2"), "--backend", "s3",
+                   "--s3-endpoint", "err-moto", "--bucket", "missing-bucket",
+                   names=["missing-bucket"])
+        self.fails(self.env, 6, *base, "err3", self.env.path("err3"), "--backend", "s3",
+                   "--s3-endpoint", "err-auth", "--bucket", "auth-bucket")
+        self.fails(self.env, 2, *base, "err4", self.env.path("err4"), "--backend", "s3",
+                   names=["--bucket"])
+        self.fails(self.env, 2, *base, "err5", self.env.path("err5"), "--bucket", "x-bucket",
+                   names=["--backend s3"])
+        self.fails(self.env, 2, *base, "err6", self.env.path("err6"), "--backend", "s3",
+                   "--s3-endpoint", "err-moto", "--bucket", "b-1x", "--max-cache-size", "lots",
+                   names=["lots"])
+        for name in ("err1", "err2", "err3", "err4", "err5", "err6"):
+            self.assertFalse(os.path.exists(self.env.path(name, ".chunks")), name)
+        self.assertEqual(self.json_of(self.env, "datastore", "list"), [])
 
 
 if __name__ == "__main__":
