@@ -19,21 +19,7 @@ done
 rm -rf "$work"; mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 img=$work/disk.img
-python3 - "$img" "$size_mib" "$kind" <<'PY'
-import sys, random
-path, mib, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-r = random.Random(7)
-words = [bytes(r.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(r.randint(2, 9))) for _ in range(5000)]
-with open(path, "wb") as f:
-    for i in range(mib):
-        if kind == "random" or i % 4 == 0:
-            f.write(r.randbytes(1 << 20))
-        elif i % 4 == 1:
-            f.write(bytes(1 << 20))
-        else:
-            buf = b" ".join(r.choice(words) for _ in range(200000))
-            f.write(buf[: 1 << 20].ljust(1 << 20, b"\n"))
-PY
+python3 bench/make_image.py "$img" "$size_mib" "$kind"
 bytes=$(stat -c %s "$img")
 sync
 
