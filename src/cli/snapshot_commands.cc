@@ -123,10 +123,11 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   auto notes = std::make_shared<Target>();
   auto notes_text = std::make_shared<std::optional<std::string>>();
   auto* notes_cmd = AddCommand(
-      snapshot, ctx, "notes", "Show or set (--set) a snapshot's notes", Operation::kWrite, notes,
+      snapshot, ctx, "notes", "Show or set (--set) a snapshot's notes", Operation::kRead, notes,
       [notes_text](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
         if (*notes_text) {
+          CAIRN_RETURN_IF_ERROR(store.BeginOperation(Operation::kWrite));
           CAIRN_RETURN_IF_ERROR(store.UpdateManifest(ns, snap, [&](Manifest& m) {
             m.SetNotes(**notes_text);
             return Status::OK();
@@ -160,10 +161,13 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   auto gnotes = std::make_shared<Target>();
   auto gnotes_text = std::make_shared<std::optional<std::string>>();
   auto* gnotes_cmd = AddCommand(
-      group, ctx, "notes", "Show or set (--set) a group's notes", Operation::kWrite, gnotes,
+      group, ctx, "notes", "Show or set (--set) a group's notes", Operation::kRead, gnotes,
       [gnotes_text](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(BackupGroup g, BackupGroup::Parse(t.object));
-        if (*gnotes_text) CAIRN_RETURN_IF_ERROR(store.SetGroupNotes(ns, g, **gnotes_text));
+        if (*gnotes_text) {
+          CAIRN_RETURN_IF_ERROR(store.BeginOperation(Operation::kWrite));
+          CAIRN_RETURN_IF_ERROR(store.SetGroupNotes(ns, g, **gnotes_text));
+        }
         CAIRN_ASSIGN_OR_RETURN(std::string value, store.GetGroupNotes(ns, g));
         ctx.Emit({{"group", g.ToString()}, {"notes", value}}, value);
         return Status::OK();

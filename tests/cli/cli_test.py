@@ -1423,6 +1423,9 @@ class S3DatastoreCommandsTest(S3TestCase):
         self.fails(other, 5, "backup", "--store", "offsite", "--backup-time", str(T0 + 10),
                    "disk.img:" + img, names=["read-only", "moving racks"])
         self.assertEqual(self.restored(other, "offsite", snapshot), data)
+        self.ok(other, "snapshot", "notes", "--store", "offsite", snapshot)  # reading is fine
+        self.fails(other, 5, "snapshot", "notes", "--store", "offsite", snapshot, "--set", "x",
+                   names=["read-only"])
         self.ok(other, "datastore", "maintenance", "offsite", "--mode", "offline")
         self.fails(other, 5, "snapshot", "list", "--store", "offsite", names=["offline"])
         self.fails(other, 2, "datastore", "maintenance", "offsite", "--mode", "s3-refresh")
