@@ -11,8 +11,8 @@
 # first backup, restore with an empty local cache (Cairn: cache wiped; restic has none), and for
 # Cairn a restore with a warm cache. Requests are counted by kind from moto's request log for
 # the tool's bucket; "PUT/GiB" is PUT requests per GiB of data stored in the bucket. moto (one
-# Python process) is the bottleneck: ratios compare how well each client uses it. Nothing
-# asserts.
+# Python process, started afresh for each tool) is the bottleneck: ratios compare how well each
+# client uses it. Nothing asserts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -36,19 +36,23 @@ trap 'exit 130' INT TERM
 img=$work/disk.img
 python3 "$repo/bench/make_image.py" "$img" "$size_mib" mixed
 
-python3 "$repo/tests/s3/s3_server.py" start --kind moto --state-dir "$work/state" >/dev/null
 peer=$work/state/moto.json
-field() { python3 -c "import json,sys; print(json.load(open('$peer'))['$1'])"; }
-endpoint=$(field endpoint); access=$(field access_key); secret=$(field secret_key)
-region=$(field region)
 log=$work/state/moto.log
-python3 - "$endpoint" "$access" "$secret" "$region" <<'PY'
+# Each tool gets a fresh moto with one bucket (moto keeps objects in memory and slows down as
+# they accumulate, so sharing one process would favour whoever runs first).
+fresh_moto() {
+  python3 "$repo/tests/s3/s3_server.py" stop --state-dir "$work/state" >/dev/null 2>&1 || true
+  python3 "$repo/tests/s3/s3_server.py" start --kind moto --state-dir "$work/state" >/dev/null
+  endpoint=$(field endpoint); access=$(field access_key); secret=$(field secret_key)
+  region=$(field region)
+  python3 - "$endpoint" "$access" "$secret" "$region" "$1" <<'PY'
 import sys, boto3
-e, a, s, region = sys.argv[1:5]
-c = boto3.client("s3", endpoint_url=e, aws_access_key_id=a, aws_secret_access_key=s, region_name=region)
-for b in ("cairn-bench", "restic-bench"):
-    c.create_bucket(Bucket=b)
+e, a, s, region, bucket = sys.argv[1:6]
+boto3.client("s3", endpoint_url=e, aws_access_key_id=a, aws_secret_access_key=s,
+             region_name=region).create_bucket(Bucket=bucket)
 PY
+}
+field() { python3 -c "import json,sys; print(json.load(open('$peer'))['$1'])"; }
 
 results=$work/results; : > "$results"
 # run NAME BUCKET CMD...: times CMD; records name, seconds, RSS and moto's requests for BUCKET.
@@ -88,6 +92,7 @@ PY
 }
 
 # Cairn: an S3 datastore with its cache on the same tmpfs.
+fresh_moto cairn-bench
 export CAIRN_CONFIG_DIR=$work/cairn-config
 "$cairn" s3 endpoint create bench --endpoint "$endpoint" --access-key "$access" \
   --secret-key "$secret" --region "$region" --path-style >/dev/null 2>&1
@@ -103,7 +108,8 @@ run cairn-restore-warm cairn-bench "$cairn" restore --store bench "$snapshot" di
 cmp "$img" "$work/cairn.out"; rm -f "$work/cairn.out"
 read -r cairn_bytes cairn_objects < <(stored cairn-bench)
 
-# restic: an S3 repository in the other bucket of the same server.
+# restic: an S3 repository on a moto of its own.
+fresh_moto restic-bench
 export AWS_ACCESS_KEY_ID=$access AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=$region
 export RESTIC_PASSWORD=bench RESTIC_REPOSITORY=s3:$endpoint/restic-bench RESTIC_CACHE_DIR=$work/restic-cache
 restic init -q >/dev/null

@@ -101,9 +101,9 @@ class RestoreTarget {
   bool sparse_;
 };
 
-// Fetches, checks and decodes chunk `i` of `index`.
-Result<Bytes> LoadChunk(SnapshotReader& reader, const FixedIndex& index, size_t i,
-                        const CryptConfig* crypt) {
+// Fetches, checks and decodes chunk `i` of `index` into *plain (a buffer the caller reuses).
+Status LoadChunk(SnapshotReader& reader, const FixedIndex& index, size_t i,
+                 const CryptConfig* crypt, Bytes* plain) {
   const Digest& digest = index.digest(i);
   const std::string name = "chunk " + DigestToHex(digest);
   CAIRN_ASSIGN_OR_RETURN(Bytes encoded, reader.ReadChunk(digest));
@@ -111,15 +111,15 @@ Result<Bytes> LoadChunk(SnapshotReader& reader, const FixedIndex& index, size_t 
   if (IsEncrypted(kind) != (crypt != nullptr)) {
     return Status::Corruption(name + ": encryption mode does not match the archive");
   }
-  auto plain = DecodeBlob(encoded, crypt);
-  if (!plain.ok()) return plain.status().WithContext(name);
+  Status decoded = DecodeBlobInto(encoded, crypt, plain);
+  if (!decoded.ok()) return decoded.WithContext(name);
   Digest actual = crypt ? crypt->ComputeDigest(*plain) : Sha256Of(*plain);
   if (actual != digest) return Status::Corruption(name + ": content does not match its digest");
   if (plain->size() != index.chunk_range(i).length()) {
     return Status::Corruption(fmt::format("{}: {} bytes, index expects {}", name, plain->size(),
                                           index.chunk_range(i).length()));
   }
-  return plain;
+  return Status::OK();
 }
 
 Status RestoreImage(SnapshotReader& reader, const FixedIndex& index, const CryptConfig* crypt,
@@ -146,12 +146,13 @@ Status RestoreImage(SnapshotReader& reader, const FixedIndex& index, const Crypt
   Status first_error;
   std::atomic<bool> failed{false};
   auto worker = [&] {
+    Bytes plain;  // reused for every chunk of this worker
     for (size_t i = next++; i < index.chunk_count() && !failed; i = next++) {
       const ChunkRange range = index.chunk_range(i);
       Status st;
       if (!(target.sparse() && is_zero(i))) {
-        auto plain = LoadChunk(reader, index, i, crypt);
-        st = plain.ok() ? target.WriteAt(*plain, range.start) : plain.status();
+        st = LoadChunk(reader, index, i, crypt, &plain);
+        if (st.ok()) st = target.WriteAt(plain, range.start);
       }
       if (!st.ok()) {
         std::lock_guard lock(mu);

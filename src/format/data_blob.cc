@@ -149,16 +149,16 @@ Status DecompressInto(ByteView frames, std::span<uint8_t> dst) {
   return Status::OK();
 }
 
-Result<Bytes> Decompress(ByteView frames) {
+// Decompresses `frames` into *out, replacing its content but reusing its allocation (resizing a
+// buffer that already has the size writes nothing before the decoder does).
+Status DecompressTo(ByteView frames, Bytes* out) {
   CAIRN_ASSIGN_OR_RETURN(unsigned long long size, DeclaredSize(frames));
-  Bytes out;
   if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
-    CAIRN_RETURN_IF_ERROR(StreamDecompress(frames, &out, nullptr).status());
-    return out;
+    out->clear();
+    return StreamDecompress(frames, out, nullptr).status();
   }
-  out.resize(size);
-  CAIRN_RETURN_IF_ERROR(DecompressInto(frames, out));
-  return out;
+  out->resize(size);
+  return DecompressInto(frames, *out);
 }
 
 const Magic& MagicOf(BlobKind kind) {
@@ -207,12 +207,6 @@ Result<BlobKind> CheckBlob(ByteView encoded) {
   return kind;
 }
 
-// Shrinks a buffer left mostly empty by compression (more than half unused), so queued blobs do
-// not pin the input-sized allocation.
-void MaybeShrink(Bytes* out) {
-  if (out->capacity() - out->size() > out->size()) out->shrink_to_fit();
-}
-
 }  // namespace
 
 Result<Bytes> EncodeBlob(ByteView data, const CryptConfig* crypt, bool compress) {
@@ -223,21 +217,21 @@ Result<Bytes> EncodeBlob(ByteView data, const CryptConfig* crypt, bool compress)
   BlobKind kind;
   Bytes out;
   if (crypt == nullptr) {
-    // Compress straight behind the header; fall back to a plain copy when it does not shrink.
-    out.resize(kBlobHeaderSize + data.size());
-    std::span<uint8_t> body = std::span<uint8_t>(out).subspan(kBlobHeaderSize);
-    size_t compressed = 0;
+    // Compress into per-thread scratch (warm pages, no zero-fill of a fresh multi-MiB buffer per
+    // chunk), then copy the result, or the data if it does not shrink, behind the header.
+    ByteView body = data;
+    kind = BlobKind::kUncompressed;
     if (compress) {
-      CAIRN_ASSIGN_OR_RETURN(compressed, TryCompress(data, body));
+      std::span<uint8_t> scratch = Scratch(data.size());
+      CAIRN_ASSIGN_OR_RETURN(size_t compressed, TryCompress(data, scratch));
+      if (compressed != 0) {
+        body = scratch.first(compressed);
+        kind = BlobKind::kCompressed;
+      }
     }
-    if (compressed != 0) {
-      kind = BlobKind::kCompressed;
-      out.resize(kBlobHeaderSize + compressed);
-      MaybeShrink(&out);
-    } else {
-      kind = BlobKind::kUncompressed;
-      if (!data.empty()) std::memcpy(body.data(), data.data(), data.size());
-    }
+    out.reserve(kBlobHeaderSize + body.size());
+    out.resize(kBlobHeaderSize);
+    out.insert(out.end(), body.begin(), body.end());
   } else {
     // Compress into per-thread scratch, then encrypt straight behind the header.
     ByteView payload = data;
@@ -284,22 +278,32 @@ Status VerifyBlobCrc(ByteView encoded) {
   return CheckCrc(encoded, kind);
 }
 
-Result<Bytes> DecodeBlob(ByteView encoded, const CryptConfig* crypt) {
+Status DecodeBlobInto(ByteView encoded, const CryptConfig* crypt, Bytes* out) {
   CAIRN_ASSIGN_OR_RETURN(BlobKind kind, CheckBlob(encoded));
   const ByteView payload = encoded.subspan(HeaderSize(kind));
   if (!IsEncrypted(kind)) {
-    if (IsCompressed(kind)) return Decompress(payload);
-    return Bytes(payload.begin(), payload.end());
+    if (IsCompressed(kind)) return DecompressTo(payload, out);
+    out->assign(payload.begin(), payload.end());
+    return Status::OK();
   }
   if (crypt == nullptr) {
     return Status::InvalidArgument("blob is encrypted and no encryption key was given");
   }
   const uint8_t* iv = encoded.data() + kIvOffset;
   const uint8_t* tag = encoded.data() + kTagOffset;
-  if (!IsCompressed(kind)) return crypt->Decrypt(payload, iv, tag);
+  if (!IsCompressed(kind)) {
+    out->resize(payload.size());
+    return crypt->Decrypt(payload, iv, tag, *out);
+  }
   std::span<uint8_t> compressed = Scratch(payload.size());
   CAIRN_RETURN_IF_ERROR(crypt->Decrypt(payload, iv, tag, compressed));
-  return Decompress(compressed);
+  return DecompressTo(compressed, out);
+}
+
+Result<Bytes> DecodeBlob(ByteView encoded, const CryptConfig* crypt) {
+  Bytes out;
+  CAIRN_RETURN_IF_ERROR(DecodeBlobInto(encoded, crypt, &out));
+  return out;
 }
 
 Result<uint64_t> VerifyChunkBlob(ByteView encoded, const Digest& digest) {

@@ -43,6 +43,10 @@ Status VerifyBlobCrc(ByteView encoded);
 // Corruption on any malformed content. Payload and decompressed output are capped at
 // kMaxBlobSize (Corruption beyond).
 Result<Bytes> DecodeBlob(ByteView encoded, const CryptConfig* crypt);
+// The same, into *out (its content replaced, its allocation reused: a loop that decodes many
+// chunks into one buffer neither allocates nor zero-fills per chunk). *out is unspecified after
+// an error.
+Status DecodeBlobInto(ByteView encoded, const CryptConfig* crypt, Bytes* out);
 
 // Checks magic and CRC (as VerifyBlobCrc); then, for an unencrypted chunk, decodes and checks
 // that SHA-256 of the plaintext equals `digest` (Corruption otherwise). For an encrypted chunk
