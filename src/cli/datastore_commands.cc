@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/log.h"
 #include "base/units.h"
 #include "cli/context.h"
 #include "datastore/names.h"
@@ -101,9 +102,16 @@ Status RemoveDatastore(const Context& ctx, const std::string& name, bool destroy
   CAIRN_ASSIGN_OR_RETURN(DatastoreEntry entry, config.Get(name));
   {
     // Only what opens as a datastore is touched; an S3 store gives up its in-use marker (so it
-    // can be attached elsewhere) or, with --destroy-data, all its objects.
-    CAIRN_ASSIGN_OR_RETURN(auto store, config.OpenStore(name, Operation::kLookup));
-    CAIRN_RETURN_IF_ERROR(store->backend().Detach(destroy));
+    // can be attached elsewhere) or, with --destroy-data, all its objects. Without
+    // --destroy-data a store that cannot be reached (its bucket or directory gone for good) is
+    // still unregistered, with a warning.
+    auto store = config.OpenStore(name, Operation::kLookup);
+    Status released = store.ok() ? (*store)->backend().Detach(destroy) : store.status();
+    if (!released.ok()) {
+      if (destroy) return released;
+      spdlog::warn("datastore '{}' unregistered without releasing it: {}", name,
+                   released.message());
+    }
   }
   CAIRN_RETURN_IF_ERROR(config.Remove(name));
   ctx.Emit({{"name", name}, {"data-destroyed", destroy}},

@@ -330,6 +330,11 @@ class DatastoreCommandsTest(CliTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertTrue(r.stderr.startswith(b"error: "), r.stderr)
         self.assertUnchanged(before, tree_state(env.root))
+        # Without --destroy-data the broken entry is unregistered (with a warning), data untouched.
+        r = self.ok(env, "datastore", "remove", "fake")
+        self.assertIn(b"unregistered without releasing", r.stderr)
+        with open(os.path.join(victim, "important")) as f:
+            self.assertEqual(f.read(), "data")
 
     def test_invalid_config_file_is_reported(self):
         env = self.env
@@ -1470,6 +1475,21 @@ class S3DatastoreCommandsTest(S3TestCase):
         self.fails(self.env, 2, *base, "err6", self.env.path("err6"), "--backend", "s3",
                    "--s3-endpoint", "err-moto", "--bucket", "b-1x", "--max-cache-size", "lots",
                    names=["lots"])
+        # A datastore whose bucket can no longer be reached can still be unregistered.
+        self.ok(self.env, "s3", "endpoint", "create", "gone", "--endpoint", "http://127.0.0.1:9",
+                "--access-key", "a", "--secret-key", "b", "--path-style")
+        cfg = os.path.join(self.env.config, "datastore.json")
+        config = {"datastores": {}}
+        if os.path.exists(cfg):
+            with open(cfg) as f:
+                config = json.load(f)
+        config["datastores"]["lost"] = {"path": self.env.path("lost-cache"), "backend": "s3",
+                                        "s3-endpoint": "gone", "bucket": "lost-bucket"}
+        with open(cfg, "w") as f:
+            json.dump(config, f)
+        self.fails(self.env, 3, "datastore", "remove", "lost", "--destroy-data", names=["lost"])
+        r = self.ok(self.env, "datastore", "remove", "lost")
+        self.assertIn(b"unregistered without releasing", r.stderr)
         for name in ("err1", "err2", "err3", "err4", "err5", "err6"):
             self.assertFalse(os.path.exists(self.env.path(name, ".chunks")), name)
         self.assertEqual(self.json_of(self.env, "datastore", "list"), [])
