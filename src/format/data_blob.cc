@@ -214,36 +214,27 @@ Result<Bytes> EncodeBlob(ByteView data, const CryptConfig* crypt, bool compress)
     return Status::InvalidArgument(
         fmt::format("blob of {} bytes exceeds the limit of {} bytes", data.size(), kMaxBlobSize));
   }
+  // Compress into per-thread scratch (warm pages: no zero-filled fresh multi-MiB buffer per
+  // chunk); keep the data as it is when compression does not shrink it.
+  ByteView payload = data;
+  bool compressed = false;
+  if (compress) {
+    std::span<uint8_t> scratch = Scratch(data.size());
+    CAIRN_ASSIGN_OR_RETURN(size_t size, TryCompress(data, scratch));
+    if (size != 0) {
+      payload = scratch.first(size);
+      compressed = true;
+    }
+  }
   BlobKind kind;
   Bytes out;
   if (crypt == nullptr) {
-    // Compress into per-thread scratch (warm pages, no zero-fill of a fresh multi-MiB buffer per
-    // chunk), then copy the result, or the data if it does not shrink, behind the header.
-    ByteView body = data;
-    kind = BlobKind::kUncompressed;
-    if (compress) {
-      std::span<uint8_t> scratch = Scratch(data.size());
-      CAIRN_ASSIGN_OR_RETURN(size_t compressed, TryCompress(data, scratch));
-      if (compressed != 0) {
-        body = scratch.first(compressed);
-        kind = BlobKind::kCompressed;
-      }
-    }
-    out.reserve(kBlobHeaderSize + body.size());
+    kind = compressed ? BlobKind::kCompressed : BlobKind::kUncompressed;
+    out.reserve(kBlobHeaderSize + payload.size());
     out.resize(kBlobHeaderSize);
-    out.insert(out.end(), body.begin(), body.end());
+    out.insert(out.end(), payload.begin(), payload.end());
   } else {
-    // Compress into per-thread scratch, then encrypt straight behind the header.
-    ByteView payload = data;
-    kind = BlobKind::kEncrypted;
-    if (compress) {
-      std::span<uint8_t> scratch = Scratch(data.size());
-      CAIRN_ASSIGN_OR_RETURN(size_t compressed, TryCompress(data, scratch));
-      if (compressed != 0) {
-        payload = scratch.first(compressed);
-        kind = BlobKind::kEncryptedCompressed;
-      }
-    }
+    kind = compressed ? BlobKind::kEncryptedCompressed : BlobKind::kEncrypted;
     out.resize(kEncryptedBlobHeaderSize + payload.size());
     CAIRN_RETURN_IF_ERROR(
         crypt->Encrypt(payload, out.data() + kIvOffset, out.data() + kTagOffset,
