@@ -54,11 +54,16 @@ Result<std::optional<Bytes>> ChunkCache::Get(const Digest& digest) {
 }
 
 Status ChunkCache::Put(const Digest& digest, ByteView encoded) {
+  {
+    // Load before writing: a scan must never find (and account) a file whose own Put is still
+    // on its way to the lock, or that chunk could be evicted and then accounted again.
+    std::lock_guard<std::mutex> lock(mu_);
+    CAIRN_RETURN_IF_ERROR(LoadLocked());
+  }
   CAIRN_RETURN_IF_ERROR(WriteFileAtomic(store_.ChunkPath(digest), encoded, 0644, SyncMode::kNone));
   std::vector<Digest> victims;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    CAIRN_RETURN_IF_ERROR(LoadLocked());
     stats_.inserts++;
     AccountLocked(digest, encoded.size());
     victims = PickVictimsLocked();
