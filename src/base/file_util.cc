@@ -136,15 +136,6 @@ Result<size_t> ReadFull(int fd, uint8_t* buf, size_t n, const std::string& what)
   return done;
 }
 
-Result<Bytes> ReadFilePrefix(const std::string& path, size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoStatus("open " + path, errno);
-  Bytes out(max_bytes);
-  CAIRN_ASSIGN_OR_RETURN(size_t n, ReadFull(fd.get(), out.data(), max_bytes, path));
-  out.resize(n);
-  return out;
-}
-
 Status FsyncDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus("open dir " + dir, errno);

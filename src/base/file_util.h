@@ -44,9 +44,6 @@ Status WriteFileCreateOnly(const std::string& path, ByteView data, mode_t mode =
 // `what` names the file in errors.
 Result<size_t> ReadFull(int fd, uint8_t* buf, size_t n, const std::string& what);
 
-// Reads at most the first `max_bytes` of a file. NotFound if absent.
-Result<Bytes> ReadFilePrefix(const std::string& path, size_t max_bytes);
-
 // fsync of a directory, making renames and creations in it durable.
 Status FsyncDir(const std::string& dir);
 

@@ -87,7 +87,9 @@ Result<std::optional<CryptConfig>> LoadCryptConfig(const std::string& path);
 void AddDatastoreCommands(CLI::App& app, Context& ctx);
 void AddBackupCommands(CLI::App& app, Context& ctx);
 void AddSnapshotCommands(CLI::App& app, Context& ctx);
+void AddGcCommands(CLI::App& app, Context& ctx);
 void AddKeyCommands(CLI::App& app, Context& ctx);
 void AddS3Commands(CLI::App& app, Context& ctx);
+void AddPruneCommands(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

@@ -105,8 +105,9 @@ TEST_P(CrashTest, SigkillDuringBackupLeavesConsistentStore) {
   auto summary = RunBackup(*repo, Options(999999), {BackupSource{"disk.img", image}});
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   RestoreOptions ropt;
-  ASSERT_TRUE(RestoreArchive(*repo, BackupNamespace(), summary->snapshot, "disk.img",
-                             dir.Sub("final.img"), ropt).ok());
+  auto restored = RestoreArchive(*repo, BackupNamespace(), summary->snapshot, "disk.img",
+                                 dir.Sub("final.img"), ropt);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_EQ(*ReadFile(dir.Sub("final.img")), *ReadFile(image));
   // No unfinished snapshot directory is left once a backup of the group has run.
   size_t dirs = 0;

@@ -26,6 +26,7 @@
 #include "base/result.h"
 #include "datastore/chunk_cache.h"
 #include "datastore/chunk_store.h"
+#include "datastore/chunk_sweep.h"
 #include "format/digest.h"
 #include "storage/object_store.h"
 
@@ -97,6 +98,21 @@ class DatastoreBackend {
   virtual Status Detach(bool destroy_data) = 0;
 
   virtual BackendStats Stats() const = 0;
+
+  // --- garbage collection (gc.h runs these; docs/gc-and-locking.md has the rules) ---
+  // Checks that wherever chunks are persisted can be reached (a bucket answers), before GC
+  // marks anything. The error says what is wrong (NotFound, PermissionDenied, Unavailable).
+  virtual Status CheckReachable() = 0;
+
+  // Phase 1: marks a chunk an index references by touching its local file or marker. A
+  // backend with a remote copy notes a chunk it has no local trace of for its sweep, which
+  // decides by what the remote holds, and reports it kMarked.
+  virtual Result<ChunkMark> MarkChunk(const Digest& digest) = 0;
+
+  // Phase 2: removes every chunk (and bad copy) that `cutoff` judges unused and no insert
+  // holds, and counts what it removed and kept. Stops at the first error, naming the chunk;
+  // what was removed until then stays removed, and nothing still in use was touched.
+  virtual Result<SweepCounts> SweepChunks(const GcCutoff& cutoff) = 0;
 };
 
 // The filesystem backend: the local directory at `root` is the datastore.

@@ -13,11 +13,12 @@
 #include "base/file_util.h"
 #include "base/hex.h"
 #include "base/log.h"
+#include "datastore/chunk_sweep.h"
 
 namespace cairn {
 
-ChunkCache::ChunkCache(const std::string& root, uint64_t capacity_bytes)
-    : store_(root), configured_capacity_(capacity_bytes) {}
+ChunkCache::ChunkCache(const std::string& root, uint64_t capacity_bytes, ChunkLocks& locks)
+    : store_(root), locks_(locks), configured_capacity_(capacity_bytes) {}
 
 Result<bool> ChunkCache::Knows(const Digest& digest) {
   Status st = store_.Touch(digest);
@@ -44,11 +45,7 @@ Result<std::optional<Bytes>> ChunkCache::Get(const Digest& digest) {
   if (data.status().IsNotFound()) return std::optional<Bytes>();
   if (!data.status().IsCorruption()) return data.status();
   spdlog::warn("dropping damaged cached copy: {}", data.status().message());
-  if (auto it = entries_.find(digest); it != entries_.end()) {
-    stats_.bytes -= it->second.size;
-    lru_.erase(it->second.position);
-    entries_.erase(it);
-  }
+  UnaccountLocked(digest);
   CAIRN_RETURN_IF_ERROR(WriteMarker(digest));
   return std::optional<Bytes>();
 }
@@ -68,8 +65,7 @@ Status ChunkCache::Put(const Digest& digest, ByteView encoded) {
     AccountLocked(digest, encoded.size());
     victims = PickVictimsLocked();
   }
-  for (const Digest& victim : victims) CAIRN_RETURN_IF_ERROR(WriteMarker(victim));
-  return Status::OK();
+  return Evict(victims);
 }
 
 Status ChunkCache::PutMarker(const Digest& digest) {
@@ -77,6 +73,34 @@ Status ChunkCache::PutMarker(const Digest& digest) {
   if (!known.ok()) return known.status();
   if (*known) return Status::OK();
   return WriteMarker(digest);
+}
+
+Status ChunkCache::Forget(const Digest& digest) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    UnaccountLocked(digest);
+  }
+  Status removed = RemoveFile(store_.ChunkPath(digest));
+  return removed.IsNotFound() ? Status::OK() : removed;
+}
+
+Status ChunkCache::Evict(const std::vector<Digest>& victims) {
+  for (const Digest& victim : victims) {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<ChunkLockGuard> guard, locks_.TryLock(victim));
+    if (!guard) continue;  // being inserted, swept or read right now: not a victim after all
+    struct stat st;
+    if (::stat(store_.ChunkPath(victim).c_str(), &st) != 0 || st.st_size == 0) continue;
+    CAIRN_RETURN_IF_ERROR(WriteMarker(victim));
+  }
+  return Status::OK();
+}
+
+void ChunkCache::UnaccountLocked(const Digest& digest) {
+  auto it = entries_.find(digest);
+  if (it == entries_.end()) return;
+  stats_.bytes -= it->second.size;
+  lru_.erase(it->second.position);
+  entries_.erase(it);
 }
 
 CacheStats ChunkCache::stats() const {
@@ -125,22 +149,17 @@ Status ChunkCache::LoadLocked() {
   };
   std::vector<Found> found;
   const std::string& chunks_dir = store_.chunks_dir();
-  for (unsigned i = 0; i < 0x10000; ++i) {
-    const std::string dir = fmt::format("{}/{:04x}", chunks_dir, i);
-    auto entries = ListDir(dir);
-    if (!entries.ok()) {
-      if (entries.status().IsNotFound()) continue;
-      return entries.status();
-    }
-    for (const auto& e : *entries) {
-      auto digest = DigestFromHex(e.name);
-      if (!digest.ok()) continue;  // temp files, .bad copies
-      struct stat st;
-      if (::stat(JoinPath(dir, e.name).c_str(), &st) != 0 || st.st_size == 0) continue;
-      found.push_back({static_cast<int64_t>(st.st_atim.tv_sec) * 1000000000 + st.st_atim.tv_nsec,
-                       *digest, static_cast<uint64_t>(st.st_size)});
-    }
-  }
+  CAIRN_RETURN_IF_ERROR(ForEachLocalChunkFile(
+      chunks_dir, [&](const std::string& path, const ChunkFileName& name) -> Status {
+        struct stat st;
+        if (name.kind != ChunkFileKind::kChunk || ::stat(path.c_str(), &st) != 0 ||
+            st.st_size == 0) {
+          return Status::OK();
+        }
+        found.push_back({static_cast<int64_t>(st.st_atim.tv_sec) * 1000000000 + st.st_atim.tv_nsec,
+                         name.digest, static_cast<uint64_t>(st.st_size)});
+        return Status::OK();
+      }));
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
     return std::tie(a.atime_ns, a.digest) < std::tie(b.atime_ns, b.digest);
   });
@@ -154,9 +173,7 @@ Status ChunkCache::LoadLocked() {
     stats_.capacity = (stats_.bytes + free_bytes) / 2;
   }
   loaded_ = true;
-  std::vector<Digest> victims = PickVictimsLocked();  // a smaller bound than last time
-  for (const Digest& victim : victims) CAIRN_RETURN_IF_ERROR(WriteMarker(victim));
-  return Status::OK();
+  return Evict(PickVictimsLocked());  // a smaller bound than last time
 }
 
 }  // namespace cairn

@@ -13,9 +13,13 @@
 //
 // Races with other threads or processes only cost speed, never correctness: chunk files are
 // replaced atomically, a reader that finds a marker treats it as a miss, and every hit is CRC
-// checked.
+// checked. What must not race (an eviction writing a marker for a chunk GC has just deleted)
+// is excluded by the chunk locks: callers of Get, Put, PutMarker and Forget hold the chunk's
+// lock (chunk_locks.h), and eviction takes each victim's lock itself, skipping a victim whose
+// lock is taken and leaving alone a file that is no longer there.
 //
-// Thread-safety: thread-safe. Borrows nothing; owns its ChunkStore (paths only).
+// Thread-safety: thread-safe. Borrows the ChunkLocks (which must outlive it); owns its
+// ChunkStore (paths only).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +31,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "datastore/chunk_locks.h"
 #include "datastore/chunk_store.h"
 #include "format/digest.h"
 
@@ -44,7 +49,7 @@ struct CacheStats {
 class ChunkCache {
  public:
   // The cache in `<root>/.chunks` (which must exist). 0 = default capacity.
-  ChunkCache(const std::string& root, uint64_t capacity_bytes);
+  ChunkCache(const std::string& root, uint64_t capacity_bytes, ChunkLocks& locks);
 
   // True if the chunk is known locally, with content or as a marker; touches its atime (the
   // GC mark) when it is. Never false on an error.
@@ -62,6 +67,9 @@ class ChunkCache {
   // there already.
   Status PutMarker(const Digest& digest);
 
+  // Removes the chunk's local file or marker (GC found it unused). OK if it is gone already.
+  Status Forget(const Digest& digest);
+
   CacheStats stats() const;
 
  private:
@@ -76,8 +84,13 @@ class ChunkCache {
   // Drops least recently used entries until within capacity; returns them. Caller holds mu_.
   std::vector<Digest> PickVictimsLocked();
   Status WriteMarker(const Digest& digest);
+  // Turns the victims' content files into markers, each under its chunk lock.
+  Status Evict(const std::vector<Digest>& victims);
+  // Drops the accounting of `digest`, if any. Caller holds mu_.
+  void UnaccountLocked(const Digest& digest);
 
   ChunkStore store_;
+  ChunkLocks& locks_;
   const uint64_t configured_capacity_;
 
   mutable std::mutex mu_;

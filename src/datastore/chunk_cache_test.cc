@@ -27,13 +27,14 @@ class ChunkCacheTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  ChunkLocks locks_{dir_.path()};
 };
 
 TEST_F(ChunkCacheTest, EvictsLeastRecentlyUsedToMarkers) {
   auto [a, blob_a] = Chunk(1);
   auto [b, blob_b] = Chunk(2);
   auto [c, blob_c] = Chunk(3);
-  ChunkCache cache(dir_.path(), 2 * blob_a.size() + 10);
+  ChunkCache cache(dir_.path(), 2 * blob_a.size() + 10, locks_);
   ASSERT_TRUE(cache.Put(a, blob_a).ok());
   ASSERT_TRUE(cache.Put(b, blob_b).ok());
   ASSERT_TRUE(cache.Get(a)->has_value());  // a is now more recent than b
@@ -51,7 +52,7 @@ TEST_F(ChunkCacheTest, EvictsLeastRecentlyUsedToMarkers) {
 
 TEST_F(ChunkCacheTest, MarkersNeverReplaceContentAndUnknownChunksAreUnknown) {
   auto [a, blob_a] = Chunk(1);
-  ChunkCache cache(dir_.path(), 0);
+  ChunkCache cache(dir_.path(), 0, locks_);
   EXPECT_FALSE(*cache.Knows(a));
   ASSERT_TRUE(cache.Put(a, blob_a).ok());
   ASSERT_TRUE(cache.PutMarker(a).ok());
@@ -65,7 +66,7 @@ TEST_F(ChunkCacheTest, MarkersNeverReplaceContentAndUnknownChunksAreUnknown) {
 
 TEST_F(ChunkCacheTest, DamagedCachedCopyIsAMissNotAnError) {
   auto [a, blob_a] = Chunk(1);
-  ChunkCache cache(dir_.path(), 0);
+  ChunkCache cache(dir_.path(), 0, locks_);
   ASSERT_TRUE(cache.Put(a, blob_a).ok());
   Bytes damaged = blob_a;
   damaged.back() ^= 1;
@@ -79,7 +80,7 @@ TEST_F(ChunkCacheTest, DamagedCachedCopyIsAMissNotAnError) {
 TEST_F(ChunkCacheTest, NewProcessRebuildsOrderFromDiskAndAppliesASmallerBound) {
   std::vector<std::pair<Digest, Bytes>> chunks;
   {
-    ChunkCache cache(dir_.path(), 0);
+    ChunkCache cache(dir_.path(), 0, locks_);
     for (uint64_t i = 0; i < 5; ++i) {
       chunks.push_back(Chunk(i));
       ASSERT_TRUE(cache.Put(chunks.back().first, chunks.back().second).ok());
@@ -91,7 +92,7 @@ TEST_F(ChunkCacheTest, NewProcessRebuildsOrderFromDiskAndAppliesASmallerBound) {
     ASSERT_EQ(::utimensat(AT_FDCWD, ChunkStore(dir_.path()).ChunkPath(chunks[i].first).c_str(),
                           times, 0), 0);
   }
-  ChunkCache smaller(dir_.path(), 3 * chunks[0].second.size() + 10);
+  ChunkCache smaller(dir_.path(), 3 * chunks[0].second.size() + 10, locks_);
   ASSERT_TRUE(smaller.Get(chunks[4].first)->has_value());  // loads, then trims to 3 chunks
   EXPECT_EQ(FileSize(chunks[3].first), 0u);
   EXPECT_EQ(FileSize(chunks[1].first), 0u);

@@ -8,9 +8,20 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/log.h"
 #include "format/data_blob.h"
 
 namespace cairn {
+namespace {
+
+// Sets a file's atime to now (GC's mark), leaving its mtime. NotFound if absent.
+Status TouchAtime(const std::string& path) {
+  struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) return ErrnoStatus("touch " + path, errno);
+  return Status::OK();
+}
+
+}  // namespace
 
 ChunkStore::ChunkStore(std::string root)
     : root_(std::move(root)), chunks_dir_(JoinPath(root_, ".chunks")) {}
@@ -53,9 +64,11 @@ Result<ChunkInsertResult> ChunkStore::Insert(const Digest& digest, ByteView enco
       return ChunkInsertResult{true, old_size};
     }
     if (old_size > 0) {
-      CAIRN_ASSIGN_OR_RETURN(Bytes head, ReadFilePrefix(path, kEncryptedBlobHeaderSize));
-      auto old_kind = InspectBlob(head);
-      if (old_kind.ok()) {
+      // Sizes differ only when the compression or the mode differ, or when the old file is
+      // damaged: read it whole so that a damaged one is replaced instead of kept.
+      CAIRN_ASSIGN_OR_RETURN(Bytes old, ReadFile(path));
+      auto old_kind = InspectBlob(old);
+      if (old_kind.ok() && VerifyBlobCrc(old).ok()) {
         const bool new_enc = IsEncrypted(*new_kind), old_enc = IsEncrypted(*old_kind);
         if (new_enc && !old_enc) {
           return Status::InvalidArgument(fmt::format(
@@ -66,7 +79,7 @@ Result<ChunkInsertResult> ChunkStore::Insert(const Digest& digest, ByteView enco
           return ChunkInsertResult{true, old_size};
         }
       }
-      // An unreadable old file is replaced by the new, checked copy.
+      spdlog::warn("chunk {} is damaged; replacing it with the uploaded copy", path);
     }
   } else if (errno != ENOENT) {
     return ErrnoStatus("stat " + path, errno);
@@ -91,11 +104,30 @@ Result<Bytes> ChunkStore::Read(const Digest& digest) const {
   return data;
 }
 
-Status ChunkStore::Touch(const Digest& digest) const {
-  const std::string path = ChunkPath(digest);
-  struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
-  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) return ErrnoStatus("touch " + path, errno);
-  return Status::OK();
+Status ChunkStore::Touch(const Digest& digest) const { return TouchAtime(ChunkPath(digest)); }
+
+Result<ChunkMark> ChunkStore::Mark(const Digest& digest) const {
+  Status touched = Touch(digest);
+  if (touched.ok()) return ChunkMark::kMarked;
+  if (!touched.IsNotFound()) return touched;
+  bool any_bad = false;
+  for (int n = 0; n < 10; ++n) {
+    Status bad = TouchAtime(BadChunkPath(digest, n));
+    if (bad.ok()) {
+      any_bad = true;
+    } else if (!bad.IsNotFound()) {
+      return bad;
+    }
+  }
+  return any_bad ? ChunkMark::kOnlyBadCopies : ChunkMark::kMissing;
+}
+
+std::string ChunkStore::BadChunkPath(const Digest& digest, int n) const {
+  return fmt::format("{}.{}.bad", ChunkPath(digest), n);
+}
+
+std::string ChunkStore::UsingMarkerPath(const Digest& digest) const {
+  return ChunkPath(digest) + ".using";
 }
 
 Result<uint64_t> ChunkStore::StoredSize(const Digest& digest) const {

@@ -7,7 +7,8 @@
 //   existing file empty (cache-eviction marker) -> replace;
 //   new encrypted, existing unencrypted -> InvalidArgument (never mix modes under one digest);
 //   both encrypted -> keep existing (report duplicate);
-//   both unencrypted -> keep the smaller encoding.
+//   both unencrypted -> keep the smaller encoding;
+//   existing file damaged (bad header or CRC) -> replace.
 // Read checks the blob's magic and CRC; callers with the key or the digest check the rest.
 //
 // Thread-safety: all methods are thread-safe and safe across processes (every mutation is a
@@ -19,6 +20,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "datastore/chunk_sweep.h"
 #include "format/digest.h"
 
 namespace cairn {
@@ -49,6 +51,9 @@ class ChunkStore {
   // Updates the chunk's atime (GC mark). NotFound if absent.
   Status Touch(const Digest& digest) const;
 
+  // GC's mark: touches the chunk, or if it is absent its `.N.bad` copies (see chunk_sweep.h).
+  Result<ChunkMark> Mark(const Digest& digest) const;
+
   // Encoded size if present with content; NotFound if absent or an empty marker.
   Result<uint64_t> StoredSize(const Digest& digest) const;
 
@@ -58,6 +63,10 @@ class ChunkStore {
   std::string ChunkPath(const Digest& digest) const;
   // The path relative to the datastore root, for messages and object keys.
   static std::string RelativeChunkPath(const Digest& digest);
+  // `<ChunkPath>.<n>.bad`, a corrupt copy set aside by verify.
+  std::string BadChunkPath(const Digest& digest, int n) const;
+  // `<ChunkPath>.using`, GC's note that a referenced chunk has no local file.
+  std::string UsingMarkerPath(const Digest& digest) const;
 
  private:
   std::string root_;

@@ -4,13 +4,15 @@
 
 #include "base/file_util.h"
 #include "datastore/backend.h"
+#include "datastore/chunk_locks.h"
 
 namespace cairn {
 namespace {
 
 class FilesystemBackend final : public DatastoreBackend {
  public:
-  explicit FilesystemBackend(std::string root) : root_(std::move(root)), chunks_(root_) {}
+  explicit FilesystemBackend(std::string root)
+      : root_(std::move(root)), chunks_(root_), locks_(root_) {}
 
   std::string_view Kind() const override { return "filesystem"; }
   std::string Describe() const override { return root_; }
@@ -18,6 +20,7 @@ class FilesystemBackend final : public DatastoreBackend {
 
   Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded,
                                         ChunkCaching) override {
+    CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(digest));
     return chunks_.Insert(digest, encoded);
   }
 
@@ -48,6 +51,25 @@ class FilesystemBackend final : public DatastoreBackend {
 
   BackendStats Stats() const override { return BackendStats{}; }
 
+  Status CheckReachable() override { return chunks_.Verify(); }
+
+  Result<ChunkMark> MarkChunk(const Digest& digest) override { return chunks_.Mark(digest); }
+
+  Result<SweepCounts> SweepChunks(const GcCutoff& cutoff) override {
+    SweepCounts counts;
+    CAIRN_RETURN_IF_ERROR(ForEachLocalChunkFile(
+        chunks_.chunks_dir(), [&](const std::string& path, const ChunkFileName& name) -> Status {
+          CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(name.digest));
+          auto remove = [&] {
+            Status removed = cairn::RemoveFile(path);
+            return removed.IsNotFound() ? Status::OK() : removed;
+          };
+          if (name.kind == ChunkFileKind::kUsing) return remove();  // not ours: nothing to keep
+          return SweepLocalChunkFile(path, name, cutoff, counts, remove);
+        }));
+    return counts;
+  }
+
  private:
   std::string Local(const std::string& rel) const {
     assert(!rel.empty() && rel[0] != '/');
@@ -56,6 +78,7 @@ class FilesystemBackend final : public DatastoreBackend {
 
   std::string root_;
   ChunkStore chunks_;
+  ChunkLocks locks_;
 };
 
 }  // namespace

@@ -54,6 +54,11 @@ Result<FileLock> DatastoreLocks::LockRefresh() const {
                            std::chrono::milliseconds(0), "datastore refresh");
 }
 
+Result<FileLock> DatastoreLocks::LockGarbageCollection() const {
+  return FileLock::Acquire(JoinPath(locks_dir_, "gc.lck"), LockMode::kExclusive,
+                           std::chrono::milliseconds(0), "garbage collection");
+}
+
 WriterRegistration::~WriterRegistration() {
   // Unlinked while still locked: a concurrent OldestActiveWriter either saw it locked or finds
   // it gone; it never mistakes a live writer for a dead one.

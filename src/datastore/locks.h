@@ -8,6 +8,8 @@
 //   .locks/writers/<start-epoch>-<pid>-<n>             one per active writer, held exclusively
 //   .locks/operations.lck    shared by every process running operations, exclusive by a refresh
 //   .locks/refresh.lck       exclusive while a metadata refresh runs
+//   .locks/gc.lck            exclusive while a garbage collection runs
+//   .locks/chunks.lck        byte-range locks on chunk stripes (chunk_locks.h)
 //
 // The writer registry replaces PBS's in-process ProcessLocker timestamps: Cairn's writers may be
 // separate processes, so each writer holds an exclusive lock on its own registry file whose name
@@ -63,6 +65,8 @@ class DatastoreLocks {
   Result<FileLock> LockOperations(LockMode mode, std::chrono::milliseconds timeout) const;
   // The refresh lock (exclusive, try once): Busy if a refresh is running.
   Result<FileLock> LockRefresh() const;
+  // The GC lock (exclusive, try once): Busy if a garbage collection is running.
+  Result<FileLock> LockGarbageCollection() const;
 
   // Registers an active writer that started at `start_epoch`; it stays registered while the
   // returned registration lives.

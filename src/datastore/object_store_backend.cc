@@ -7,6 +7,7 @@
 #include "base/parallel.h"
 #include "datastore/chunk_cache.h"
 #include "datastore/content_path.h"
+#include "datastore/object_store_sweep.h"
 #include "format/data_blob.h"
 
 namespace cairn {
@@ -18,7 +19,9 @@ class ObjectStoreBackend final : public DatastoreBackend {
       : local_(NewFilesystemBackend(root)),
         objects_(std::move(options.objects)),
         prefix_(options.store_name + "/"),
-        cache_(root, options.max_cache_size) {}
+        local_chunks_(root),
+        locks_(root),
+        cache_(root, options.max_cache_size, locks_) {}
 
   std::string_view Kind() const override { return objects_->Kind(); }
   std::string Describe() const override {
@@ -30,23 +33,42 @@ class ObjectStoreBackend final : public DatastoreBackend {
                                         ChunkCaching caching) override {
     Status valid = InspectBlob(encoded).status();
     if (!valid.ok()) return valid.WithContext("insert chunk " + DigestToHex(digest));
+    CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(digest));
     CAIRN_ASSIGN_OR_RETURN(bool known, cache_.Knows(digest));
     if (known) return ChunkInsertResult{true, encoded.size()};
     CAIRN_ASSIGN_OR_RETURN(PutResult put,
                            objects_->Put(ChunkKey(digest), encoded, PutMode::kCreateOnly));
     if (put == PutResult::kAlreadyExists) {
-      // The bucket's copy may be another valid encoding: remember it is there, cache nothing.
-      CAIRN_RETURN_IF_ERROR(cache_.PutMarker(digest));
-      return ChunkInsertResult{true, encoded.size()};
+      CAIRN_ASSIGN_OR_RETURN(bool intact, BucketCopyIsIntact(digest));
+      if (intact) {
+        // Another valid encoding: remember it is there, cache nothing.
+        CAIRN_RETURN_IF_ERROR(cache_.PutMarker(digest));
+        return ChunkInsertResult{true, encoded.size()};
+      }
+      CAIRN_RETURN_IF_ERROR(objects_->Put(ChunkKey(digest), encoded, PutMode::kReplace).status());
     }
     CAIRN_RETURN_IF_ERROR(caching == ChunkCaching::kCache ? cache_.Put(digest, encoded)
                                                           : cache_.PutMarker(digest));
     return ChunkInsertResult{false, encoded.size()};
   }
 
+  // Whether the bucket's object for `digest` (which differs from the upload at hand) is a
+  // complete blob. Some servers keep the part of an upload that was cut off (s3rver does), and a
+  // damaged object must be replaced, not deduplicated against. A vanished object counts as damaged.
+  Result<bool> BucketCopyIsIntact(const Digest& digest) {
+    auto existing = objects_->Get(ChunkKey(digest));
+    if (!existing.ok() && !existing.status().IsNotFound()) return existing.status();
+    if (existing.ok() && InspectBlob(*existing).ok() && VerifyBlobCrc(*existing).ok()) return true;
+    spdlog::warn("chunk object {} is damaged or gone; uploading it again", ChunkKey(digest));
+    return false;
+  }
+
   Result<Bytes> ReadChunk(const Digest& digest) override {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<Bytes> cached, cache_.Get(digest));
-    if (cached) return std::move(*cached);
+    {
+      CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(digest));
+      CAIRN_ASSIGN_OR_RETURN(std::optional<Bytes> cached, cache_.Get(digest));
+      if (cached) return std::move(*cached);
+    }
     const std::string key = ChunkKey(digest);
     auto data = objects_->Get(key);
     if (!data.ok()) {
@@ -58,6 +80,7 @@ class ObjectStoreBackend final : public DatastoreBackend {
     }
     Status crc = VerifyBlobCrc(*data);
     if (!crc.ok()) return crc.WithContext("chunk object " + key);
+    CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(digest));
     Status cached_st = cache_.Put(digest, *data);
     if (!cached_st.ok()) spdlog::warn("could not cache chunk: {}", cached_st.ToString());
     return data;
@@ -126,6 +149,26 @@ class ObjectStoreBackend final : public DatastoreBackend {
 
   BackendStats Stats() const override { return BackendStats{objects_->Stats(), cache_.stats()}; }
 
+  Status CheckReachable() override { return objects_->CheckAccess(); }
+
+  Result<ChunkMark> MarkChunk(const Digest& digest) override {
+    CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, local_chunks_.Mark(digest));
+    if (mark != ChunkMark::kMissing) return mark;
+    // No local trace (evicted long ago and the marker lost, or a cache attached afresh): note
+    // the reference for the sweep, which keeps the object if the bucket has it.
+    CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(digest));
+    CAIRN_ASSIGN_OR_RETURN(mark, local_chunks_.Mark(digest));
+    if (mark != ChunkMark::kMissing) return mark;
+    CAIRN_RETURN_IF_ERROR(
+        WriteFileAtomic(local_chunks_.UsingMarkerPath(digest), {}, 0644, SyncMode::kNone));
+    return ChunkMark::kMarked;
+  }
+
+  Result<SweepCounts> SweepChunks(const GcCutoff& cutoff) override {
+    return SweepObjectStoreChunks(
+        ObjectStoreChunks{*objects_, prefix_ + ".chunks/", local_chunks_, cache_, locks_}, cutoff);
+  }
+
  private:
   std::string ChunkKey(const Digest& digest) const {
     return prefix_ + ChunkStore::RelativeChunkPath(digest);
@@ -147,6 +190,8 @@ class ObjectStoreBackend final : public DatastoreBackend {
   std::unique_ptr<DatastoreBackend> local_;
   std::shared_ptr<ObjectStore> objects_;
   const std::string prefix_;
+  const ChunkStore local_chunks_;  // paths of the cache's chunk files
+  ChunkLocks locks_;
   ChunkCache cache_;
 };
 

@@ -59,6 +59,13 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
   const std::string snap_rel = Datastore::SnapshotRelPath(ns, snap);
   CAIRN_ASSIGN_OR_RETURN(bool exists, PathExists(store.Local(snap_rel)));
   if (exists) return Status::AlreadyExists(fmt::format("snapshot {} exists", snap.ToString()));
+  // The base stays until this backup ends: the chunks this backup reuses from it are marked by
+  // GC through its index until the new index is there.
+  std::optional<FileLock> previous_lock;
+  if (previous) {
+    CAIRN_ASSIGN_OR_RETURN(previous_lock,
+                           store.locks_.LockSnapshot(ns, *previous, LockMode::kShared));
+  }
   CAIRN_ASSIGN_OR_RETURN(FileLock snap_lock,
                          store.locks_.LockSnapshot(ns, snap, LockMode::kExclusive));
   CAIRN_RETURN_IF_ERROR(store.backend_->CreateDir(snap_rel));
@@ -67,6 +74,7 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
       new SnapshotWriter(store, ns, std::move(snap), std::move(group_lock), std::move(snap_lock),
                          std::move(registration)));
   writer->previous_ = previous;
+  writer->previous_lock_ = std::move(previous_lock);
   writer->caching_ = caching;
   return writer;
 }

@@ -1,6 +1,7 @@
 // SnapshotWriter creates one new snapshot: the server side of a backup session. It holds, for
 // its whole life, the group lock (exclusive: one backup per group at a time), the new
-// snapshot's lock (exclusive) and a writer registration (so GC keeps every chunk inserted since
+// snapshot's lock (exclusive), the base snapshot's lock (shared, so the chunks it reuses stay
+// referenced) and a writer registration (so GC keeps every chunk inserted since
 // the writer started). Archives (indexes and blobs) are written atomically into the snapshot
 // directory as they close; the manifest is written by Finish, last, which is the moment the
 // snapshot becomes visible. Destroying a writer without a successful Finish removes the
@@ -71,6 +72,7 @@ class SnapshotWriter {
   BackupNamespace ns_;
   SnapshotRef snapshot_;
   std::optional<SnapshotRef> previous_;
+  std::optional<FileLock> previous_lock_;  // shared: the base cannot be removed meanwhile
   FileLock group_lock_;
   FileLock snapshot_lock_;
   WriterRegistration writer_registration_;

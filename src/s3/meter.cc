@@ -26,6 +26,24 @@ nlohmann::json S3Stats::ToJson() const {
           {"bytes-in", bytes_in}, {"bytes-out", bytes_out}};
 }
 
+Result<S3Stats> S3Stats::FromJson(const nlohmann::json& json) {
+  try {
+    S3Stats stats;
+    for (size_t i = 0; i < kRequestKinds; ++i) {
+      stats.requests[i] = json.at("requests")
+                              .at(std::string(RequestKindName(static_cast<RequestKind>(i))))
+                              .get<uint64_t>();
+    }
+    stats.retries = json.at("retries").get<uint64_t>();
+    stats.failures = json.at("failures").get<uint64_t>();
+    stats.bytes_in = json.at("bytes-in").get<uint64_t>();
+    stats.bytes_out = json.at("bytes-out").get<uint64_t>();
+    return stats;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("request counters: ") + e.what());
+  }
+}
+
 std::string S3Stats::ToText() const {
   std::string text;
   for (size_t i = 0; i < kRequestKinds; ++i) {

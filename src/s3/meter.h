@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/result.h"
+
 namespace cairn::s3 {
 
 enum class RequestKind { kGet, kPut, kHead, kList, kDelete, kCopy };
@@ -34,6 +36,8 @@ struct S3Stats {
   uint64_t total_requests() const;
   // {"requests": {"get": n, ...}, "retries": n, "failures": n, "bytes-in": n, "bytes-out": n}
   nlohmann::json ToJson() const;
+  // The inverse of ToJson. InvalidArgument if a field is missing or of the wrong type.
+  static Result<S3Stats> FromJson(const nlohmann::json& json);
   // "GET 12, PUT 3, HEAD 1, ... in 1.2 MiB, out 4.0 MiB, 2 retries"
   std::string ToText() const;
   // Counter-wise difference (this - earlier), for reporting one job of a long-lived client.

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """End-to-end tests of the real `cairn` binary (standard library only).
 
-Usage: cli_test.py PATH/TO/cairn [unittest args]   (or set CAIRN_BIN)
+Usage: cli_test.py PATH/TO/cairn [--shard K/N | unittest args]   (or set CAIRN_BIN)
+
+--shard K/N runs every N-th test starting at the K-th (0-based, in name order), so that ctest
+can run the suite as N entries side by side.
 
 Every test runs the binary as a user would, with its own temporary CAIRN_CONFIG_DIR and
 CAIRN_DEFAULT_STORE under $TMPDIR (HOME and XDG_* point there too, so nothing outside the test
@@ -1495,7 +1498,219 @@ class S3DatastoreCommandsTest(S3TestCase):
         self.assertEqual(self.json_of(self.env, "datastore", "list"), [])
 
 
+# ---------------------------------------------------------------------------------------------
+def age_chunk_files(chunks_dir, seconds):
+    """Sets the atime of every local chunk file or marker to `seconds` ago, as if nothing had
+    marked them since."""
+    when = time.time() - seconds
+    for dirpath, _, files in os.walk(chunks_dir):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            os.utime(path, (when, os.stat(path).st_mtime))
+
+
+class GcCommandTest(S3TestCase):
+    """cairn gc and cairn gc status, on a filesystem datastore and an S3 datastore."""
+
+    ENV_NAME = "gc"
+
+    def check_gc(self, store, chunks_dir):
+        """Backs up two images, forgets the first, ages every chunk, and collects garbage."""
+        first = make_image(31, chunks=6, zero_chunks=())
+        second = make_image(32, chunks=6, zero_chunks=())
+        old = self.json_of(self.env, "backup", "--store", store, "--chunk-size", "64",
+                           "--backup-id", "gc", "--backup-time", str(T0),
+                           "disk.img:" + self.env.write("a.img", first))
+        new = self.json_of(self.env, "backup", "--store", store, "--chunk-size", "64",
+                           "--backup-id", "gc", "--backup-time", str(T0 + 60),
+                           "disk.img:" + self.env.write("b.img", second))
+        self.ok(self.env, "snapshot", "forget", "--store", store, old["snapshot"])
+        self.assertIn("no garbage collection", self.ok(
+            self.env, "gc", "status", "--store", store).stdout.decode())
+        age_chunk_files(chunks_dir, 2 * 86400)
+
+        result = self.json_of(self.env, "gc", "--store", store)
+        self.assertEqual(result["removed-chunks"], 7)  # the first image's 6 chunks and tail
+        self.assertEqual(result["disk-chunks"], 8)     # the second's, and the all-zero chunk
+        self.assertEqual(result["index-file-count"], 1)
+        status = self.json_of(self.env, "gc", "status", "--store", store)
+        self.assertEqual(status["removed-chunks"], 7)
+        text = self.ok(self.env, "gc", "status", "--store", store).stdout.decode()
+        self.assertIn("removed:       7 chunks", text)
+
+        out = self.env.path("restored.img")
+        self.ok(self.env, "restore", "--store", store, new["snapshot"], "disk.img", out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), second)
+        self.assertEqual(self.json_of(self.env, "gc", "--store", store)["removed-chunks"], 0)
+        return result
+
+    def test_filesystem_datastore(self):
+        self.ok(self.env, "datastore", "create", "local", self.env.path("local"))
+        self.check_gc("local", self.env.path("local", ".chunks"))
+        # A second GC of the same store waits for nobody: it is refused.
+        os.makedirs(self.env.path("local", ".locks"), exist_ok=True)
+        with open(self.env.path("local", ".locks", "gc.lck"), "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            self.fails(self.env, 5, "gc", "--store", "local", names=["garbage collection"])
+        self.fails(self.env, 2, "gc", "--store", "local", "--atime-cutoff", "0",
+                   names=["gc-atime-cutoff"])
+
+    def test_s3_datastore(self):
+        self.create_endpoint("gc-moto", "moto")
+        bucket = unique_bucket("gc-bucket")
+        self.make_bucket("gc-moto", bucket)
+        self.ok(self.env, "datastore", "create", "offsite", self.env.path("cache"),
+                "--backend", "s3", "--s3-endpoint", "gc-moto", "--bucket", bucket)
+        result = self.check_gc("offsite", self.env.path("cache", ".chunks"))
+        requests = result["requests"]["requests"]
+        self.assertEqual(requests["list"], 1)    # one page for these few chunks
+        self.assertEqual(requests["delete"], 1)  # one DeleteObjects for all removed keys
+        self.assertEqual(requests["get"], 0)
+
+
+# ---------------------------------------------------------------------------------------------
+class PruneTest(SharedStoreTestCase):
+    """prune: retention options in local time, dry run, protected snapshots, namespaces, Busy."""
+
+    DAY = 86400
+    NOON = T0 - T0 % DAY + 12 * 3600  # 2026-11-18T12:00:00Z
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.conf = cls.env.write("vm.conf", VM_CONF)
+
+    def seed(self, bid):
+        """Seven snapshots of vm/BID, returned oldest first: noon (UTC) of days 0..5 and 08:00 of
+        day 5. Day 1 is protected."""
+        times = [self.NOON + d * self.DAY for d in range(5)]
+        times += [self.NOON + 5 * self.DAY - 4 * 3600, self.NOON + 5 * self.DAY]
+        for t in times:
+            self.backup("vm.conf:" + self.conf, bid=bid, time=t)
+        self.ok(self.env, "snapshot", "protect", "vm/%s/%s" % (bid, rfc3339(times[1])))
+        return times
+
+    def prune(self, *args, tz="UTC"):
+        return self.json_of(self.env, "prune", *args, envvars={"TZ": tz})
+
+    def remaining(self, group, *args):
+        return [s["backup-time"] for s in self.json_of(self.env, "snapshot", "list", group, *args)]
+
+    @staticmethod
+    def decisions(bid, *rows):
+        return [{"backup-type": "vm", "backup-id": bid, "backup-time": t, "keep": reason is not None,
+                 "reason": reason} for t, reason in rows]
+
+    def test_dry_run_then_prune(self):
+        env = self.env
+        t = self.seed("pa")
+        expected = self.decisions("pa", (t[6], "keep-daily"), (t[5], None), (t[4], "keep-daily"),
+                                  (t[3], "keep-daily"), (t[2], None), (t[1], "protected"),
+                                  (t[0], None))
+        before = tree_state(env.default_store, skip_chunk_dirs=True, ignore_locks=True)
+        self.assertEqual(self.prune("vm/pa", "--keep-daily", "3", "--dry-run"), expected)
+        text = self.ok(env, "prune", "vm/pa", "--keep-daily", "3", "--dry-run",
+                       envvars={"TZ": "UTC"}).stdout.decode()
+        self.assertRegex(text, r"vm/pa/%s +remove +-\n" % rfc3339(t[5]))
+        self.assertRegex(text, r"vm/pa/%s +keep +protected\n" % rfc3339(t[1]))
+        self.assertTrue(text.endswith("dry run: would remove 3 of 7 snapshots\n"), text)
+        # Days are local: at UTC+14 noon UTC is 02:00 of the next day, 08:00 UTC still today.
+        self.assertEqual(self.prune("vm/pa", "--keep-daily", "3", "--dry-run",
+                                    tz="Pacific/Kiritimati"),
+                         self.decisions("pa", (t[6], "keep-daily"), (t[5], "keep-daily"),
+                                        (t[4], None), (t[3], "keep-daily"), (t[2], None),
+                                        (t[1], "protected"), (t[0], None)))
+        self.assertUnchanged(before, tree_state(env.default_store, skip_chunk_dirs=True,
+                                                ignore_locks=True))
+
+        self.assertEqual(self.prune("vm/pa", "--keep-daily", "3"), expected)
+        self.assertEqual(self.remaining("vm/pa"), [t[1], t[3], t[4], t[6]])
+        self.assertTrue(self.json_of(env, "snapshot", "list", "vm/pa")[0]["protected"])
+        text = self.ok(env, "prune", "vm/pa", "--keep-daily", "3").stdout.decode()
+        self.assertIn("removed 0 of 4 snapshots", text)
+
+    def test_without_keep_options_nothing_is_pruned(self):
+        t = self.seed("pc")
+        text = self.ok(self.env, "prune", "vm/pc").stdout.decode()
+        self.assertTrue(text.endswith("no keep options given: nothing is pruned\n"), text)
+        reasons = [e["reason"] for e in self.prune("vm/pc", "--keep-daily", "0")]
+        self.assertEqual(reasons, ["keep-all"] * 5 + ["protected", "keep-all"])
+        self.assertEqual(self.remaining("vm/pc"), t)
+
+    def test_namespace_prunes_each_of_its_groups(self):
+        env = self.env
+        self.ok(env, "namespace", "create", "site")
+        self.ok(env, "namespace", "create", "site/child")
+        for ns, bid in (("site", "n1"), ("site", "n2"), ("site/child", "n1"), ("", "n1")):
+            for d in range(3):
+                self.backup("vm.conf:" + self.conf, bid=bid, time=self.NOON + d * self.DAY,
+                            extra=("--ns", ns))
+        out = self.prune("--ns", "site", "--keep-last", "1")
+        self.assertEqual([(e["backup-id"], e["keep"]) for e in out],
+                         [("n1", True), ("n1", False), ("n1", False),
+                          ("n2", True), ("n2", False), ("n2", False)])
+        self.assertEqual(self.remaining("vm/n1", "--ns", "site"), [self.NOON + 2 * self.DAY])
+        self.assertEqual(len(self.remaining("vm/n2", "--ns", "site")), 1)
+        self.assertEqual(len(self.remaining("vm/n1", "--ns", "site/child")), 3)  # not recursive
+        self.assertEqual(len(self.remaining("vm/n1")), 3)  # the root namespace's group
+        self.prune("--ns", "site/child", "vm/n1", "--keep-last", "2")
+        self.assertEqual(len(self.remaining("vm/n1", "--ns", "site/child")), 2)
+        self.assertEqual(len(self.remaining("vm/n1")), 3)
+        self.prune("--ns", "", "--keep-last", "1")  # --ns "" is the root namespace
+        self.assertEqual(len(self.remaining("vm/n1")), 1)
+
+    def test_busy_while_a_backup_runs_and_stopped_by_a_reader(self):
+        env = self.env
+        t = self.seed("pb")
+        before = tree_state(env.default_store, skip_chunk_dirs=True, ignore_locks=True)
+        group_lock = os.path.join(env.default_store, ".locks", "vm", "pb", "group.lck")
+        with open(group_lock, "rb") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)  # what a running backup of the group holds
+            for dry_run in ((), ("--dry-run",)):
+                self.fails(env, 5, "prune", "vm/pb", "--keep-last", "1", *dry_run,
+                           names=["vm/pb"])
+        self.assertUnchanged(before, tree_state(env.default_store, skip_chunk_dirs=True,
+                                                ignore_locks=True))
+        # Removal is oldest first; a reader of day 2 stops it there, after day 0 went.
+        snap_lock = os.path.join(env.default_store, ".locks", "vm", "pb", rfc3339(t[2]) + ".lck")
+        fd = os.open(snap_lock, os.O_RDONLY | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            self.fails(env, 5, "prune", "vm/pb", "--keep-last", "1",
+                       names=["vm/pb/" + rfc3339(t[2]), "after removing vm/pb/" + rfc3339(t[0])])
+        finally:
+            os.close(fd)
+        self.assertEqual(self.remaining("vm/pb"), t[1:])
+
+    def test_errors(self):
+        env = self.env
+        self.fails(env, 2, "prune", "--keep-last", "1", names=["GROUP", "--ns"])
+        self.fails(env, 2, "prune", "vm/..", "--keep-last", "1", names=[".."])
+        self.fails(env, 3, "prune", "vm/nosuch", "--keep-last", "1", names=["vm/nosuch"])
+        self.fails(env, 3, "prune", "--ns", "nosuch", "--keep-last", "1", names=["nosuch"])
+        for bad in ("-1", "1.5", "x"):
+            r = env.run("prune", "vm/nosuch", "--keep-last", bad)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(b"expected a whole number", r.stderr)
+        self.assertIn("--keep-weekly", self.ok(env, "prune", "--help").stdout.decode())
+
+
 if __name__ == "__main__":
     if not CAIRN or not os.access(CAIRN, os.X_OK):
         sys.exit("usage: cli_test.py PATH/TO/cairn [unittest args] (or set CAIRN_BIN)")
+    if len(sys.argv) == 3 and sys.argv[1] == "--shard":
+        index, count = (int(part) for part in sys.argv[2].split("/"))
+        tests = []
+        def flatten(suite):
+            for item in suite:
+                if isinstance(item, unittest.TestSuite):
+                    flatten(item)
+                else:
+                    tests.append(item)
+        flatten(unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__]))
+        tests.sort(key=lambda test: test.id())
+        shard = unittest.TestSuite(tests[index::count])
+        result = unittest.TextTestRunner(verbosity=2).run(shard)
+        sys.exit(0 if result.wasSuccessful() else 1)
     unittest.main(verbosity=2)

@@ -173,6 +173,15 @@ class TestStore {
     }
   }
 
+  // Leaves `data` where an upload cut off by a crash would: in the bucket with nothing in the
+  // cache (S3), or as the chunk file (filesystem, where only a damaged disk could do it).
+  void PlantInterruptedUpload(const Digest& digest, ByteView data) {
+    ReplaceStoredChunk(digest, data);
+    if (remote()) {
+      ASSERT_TRUE(RemoveFile(LocalChunkPath(digest)).ok());
+    }
+  }
+
   // Removes a chunk from the store (for S3: from the bucket and the cache).
   void DeleteStoredChunk(const Digest& digest) {
     if (remote()) {

@@ -1,0 +1,89 @@
+// cairn gc [--store NAME] [tuning], cairn gc status [--store NAME]
+
+#include <fmt/format.h>
+
+#include "base/time.h"
+#include "base/units.h"
+#include "cli/context.h"
+#include "datastore/gc.h"
+
+namespace cairn::cli {
+namespace {
+
+std::string StatusText(const std::string& store, const GcStatus& s) {
+  auto started = FormatRfc3339Utc(s.started);
+  std::string text = fmt::format(
+      "garbage collection of '{}' (started {}) took {:.1f} s\n"
+      "  index files:   {} ({} of data)\n"
+      "  removed:       {} chunks, {}{}\n"
+      "  pending:       {} chunks, {} (marked before the oldest running backup started)\n"
+      "  in use:        {} chunks, {}{}\n"
+      "  dedup factor:  {:.2f}, average chunk size {}\n",
+      store, started.ok() ? *started : std::to_string(s.started), s.duration_seconds, s.index_file_count,
+      HumanBytes(s.index_data_bytes), s.sweep.removed_chunks, HumanBytes(s.sweep.removed_bytes),
+      s.sweep.removed_bad ? fmt::format(" and {} corrupt copies", s.sweep.removed_bad) : "",
+      s.sweep.pending_chunks, HumanBytes(s.sweep.pending_bytes), s.sweep.disk_chunks,
+      HumanBytes(s.sweep.disk_bytes),
+      s.sweep.still_bad ? fmt::format(" and {} corrupt copies", s.sweep.still_bad) : "",
+      s.DedupFactor(), HumanBytes(static_cast<uint64_t>(s.AverageChunkSize())));
+  if (s.missing_chunks > 0) {
+    text += fmt::format("  MISSING:       {} referenced chunks (run `cairn verify` to find the "
+                        "damaged snapshots)\n", s.missing_chunks);
+  }
+  if (s.requests) text += "  requests:      " + s.requests->ToText() + "\n";
+  return text;
+}
+
+}  // namespace
+
+void AddGcCommands(CLI::App& app, Context& ctx) {
+  struct Args {
+    std::string store = kDefaultStoreName;
+    GcOptions options;
+    bool no_atime_check = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* gc = app.add_subcommand("gc", "Remove chunks no snapshot references (garbage collection)");
+  gc->add_option("--store", args->store, "Datastore name");
+  gc->add_option("--atime-cutoff", args->options.atime_cutoff_minutes,
+                 "Minutes since its last mark after which an unreferenced chunk is removed "
+                 "(gc-atime-cutoff, 1..2880)")
+      ->capture_default_str();
+  gc->add_option("--cache-capacity", args->options.cache_capacity,
+                 "Digests remembered while marking, so shared chunks are marked once "
+                 "(gc-cache-capacity, 0..8388608)")
+      ->capture_default_str();
+  gc->add_flag("--no-atime-safety-check", args->no_atime_check,
+               "Skip the check that the filesystem records access times");
+
+  auto* status = gc->add_subcommand("status", "Show the result of the last garbage collection");
+  auto status_store = std::make_shared<std::string>(kDefaultStoreName);
+  status->add_option("--store", *status_store, "Datastore name");
+  status->callback([&ctx, status_store] {
+    ctx.action = [&ctx, status_store]() -> Status {
+      CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(*status_store, Operation::kLookup));
+      CAIRN_ASSIGN_OR_RETURN(std::optional<GcStatus> last, LoadGcStatus(*store));
+      if (!last) {
+        ctx.Emit(nullptr, fmt::format("no garbage collection has completed on '{}'", *status_store));
+        return Status::OK();
+      }
+      ctx.Emit(GcStatusToJson(*last), StatusText(*status_store, *last));
+      return Status::OK();
+    };
+  });
+
+  gc->callback([&ctx, args, status] {
+    if (status->parsed()) return;
+    ctx.action = [&ctx, args]() -> Status {
+      GcOptions options = args->options;
+      options.atime_safety_check = !args->no_atime_check;
+      CAIRN_RETURN_IF_ERROR(ValidateGcOptions(options));
+      CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args->store, Operation::kWrite));
+      CAIRN_ASSIGN_OR_RETURN(GcStatus result, RunGarbageCollection(*store, options));
+      ctx.Emit(GcStatusToJson(result), StatusText(args->store, result));
+      return Status::OK();
+    };
+  });
+}
+
+}  // namespace cairn::cli

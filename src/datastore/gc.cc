@@ -1,0 +1,208 @@
+#include "datastore/gc.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <list>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "base/file_util.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "format/data_blob.h"
+#include "format/dynamic_index.h"
+#include "format/fixed_index.h"
+
+namespace cairn {
+namespace {
+
+constexpr int64_t kWriterGapSeconds = 300;  // pbs-reference 5.1
+constexpr size_t kMissingWarnings = 10;
+
+// The digests marked lately, so a chunk many indexes share is marked once (least recently used
+// ones are forgotten beyond `capacity`; 0 remembers nothing).
+class DigestCache {
+ public:
+  explicit DigestCache(uint64_t capacity) : capacity_(capacity) {}
+
+  // True if `digest` was remembered; remembers it either way.
+  bool Seen(const Digest& digest) {
+    if (capacity_ == 0) return false;
+    auto it = index_.find(digest);
+    if (it != index_.end()) {
+      order_.splice(order_.begin(), order_, it->second);
+      return true;
+    }
+    order_.push_front(digest);
+    index_.emplace(digest, order_.begin());
+    if (index_.size() > capacity_) {
+      index_.erase(order_.back());
+      order_.pop_back();
+    }
+    return false;
+  }
+
+ private:
+  const uint64_t capacity_;
+  std::list<Digest> order_;  // front = most recent
+  std::unordered_map<Digest, std::list<Digest>::iterator, DigestHash> index_;
+};
+
+class Marker {
+ public:
+  Marker(DatastoreBackend& backend, GcStatus& status, uint64_t cache_capacity)
+      : backend_(backend), status_(status), seen_(cache_capacity) {}
+
+  // Marks every chunk of the index file at `path`; a file that vanished is skipped.
+  Status MarkIndex(const std::string& path, std::string_view rel) {
+    auto data = ReadFile(path);
+    if (!data.ok()) return data.status().IsNotFound() ? Status::OK() : data.status();
+    status_.index_file_count++;
+    if (rel.ends_with(".fidx")) {
+      CAIRN_ASSIGN_OR_RETURN(FixedIndex index, FixedIndex::Parse(*data, rel));
+      status_.index_data_bytes += index.size();
+      for (const Digest& digest : index.digests()) CAIRN_RETURN_IF_ERROR(Mark(digest));
+    } else {
+      CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, DynamicIndex::Parse(*data, rel));
+      status_.index_data_bytes += index.size();
+      for (size_t i = 0; i < index.chunk_count(); ++i) CAIRN_RETURN_IF_ERROR(Mark(index.digest(i)));
+    }
+    return Status::OK();
+  }
+
+  // Walks `dir` (relative `rel`, "" for the root) for index files.
+  Status Walk(const std::string& dir, const std::string& rel) {
+    auto entries = ListDir(dir);
+    if (!entries.ok()) return entries.status().IsNotFound() ? Status::OK() : entries.status();
+    for (const DirEntry& entry : *entries) {
+      if (entry.name.starts_with('.')) continue;  // .chunks, .locks, temp files
+      const std::string child_rel = rel.empty() ? entry.name : rel + "/" + entry.name;
+      if (entry.is_dir) {
+        CAIRN_RETURN_IF_ERROR(Walk(JoinPath(dir, entry.name), child_rel));
+      } else if (entry.name.ends_with(".fidx") || entry.name.ends_with(".didx")) {
+        CAIRN_RETURN_IF_ERROR(MarkIndex(JoinPath(dir, entry.name), child_rel));
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  Status Mark(const Digest& digest) {
+    if (seen_.Seen(digest)) {
+      status_.cache_hits++;
+      return Status::OK();
+    }
+    status_.cache_misses++;
+    CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, backend_.MarkChunk(digest));
+    status_.marked_chunks++;
+    if (mark != ChunkMark::kMarked && ++status_.missing_chunks <= kMissingWarnings) {
+      spdlog::warn("referenced chunk {} is missing{}", DigestToHex(digest),
+                   mark == ChunkMark::kOnlyBadCopies ? " (only corrupt copies are left)" : "");
+    }
+    return Status::OK();
+  }
+
+  DatastoreBackend& backend_;
+  GcStatus& status_;
+  DigestCache seen_;
+};
+
+// Proves that marking a chunk moves its atime forward (pbs-reference 5.1), without sleeping:
+// the all-zero 4 MiB chunk is stored, its atime set two days back, then marked.
+Status CheckAtimeUpdates(Datastore& store, int64_t now) {
+  const Bytes zeros(4u << 20, 0);
+  const Digest digest = Sha256Of(zeros);
+  CAIRN_ASSIGN_OR_RETURN(Bytes encoded, EncodeBlob(zeros, nullptr, true));
+  CAIRN_RETURN_IF_ERROR(store.backend().InsertChunk(digest, encoded, ChunkCaching::kCache).status());
+  const std::string path = JoinPath(store.path(), ChunkStore::RelativeChunkPath(digest));
+  const struct timespec past[2] = {{now - 2 * 86400, 0}, {0, UTIME_OMIT}};
+  if (::utimensat(AT_FDCWD, path.c_str(), past, 0) != 0) return ErrnoStatus("set atime of " + path, errno);
+  CAIRN_RETURN_IF_ERROR(store.backend().MarkChunk(digest).status());
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  if (st.st_atim.tv_sec < now - 60) {
+    return Status::IOError(fmt::format(
+        "atime safety check failed: marking {} did not update its access time; garbage "
+        "collection needs a filesystem that records access times set with utimensat",
+        path));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+double GcStatus::DedupFactor() const {
+  return sweep.disk_bytes == 0 ? 0 : static_cast<double>(index_data_bytes) / sweep.disk_bytes;
+}
+
+double GcStatus::AverageChunkSize() const {
+  return sweep.disk_chunks == 0 ? 0 : static_cast<double>(sweep.disk_bytes) / sweep.disk_chunks;
+}
+
+Status ValidateGcOptions(const GcOptions& options) {
+  if (options.atime_cutoff_minutes < 1 || options.atime_cutoff_minutes > 2880) {
+    return Status::InvalidArgument(fmt::format("gc-atime-cutoff must be 1..2880 minutes, not {}",
+                                               options.atime_cutoff_minutes));
+  }
+  if (options.cache_capacity > 8388608) {
+    return Status::InvalidArgument(fmt::format("gc-cache-capacity must be 0..8388608, not {}",
+                                               options.cache_capacity));
+  }
+  return Status::OK();
+}
+
+Result<GcStatus> RunGarbageCollection(Datastore& store, const GcOptions& options) {
+  CAIRN_RETURN_IF_ERROR(ValidateGcOptions(options));
+  CAIRN_ASSIGN_OR_RETURN(FileLock gc_lock, store.locks().LockGarbageCollection());
+  const auto clock_start = std::chrono::steady_clock::now();
+  const std::optional<ObjectStoreStats> requests_before = store.backend().Stats().requests;
+  DatastoreBackend& backend = store.backend();
+  CAIRN_RETURN_IF_ERROR(backend.CheckReachable());
+
+  GcStatus status;
+  status.started = NowEpoch();
+  if (options.atime_safety_check) CAIRN_RETURN_IF_ERROR(CheckAtimeUpdates(store, status.started));
+  CAIRN_ASSIGN_OR_RETURN(std::optional<int64_t> oldest_writer, store.locks().OldestActiveWriter());
+  status.cutoff.oldest_writer = oldest_writer.value_or(status.started);
+  status.cutoff.min_atime = status.started - options.atime_cutoff_minutes * 60;
+  if (status.cutoff.oldest_writer < status.cutoff.min_atime) {
+    status.cutoff.min_atime = status.cutoff.oldest_writer - kWriterGapSeconds;
+  }
+
+  Marker marker(backend, status, options.cache_capacity);
+  CAIRN_RETURN_IF_ERROR(marker.Walk(store.path(), ""));
+  if (status.missing_chunks > 0) {
+    spdlog::warn("{} referenced chunks are missing; verify names the damaged snapshots",
+                 status.missing_chunks);
+  }
+  CAIRN_ASSIGN_OR_RETURN(status.sweep, backend.SweepChunks(status.cutoff));
+
+  if (auto after = backend.Stats().requests; after && requests_before) {
+    status.requests = after->Since(*requests_before);
+  }
+  status.duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+  const std::string text = GcStatusToJson(status).dump(2) + "\n";
+  CAIRN_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(store.path(), kGcStatusFile), AsBytes(text),
+                                        0644, SyncMode::kFile));
+  return status;
+}
+
+Result<std::optional<GcStatus>> LoadGcStatus(const Datastore& store) {
+  const std::string path = JoinPath(store.path(), kGcStatusFile);
+  auto data = ReadFile(path);
+  if (!data.ok()) {
+    if (data.status().IsNotFound()) return std::optional<GcStatus>();
+    return data.status();
+  }
+  auto json = nlohmann::json::parse(AsString(*data), nullptr, false);
+  auto status = GcStatusFromJson(json);
+  if (!status.ok()) return Status::Corruption(path + ": " + status.status().message());
+  return std::optional<GcStatus>(std::move(status).value());
+}
+
+}  // namespace cairn

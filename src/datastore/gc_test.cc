@@ -1,0 +1,223 @@
+#include "datastore/gc.h"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+
+#include "base/file_util.h"
+#include "base/time.h"
+#include "datastore/snapshot_writer.h"
+#include "format/data_blob.h"
+#include "format/fixed_index.h"
+#include "testing/test_stores.h"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+using testing::StoreKind;
+
+constexpr uint64_t kChunk = 4096;
+constexpr int64_t kDay = 86400;
+
+Digest DigestOfSeed(uint64_t seed) { return Sha256Of(testing::RandomBytes(kChunk, seed)); }
+
+// Sets the atime of every local chunk file (chunks, markers, bad copies) to `seconds` ago: as if
+// that much time had passed since anything marked them.
+void AgeLocalChunkFiles(const std::string& root, int64_t seconds) {
+  const int64_t when = NowEpoch() - seconds;
+  ASSERT_TRUE(ForEachLocalChunkFile(JoinPath(root, ".chunks"), [&](const std::string& path,
+                                                                   const ChunkFileName&) {
+                const struct timespec times[2] = {{when, 0}, {when, 0}};
+                EXPECT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+                return Status::OK();
+              }).ok());
+}
+
+// GC on every backend: the filesystem, and S3 datastores on moto and s3rver.
+class GcTest : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override {
+    test_store_ = testing::TestStore::Create(GetParam(), dir_.Sub("store"));
+    ASSERT_NE(test_store_, nullptr);
+    store_ = &test_store_->store();
+  }
+
+  // Starts a backup of `group` at `time` that stores one chunk per seed and writes its index.
+  std::unique_ptr<SnapshotWriter> StartImage(const std::string& group, int64_t time,
+                                             const std::vector<uint64_t>& seeds,
+                                             ChunkCaching caching = ChunkCaching::kCache) {
+    auto writer = SnapshotWriter::Begin(*store_, {}, *BackupGroup::Parse(group), time, "root@pam",
+                                        caching);
+    EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+    auto index = *FixedIndexBuilder::Create(kChunk);
+    for (uint64_t seed : seeds) {
+      Bytes plain = testing::RandomBytes(kChunk, seed);
+      Bytes blob = *EncodeBlob(plain, nullptr, true);
+      EXPECT_TRUE((*writer)->InsertChunk(Sha256Of(plain), blob, plain.size()).ok());
+      EXPECT_TRUE(index.Append(Sha256Of(plain), kChunk).ok());
+    }
+    auto out = *index.Finish();
+    EXPECT_TRUE((*writer)->WriteArchive("disk.img.fidx", out.bytes).ok());
+    ManifestFile file;
+    file.filename = "disk.img.fidx";
+    file.size = index.size();
+    file.csum = out.csum;
+    auto manifest = *Manifest::Create("vm", writer->get()->snapshot().group.id, time);
+    EXPECT_TRUE(manifest.AddOrReplaceFile(file).ok());
+    manifests_.emplace(writer->get(), manifest);
+    return std::move(*writer);
+  }
+  void Finish(SnapshotWriter& writer) {
+    Status st = writer.Finish(manifests_.at(&writer));
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  SnapshotRef Image(const std::string& group, int64_t time, const std::vector<uint64_t>& seeds) {
+    auto writer = StartImage(group, time, seeds);
+    Finish(*writer);
+    return writer->snapshot();
+  }
+
+  GcStatus RunGc(GcOptions options = {}) {
+    auto status = RunGarbageCollection(*store_, options);
+    EXPECT_TRUE(status.ok()) << status.status().ToString();
+    return status.ok() ? *status : GcStatus{};
+  }
+
+  // The stored chunks (in the bucket for S3), without the all-zero chunk of the atime check.
+  std::vector<Digest> Stored() {
+    std::vector<Digest> stored = test_store_->StoredChunks();
+    const Digest zero = Sha256Of(Bytes(4u << 20, 0));
+    stored.erase(std::remove(stored.begin(), stored.end(), zero), stored.end());
+    return stored;
+  }
+  static std::vector<Digest> Digests(std::vector<uint64_t> seeds) {
+    std::vector<Digest> out;
+    for (uint64_t seed : seeds) out.push_back(DigestOfSeed(seed));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::TestStore> test_store_;
+  Datastore* store_ = nullptr;
+  std::map<SnapshotWriter*, Manifest> manifests_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, GcTest, testing::kAllStoreKinds, testing::PrintStoreKind);
+
+TEST_P(GcTest, RemovesExactlyTheUnreferencedChunksOlderThanTheCutoff) {
+  SnapshotRef old_snap = Image("vm/100", 100, {1, 2, 3, 4});
+  Image("vm/100", 200, {3, 4, 5, 6});
+  ASSERT_TRUE(store_->ForgetSnapshot({}, old_snap).ok());
+  AgeLocalChunkFiles(store_->path(), 2 * kDay);
+
+  GcStatus status = RunGc();
+  EXPECT_EQ(Stored(), Digests({3, 4, 5, 6}));
+  EXPECT_EQ(status.sweep.removed_chunks, 2u);
+  EXPECT_EQ(status.sweep.disk_chunks, 5u);  // and the atime check's zero chunk
+  EXPECT_EQ(status.sweep.pending_chunks, 0u);
+  EXPECT_EQ(status.index_file_count, 1u);
+  EXPECT_EQ(status.index_data_bytes, 4 * kChunk);
+  EXPECT_EQ(status.missing_chunks, 0u);
+  if (test_store_->remote()) {
+    // One listing page and one DeleteObjects request for this handful of chunks.
+    EXPECT_EQ(status.requests->requests_of(s3::RequestKind::kList), 1u);
+    EXPECT_EQ(status.requests->requests_of(s3::RequestKind::kDelete), 1u);
+  }
+  auto saved = LoadGcStatus(*store_);
+  ASSERT_TRUE(saved.ok() && saved->has_value());
+  EXPECT_EQ(GcStatusToJson(**saved), GcStatusToJson(status));
+
+  // Chunks marked just now are in use: a second run removes nothing.
+  EXPECT_EQ(RunGc().sweep.removed_chunks, 0u);
+  EXPECT_EQ(Stored(), Digests({3, 4, 5, 6}));
+}
+
+TEST_P(GcTest, KeepsWhatARunningBackupInsertedWithAndWithoutCache) {
+  SnapshotRef old_snap = Image("vm/100", 100, {1, 2});
+  ASSERT_TRUE(store_->ForgetSnapshot({}, old_snap).ok());
+  AgeLocalChunkFiles(store_->path(), 2 * kDay);
+  auto cached = StartImage("vm/200", 100, {10, 11});
+  auto uncached = StartImage("vm/300", 100, {12, 1}, ChunkCaching::kMarkerOnly);
+
+  GcOptions options;
+  options.atime_cutoff_minutes = 1;
+  GcStatus status = RunGc(options);
+  // 1 was inserted again by the running backup: kept; 2 is gone.
+  EXPECT_EQ(Stored(), Digests({1, 10, 11, 12}));
+  EXPECT_EQ(status.sweep.removed_chunks, 1u);
+  Finish(*cached);
+  Finish(*uncached);
+  AgeLocalChunkFiles(store_->path(), 2 * kDay);
+  RunGc();
+  EXPECT_EQ(Stored(), Digests({1, 10, 11, 12}));
+}
+
+TEST_P(GcTest, AWriterThatStartedLongAgoKeepsEverythingMarkedSince) {
+  // A backup running for three days, that inserted chunk 2 two days ago and has not written
+  // its index yet; chunk 1 was last marked before it started.
+  auto registered = store_->locks().RegisterWriter(NowEpoch() - 3 * kDay);
+  ASSERT_TRUE(registered.ok());
+  std::optional<WriterRegistration> registration;
+  registration.emplace(std::move(*registered));
+  SnapshotRef old_snap = Image("vm/100", 100, {1, 2});
+  ASSERT_TRUE(store_->ForgetSnapshot({}, old_snap).ok());
+  AgeLocalChunkFiles(store_->path(), 2 * kDay);
+  const struct timespec before_writer[2] = {{NowEpoch() - 4 * kDay, 0}, {0, UTIME_OMIT}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, test_store_->LocalChunkPath(DigestOfSeed(1)).c_str(),
+                        before_writer, 0), 0);
+
+  GcStatus status = RunGc();
+  EXPECT_EQ(Stored(), Digests({2}));
+  EXPECT_EQ(status.cutoff.min_atime, status.cutoff.oldest_writer - 300);
+
+  registration.reset();  // the backup ended without using chunk 2
+  status = RunGc();
+  EXPECT_EQ(Stored(), Digests({}));
+  EXPECT_EQ(status.sweep.removed_chunks, 1u);
+}
+
+TEST_P(GcTest, RemovingGroupVm100KeepsTheChunksOfVm1000) {
+  Image("vm/100", 100, {1, 2});
+  Image("vm/1000", 100, {3, 4});
+  ASSERT_TRUE(store_->RemoveGroup({}, *BackupGroup::Parse("vm/100")).ok());
+  AgeLocalChunkFiles(store_->path(), 2 * kDay);
+  RunGc();
+  EXPECT_EQ(Stored(), Digests({3, 4}));
+  for (uint64_t seed : {3, 4}) {
+    auto chunk = test_store_->OpenAnother().value()->backend().ReadChunk(DigestOfSeed(seed));
+    EXPECT_TRUE(chunk.ok()) << chunk.status().ToString();
+  }
+}
+
+TEST_P(GcTest, AnUnreadableIndexStopsGcBeforeItDeletesAnything) {
+  SnapshotRef snap = Image("vm/100", 100, {1, 2});
+  Image("vm/200", 100, {3});
+  const std::string index = JoinPath(store_->path(), Datastore::SnapshotRelPath({}, snap)) +
+                            "/disk.img.fidx";
+  Bytes bytes = *ReadFile(index);
+  bytes[4096] ^= 1;  // the first digest no longer matches the index checksum
+  testing::WriteTestFile(index, bytes);
+  AgeLocalChunkFiles(store_->path(), 2 * kDay);
+  auto status = RunGarbageCollection(*store_, {});
+  EXPECT_TRUE(status.status().IsCorruption()) << status.status().ToString();
+  EXPECT_NE(status.status().message().find("disk.img.fidx"), std::string::npos);
+  EXPECT_EQ(Stored(), Digests({1, 2, 3}));
+}
+
+TEST_P(GcTest, OnlyOneGcRunsAtATime) {
+  auto held = store_->locks().LockGarbageCollection();
+  ASSERT_TRUE(held.ok());
+  auto status = RunGarbageCollection(*store_, {});
+  EXPECT_EQ(status.status().code(), Code::kBusy) << status.status().ToString();
+  GcOptions bad;
+  bad.atime_cutoff_minutes = 0;
+  EXPECT_EQ(RunGarbageCollection(*store_, bad).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cairn
