@@ -58,14 +58,14 @@ Status ChunkCache::Put(const Digest& digest, ByteView encoded) {
     CAIRN_RETURN_IF_ERROR(LoadLocked());
   }
   CAIRN_RETURN_IF_ERROR(WriteFileAtomic(store_.ChunkPath(digest), encoded, 0644, SyncMode::kNone));
-  std::vector<Digest> victims;
+  std::vector<Victim> victims;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.inserts++;
     AccountLocked(digest, encoded.size());
     victims = PickVictimsLocked();
   }
-  return Evict(victims);
+  return Evict(victims, false);
 }
 
 Status ChunkCache::PutMarker(const Digest& digest) {
@@ -84,15 +84,32 @@ Status ChunkCache::Forget(const Digest& digest) {
   return removed.IsNotFound() ? Status::OK() : removed;
 }
 
-Status ChunkCache::Evict(const std::vector<Digest>& victims) {
-  for (const Digest& victim : victims) {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<ChunkLockGuard> guard, locks_.TryLock(victim));
-    if (!guard) continue;  // being inserted, swept or read right now: not a victim after all
+Status ChunkCache::Evict(const std::vector<Victim>& victims, bool mu_held) {
+  std::vector<Victim> kept;
+  uint64_t evicted = 0;
+  Status result;
+  for (const Victim& victim : victims) {
+    auto guard = locks_.TryLock(victim.digest);
+    if (!guard.ok()) {
+      result = guard.status();
+      break;
+    }
+    if (!*guard) {  // being inserted, swept or read right now: not a victim after all
+      kept.push_back(victim);
+      continue;
+    }
     struct stat st;
-    if (::stat(store_.ChunkPath(victim).c_str(), &st) != 0 || st.st_size == 0) continue;
-    CAIRN_RETURN_IF_ERROR(WriteMarker(victim));
+    const std::string path = store_.ChunkPath(victim.digest);
+    if (::stat(path.c_str(), &st) != 0 || st.st_size == 0) continue;  // gone meanwhile
+    result = WriteMarker(victim.digest);
+    if (!result.ok()) break;
+    evicted++;
   }
-  return Status::OK();
+  std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
+  if (!mu_held) lock.lock();
+  stats_.evictions += evicted;
+  for (const Victim& victim : kept) AccountLocked(victim.digest, victim.size);
+  return result;
 }
 
 void ChunkCache::UnaccountLocked(const Digest& digest) {
@@ -125,17 +142,16 @@ void ChunkCache::AccountLocked(const Digest& digest, uint64_t size) {
   stats_.bytes += size;
 }
 
-std::vector<Digest> ChunkCache::PickVictimsLocked() {
-  std::vector<Digest> victims;
+std::vector<ChunkCache::Victim> ChunkCache::PickVictimsLocked() {
+  std::vector<Victim> victims;
   // The newest entry always stays: it was just put there to be used.
   while (stats_.bytes > stats_.capacity && lru_.size() > 1) {
     const Digest victim = lru_.back();
     auto it = entries_.find(victim);
+    victims.push_back({victim, it->second.size});
     stats_.bytes -= it->second.size;
     entries_.erase(it);
     lru_.pop_back();
-    stats_.evictions++;
-    victims.push_back(victim);
   }
   return victims;
 }
@@ -173,7 +189,7 @@ Status ChunkCache::LoadLocked() {
     stats_.capacity = (stats_.bytes + free_bytes) / 2;
   }
   loaded_ = true;
-  return Evict(PickVictimsLocked());  // a smaller bound than last time
+  return Evict(PickVictimsLocked(), true);  // a smaller bound than last time
 }
 
 }  // namespace cairn

@@ -81,11 +81,17 @@ class ChunkCache {
   Status LoadLocked();
   // Accounts a content file of `size` bytes as most recently used. Caller holds mu_.
   void AccountLocked(const Digest& digest, uint64_t size);
+  struct Victim {
+    Digest digest;
+    uint64_t size;
+  };
   // Drops least recently used entries until within capacity; returns them. Caller holds mu_.
-  std::vector<Digest> PickVictimsLocked();
+  std::vector<Victim> PickVictimsLocked();
   Status WriteMarker(const Digest& digest);
-  // Turns the victims' content files into markers, each under its chunk lock.
-  Status Evict(const std::vector<Digest>& victims);
+  // Turns the victims' content files into markers, each under its chunk lock (try only). A
+  // victim whose lock is taken stays cached: it is accounted again, as most recently used.
+  // Caller holds mu_ if `mu_held`, otherwise not.
+  Status Evict(const std::vector<Victim>& victims, bool mu_held);
   // Drops the accounting of `digest`, if any. Caller holds mu_.
   void UnaccountLocked(const Digest& digest);
 

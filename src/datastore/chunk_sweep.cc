@@ -41,7 +41,8 @@ std::optional<ChunkFileName> ParseChunkFileName(std::string_view name) {
   constexpr size_t kHexLen = 64;
   if (name.size() < kHexLen) return std::nullopt;
   auto digest = DigestFromHex(name.substr(0, kHexLen));
-  if (!digest.ok()) return std::nullopt;
+  // Only the canonical lower-case spelling: another one would alias a real chunk's file.
+  if (!digest.ok() || DigestToHex(*digest) != name.substr(0, kHexLen)) return std::nullopt;
   const std::string_view suffix = name.substr(kHexLen);
   if (suffix.empty()) return ChunkFileName{*digest, ChunkFileKind::kChunk};
   if (suffix == ".using") return ChunkFileName{*digest, ChunkFileKind::kUsing};

@@ -49,6 +49,7 @@ struct SweepCounts {
   uint64_t pending_bytes = 0;
   uint64_t removed_bad = 0;
   uint64_t still_bad = 0;
+  uint64_t missing_chunks = 0;  // referenced chunks the remote store turned out not to have
 
   // Counts one chunk (or bad copy, `bad`) of `size` bytes that the sweep judged `age` and
   // removed if unused.

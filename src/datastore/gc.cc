@@ -14,8 +14,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "format/data_blob.h"
-#include "format/dynamic_index.h"
-#include "format/fixed_index.h"
+#include "datastore/index_chunks.h"
 
 namespace cairn {
 namespace {
@@ -62,16 +61,8 @@ class Marker {
     auto data = ReadFile(path);
     if (!data.ok()) return data.status().IsNotFound() ? Status::OK() : data.status();
     status_.index_file_count++;
-    if (rel.ends_with(".fidx")) {
-      CAIRN_ASSIGN_OR_RETURN(FixedIndex index, FixedIndex::Parse(*data, rel));
-      status_.index_data_bytes += index.size();
-      for (const Digest& digest : index.digests()) CAIRN_RETURN_IF_ERROR(Mark(digest));
-    } else {
-      CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, DynamicIndex::Parse(*data, rel));
-      status_.index_data_bytes += index.size();
-      for (size_t i = 0; i < index.chunk_count(); ++i) CAIRN_RETURN_IF_ERROR(Mark(index.digest(i)));
-    }
-    return Status::OK();
+    return ForEachIndexChunk(*data, rel, &status_.index_data_bytes,
+                             [this](const Digest& digest) { return Mark(digest); });
   }
 
   // Walks `dir` (relative `rel`, "" for the root) for index files.
@@ -83,7 +74,7 @@ class Marker {
       const std::string child_rel = rel.empty() ? entry.name : rel + "/" + entry.name;
       if (entry.is_dir) {
         CAIRN_RETURN_IF_ERROR(Walk(JoinPath(dir, entry.name), child_rel));
-      } else if (entry.name.ends_with(".fidx") || entry.name.ends_with(".didx")) {
+      } else if (IsIndexFileName(entry.name)) {
         CAIRN_RETURN_IF_ERROR(MarkIndex(JoinPath(dir, entry.name), child_rel));
       }
     }
@@ -180,6 +171,7 @@ Result<GcStatus> RunGarbageCollection(Datastore& store, const GcOptions& options
                  status.missing_chunks);
   }
   CAIRN_ASSIGN_OR_RETURN(status.sweep, backend.SweepChunks(status.cutoff));
+  status.missing_chunks += status.sweep.missing_chunks;
 
   if (auto after = backend.Stats().requests; after && requests_before) {
     status.requests = after->Since(*requests_before);

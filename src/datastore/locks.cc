@@ -69,8 +69,9 @@ Result<WriterRegistration> DatastoreLocks::RegisterWriter(int64_t start_epoch) c
   static std::atomic<uint64_t> counter{0};
   std::string path = fmt::format("{}/writers/{}-{}-{}", locks_dir_, start_epoch, ::getpid(),
                                  counter.fetch_add(1));
+  // OldestActiveWriter may hold a new file's lock shared for a moment while it probes: wait.
   CAIRN_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(path, LockMode::kExclusive,
-                                                          std::chrono::milliseconds(0), "writer"));
+                                                          std::chrono::seconds(5), "writer"));
   return WriterRegistration(std::move(lock));
 }
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -14,12 +15,22 @@
 namespace cairn {
 namespace {
 
+constexpr std::chrono::seconds kMaxDeleteDelay{10};
+
 // Chunk keys queued for deletion, with the locks of their stripes held until they are gone.
 class DeleteBatch {
  public:
   explicit DeleteBatch(ObjectStore& objects) : objects_(objects) {}
 
   bool Holds(uint16_t stripe) const { return held_.count(stripe) != 0; }
+  // Deletes what is queued if the first key has waited `kMaxDeleteDelay`: where garbage is
+  // sparse, a batch would otherwise keep its stripes from inserts for a whole listing.
+  Status FlushIfOld() {
+    if (keys_.empty() || std::chrono::steady_clock::now() - first_queued_ < kMaxDeleteDelay) {
+      return Status::OK();
+    }
+    return Flush();
+  }
   void Hold(ChunkLockGuard guard) { held_.emplace(guard.stripe(), std::move(guard)); }
   // Releases a stripe that has nothing queued.
   void Release(uint16_t stripe) {
@@ -27,6 +38,7 @@ class DeleteBatch {
   }
 
   Status Queue(const std::string& key, uint16_t stripe) {
+    if (keys_.empty()) first_queued_ = std::chrono::steady_clock::now();
     keys_.push_back(key);
     queued_stripes_.insert(stripe);
     return keys_.size() >= kDeleteBatchSize ? Flush() : Status::OK();
@@ -45,6 +57,7 @@ class DeleteBatch {
   std::vector<std::string> keys_;
   std::set<uint16_t> queued_stripes_;
   std::map<uint16_t, ChunkLockGuard> held_;
+  std::chrono::steady_clock::time_point first_queued_;
 };
 
 // Judges one listed chunk object under its stripe's lock; queues it if unused.
@@ -142,6 +155,7 @@ Result<SweepCounts> SweepObjectStoreChunks(const ObjectStoreChunks& chunks,
       batch.Hold(std::move(**guard));
     }
     failed = SweepObject(chunks, cutoff, object, *name, batch, counts);
+    if (failed.ok()) failed = batch.FlushIfOld();
     return failed.ok();
   });
   Status flushed = batch.Flush();
@@ -151,11 +165,10 @@ Result<SweepCounts> SweepObjectStoreChunks(const ObjectStoreChunks& chunks,
   if (foreign > 0) {
     spdlog::warn("{} objects under {} are not chunks; left alone", foreign, chunks.key_prefix);
   }
-  uint64_t missing = 0;
-  CAIRN_RETURN_IF_ERROR(SweepLocalFiles(chunks, cutoff, &missing));
-  if (missing > 0) {
-    spdlog::warn("{} referenced chunks are missing in {} (verify names the snapshots)", missing,
-                 chunks.objects.Describe());
+  CAIRN_RETURN_IF_ERROR(SweepLocalFiles(chunks, cutoff, &counts.missing_chunks));
+  if (counts.missing_chunks > 0) {
+    spdlog::warn("{} referenced chunks are missing in {} (verify names the snapshots)",
+                 counts.missing_chunks, chunks.objects.Describe());
   }
   return counts;
 }

@@ -8,7 +8,8 @@
 //                            pending: it may be an upload this cache has no record of).
 // Every decision is taken under the chunk's lock (try only: a chunk an insert holds is kept),
 // and a stripe stays locked until the DeleteObjects request for its queued keys has returned,
-// so no insert can find a chunk present that is about to be deleted. The local file goes
+// so no insert can find a chunk present that is about to be deleted (a batch is sent when it
+// holds 1000 keys or its first key has waited 10 s, so inserts never wait long). The local file goes
 // before the object, so a crash in between leaves an object GC deletes next time, never a
 // marker for a missing object. Keys are deleted in batches of up to 1000 (the S3 limit); locks
 // are byte ranges of one file, so a batch holds no file descriptors.

@@ -13,6 +13,7 @@
 
 #include "base/time.h"
 #include "datastore/snapshot_writer.h"
+#include "format/fixed_index.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -277,7 +278,8 @@ class PruneGroupTest : public ::testing::Test {
     for (int64_t time : kTimes) {
       auto writer = SnapshotWriter::Begin(*store_, ns_, group_, time, "root@pam");
       ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-      ASSERT_TRUE((*writer)->WriteArchive("disk.img.fidx", {}).ok());
+      auto index = FixedIndexBuilder::Create(4096)->Finish();
+      ASSERT_TRUE((*writer)->WriteArchive("disk.img.fidx", index->bytes).ok());
       ManifestFile file;
       file.filename = "disk.img.fidx";
       auto manifest = Manifest::Create("vm", "100", time);

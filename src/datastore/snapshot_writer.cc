@@ -5,6 +5,7 @@
 #include "base/file_util.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "datastore/index_chunks.h"
 #include "format/archive_name.h"
 #include "format/data_blob.h"
 
@@ -106,11 +107,22 @@ Status SnapshotWriter::WriteArchive(const std::string& filename, ByteView conten
   if (filename == kManifestName) {
     return Status::InvalidArgument("the manifest is written by Finish");
   }
-  if (!written_.emplace(filename, WrittenFile{content.size(), Sha256Of(content)}).second) {
+  if (written_.count(filename) != 0) {
     return Status::AlreadyExists(fmt::format("archive {} was already written", filename));
   }
+  if (IsIndexFileName(filename)) CAIRN_RETURN_IF_ERROR(MarkIndexChunks(filename, content));
+  written_.emplace(filename, WrittenFile{content.size(), Sha256Of(content)});
   return store_.backend_->WriteFile(
       JoinPath(Datastore::SnapshotRelPath(ns_, snapshot_), filename), content);
+}
+
+Status SnapshotWriter::MarkIndexChunks(const std::string& filename, ByteView content) {
+  return ForEachIndexChunk(content, filename, nullptr, [&](const Digest& digest) -> Status {
+    CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, store_.backend_->MarkChunk(digest));
+    if (mark == ChunkMark::kMarked) return Status::OK();
+    return Status::InvalidArgument(fmt::format("{} references chunk {}, which is not stored",
+                                               filename, DigestToHex(digest)));
+  });
 }
 
 Status SnapshotWriter::Finish(Manifest manifest) {

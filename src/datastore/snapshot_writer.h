@@ -53,7 +53,10 @@ class SnapshotWriter {
                                         uint64_t plain_size);
 
   // Writes an archive file (`*.fidx`, `*.didx`, `*.blob`; not the manifest). InvalidArgument for
-  // a bad name, AlreadyExists if written before.
+  // a bad name, AlreadyExists if written before. An index must parse (Corruption otherwise) and
+  // every chunk it references is marked for GC now (InvalidArgument naming a chunk the store
+  // does not have): a GC that has already walked past this group, and its base snapshot removed
+  // once this backup ends, cannot make it lose the chunks it reuses.
   Status WriteArchive(const std::string& filename, ByteView content);
 
   // Completes the snapshot: every file the manifest lists must have been written with the
@@ -65,6 +68,8 @@ class SnapshotWriter {
   const ChunkUploadStats& stats() const { return stats_; }
 
  private:
+  // Marks the chunks of an index being written (see WriteArchive).
+  Status MarkIndexChunks(const std::string& filename, ByteView content);
   SnapshotWriter(Datastore& store, BackupNamespace ns, SnapshotRef snap, FileLock group_lock,
                  FileLock snapshot_lock, WriterRegistration writer_registration);
 
