@@ -76,10 +76,10 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   for (const auto& a : summary.archives) {
     archives.push_back(ArchiveJson(a));
     total += a.size;
-    text += fmt::format("  {}: {} read, {} chunks, {} new ({}), {} reused, {} zero\n", a.filename,
-                        HumanBytes(a.size), a.chunks.chunks, a.chunks.uploaded - a.chunks.duplicates,
-                        HumanBytes(a.chunks.uploaded_bytes), a.chunks.known + a.chunks.duplicates,
-                        a.chunks.zero_chunks);
+    text += fmt::format("  {}: {} read, {} chunks: {} new, {} reused, {} zero; {} sent\n",
+                        a.filename, HumanBytes(a.size), a.chunks.chunks,
+                        a.chunks.uploaded - a.chunks.duplicates, a.chunks.known + a.chunks.duplicates,
+                        a.chunks.zero_chunks, HumanBytes(a.chunks.uploaded_bytes));
   }
   const double rate = summary.seconds > 0 ? static_cast<double>(total) / summary.seconds : 0;
   text += fmt::format("  {} in total, {}/s", HumanBytes(total), HumanBytes(static_cast<uint64_t>(rate)));

@@ -88,6 +88,7 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx);
 void AddBackupCommands(CLI::App& app, Context& ctx);
 void AddSnapshotCommands(CLI::App& app, Context& ctx);
 void AddGcCommands(CLI::App& app, Context& ctx);
+void AddVerifyCommands(CLI::App& app, Context& ctx);
 void AddKeyCommands(CLI::App& app, Context& ctx);
 void AddS3Commands(CLI::App& app, Context& ctx);
 void AddPruneCommands(CLI::App& app, Context& ctx);

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   cairn::cli::AddSnapshotCommands(app, ctx);
   cairn::cli::AddPruneCommands(app, ctx);
   cairn::cli::AddGcCommands(app, ctx);
+  cairn::cli::AddVerifyCommands(app, ctx);
   cairn::cli::AddKeyCommands(app, ctx);
   cairn::cli::AddS3Commands(app, ctx);
   try {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,21 @@ struct MetadataDownload {
   uint64_t namespaces = 0;            // namespace markers seen
   std::vector<std::string> skipped;   // keys that are not valid datastore content
 };
+
+// What SetAsideCorruptChunk did.
+enum class CorruptChunkAction {
+  kSetAside,  // the stored copy was renamed to a `.N.bad` name; the next backup stores it anew
+  kRepaired,  // the stored copy passes the check now (an upload replaced it): left alone
+  kMissing,   // nothing is stored under the digest (any local marker claiming it was dropped)
+};
+
+struct CorruptChunkOutcome {
+  CorruptChunkAction action = CorruptChunkAction::kMissing;
+  std::string bad_name;  // kSetAside: where the copy went (relative path or object key)
+};
+
+// Judges a stored chunk's encoded bytes: OK if good, Corruption saying what is wrong.
+using ChunkCheck = std::function<Status(ByteView encoded)>;
 
 class DatastoreBackend {
  public:
@@ -98,6 +114,19 @@ class DatastoreBackend {
   virtual Status Detach(bool destroy_data) = 0;
 
   virtual BackendStats Stats() const = 0;
+
+  // --- verify (verify.h runs these; docs/gc-and-locking.md has the locking) ---
+  // The bytes of the chunk's persisted copy (the bucket's object, not a cached copy, which could
+  // be good while the persisted one is damaged), unchecked. NotFound if nothing is stored.
+  virtual Result<Bytes> ReadPersistedChunk(const Digest& digest) = 0;
+
+  // Sets aside a chunk verify found corrupt: under the chunk's lock, reads the persisted copy
+  // again and, unless `check` accepts it now, renames it to `<digest>.N.bad` (ChunkStore::
+  // NextBadIndex; on an object store: copy, then delete, plus a local `.N.bad` marker that GC's
+  // mark phase touches) and drops any cached copy or marker, so that the next backup uploads a
+  // good copy instead of deduplicating against the damaged one.
+  virtual Result<CorruptChunkOutcome> SetAsideCorruptChunk(const Digest& digest,
+                                                           const ChunkCheck& check) = 0;
 
   // --- garbage collection (gc.h runs these; docs/gc-and-locking.md has the rules) ---
   // Checks that wherever chunks are persisted can be reached (a bucket answers), before GC

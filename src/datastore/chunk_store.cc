@@ -104,6 +104,32 @@ Result<Bytes> ChunkStore::Read(const Digest& digest) const {
   return data;
 }
 
+Result<Bytes> ChunkStore::ReadRaw(const Digest& digest) const {
+  auto data = ReadFile(ChunkPath(digest));
+  if (!data.ok() && data.status().IsNotFound()) {
+    return Status::NotFound(fmt::format("chunk {} is missing", RelativeChunkPath(digest)));
+  }
+  return data;
+}
+
+Result<int> ChunkStore::NextBadIndex(const Digest& digest) const {
+  for (int n = 0; n < 9; ++n) {
+    CAIRN_ASSIGN_OR_RETURN(bool taken, PathExists(BadChunkPath(digest, n)));
+    if (!taken) return n;
+  }
+  return 9;
+}
+
+Result<int> ChunkStore::SetAside(const Digest& digest) const {
+  CAIRN_ASSIGN_OR_RETURN(int n, NextBadIndex(digest));
+  const std::string path = ChunkPath(digest);
+  if (::rename(path.c_str(), BadChunkPath(digest, n).c_str()) != 0) {
+    return ErrnoStatus("set aside corrupt chunk " + path, errno);
+  }
+  CAIRN_RETURN_IF_ERROR(FsyncDir(path.substr(0, path.rfind('/'))));
+  return n;
+}
+
 Status ChunkStore::Touch(const Digest& digest) const { return TouchAtime(ChunkPath(digest)); }
 
 Result<ChunkMark> ChunkStore::Mark(const Digest& digest) const {

@@ -48,6 +48,18 @@ class ChunkStore {
   // Corruption (naming the chunk path) if the blob is damaged.
   Result<Bytes> Read(const Digest& digest) const;
 
+  // The chunk file's bytes, unchecked (verify judges them itself; an empty file is returned
+  // empty). NotFound if absent.
+  Result<Bytes> ReadRaw(const Digest& digest) const;
+
+  // The N for the chunk's next `.N.bad` copy: the lowest free one in 0..9, or 9 when all are
+  // taken (the newest bad copy then replaces the last, as in PBS).
+  Result<int> NextBadIndex(const Digest& digest) const;
+
+  // Renames the chunk file to `.N.bad` (N = NextBadIndex) and returns N. NotFound if absent.
+  // Caller holds the chunk's lock.
+  Result<int> SetAside(const Digest& digest) const;
+
   // Updates the chunk's atime (GC mark). NotFound if absent.
   Status Touch(const Digest& digest) const;
 

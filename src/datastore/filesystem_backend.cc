@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include <fmt/format.h>
+
 #include "base/file_util.h"
 #include "datastore/backend.h"
 #include "datastore/chunk_locks.h"
@@ -50,6 +52,24 @@ class FilesystemBackend final : public DatastoreBackend {
   }
 
   BackendStats Stats() const override { return BackendStats{}; }
+
+  Result<Bytes> ReadPersistedChunk(const Digest& digest) override {
+    return chunks_.ReadRaw(digest);
+  }
+
+  Result<CorruptChunkOutcome> SetAsideCorruptChunk(const Digest& digest,
+                                                   const ChunkCheck& check) override {
+    CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(digest));
+    auto stored = chunks_.ReadRaw(digest);
+    if (!stored.ok()) {
+      if (!stored.status().IsNotFound()) return stored.status();
+      return CorruptChunkOutcome{CorruptChunkAction::kMissing, ""};
+    }
+    if (check(*stored).ok()) return CorruptChunkOutcome{CorruptChunkAction::kRepaired, ""};
+    CAIRN_ASSIGN_OR_RETURN(int n, chunks_.SetAside(digest));
+    return CorruptChunkOutcome{CorruptChunkAction::kSetAside,
+                               fmt::format("{}.{}.bad", ChunkStore::RelativeChunkPath(digest), n)};
+  }
 
   Status CheckReachable() override { return chunks_.Verify(); }
 

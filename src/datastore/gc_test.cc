@@ -4,16 +4,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <algorithm>
-#include <map>
-
 #include "base/file_util.h"
 #include "base/time.h"
 #include "datastore/chunk_locks.h"
-#include "datastore/snapshot_writer.h"
-#include "format/data_blob.h"
-#include "format/fixed_index.h"
-#include "testing/test_stores.h"
+#include "testing/snapshot_fixture.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -21,91 +15,20 @@ namespace {
 
 using testing::StoreKind;
 
-constexpr uint64_t kChunk = 4096;
+constexpr uint64_t kChunk = testing::kSeedChunkSize;
 constexpr int64_t kDay = 86400;
 
-Digest DigestOfSeed(uint64_t seed) { return Sha256Of(testing::RandomBytes(kChunk, seed)); }
-
-// Sets the atime of every local chunk file (chunks, markers, bad copies) to `seconds` ago: as if
-// that much time had passed since anything marked them.
-void AgeLocalChunkFiles(const std::string& root, int64_t seconds) {
-  const int64_t when = NowEpoch() - seconds;
-  ASSERT_TRUE(ForEachLocalChunkFile(JoinPath(root, ".chunks"), [&](const std::string& path,
-                                                                   const ChunkFileName&) {
-                const struct timespec times[2] = {{when, 0}, {when, 0}};
-                EXPECT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
-                return Status::OK();
-              }).ok());
-}
+using testing::AgeLocalChunkFiles;
+using testing::DigestOfSeed;
 
 // GC on every backend: the filesystem, and S3 datastores on moto and s3rver.
-class GcTest : public ::testing::TestWithParam<StoreKind> {
+class GcTest : public testing::SnapshotFixture {
  protected:
-  void SetUp() override {
-    test_store_ = testing::TestStore::Create(GetParam(), dir_.Sub("store"));
-    ASSERT_NE(test_store_, nullptr);
-    store_ = &test_store_->store();
-  }
-
-  // Starts a backup of `group` at `time` that stores one chunk per seed and writes its index.
-  std::unique_ptr<SnapshotWriter> StartImage(const std::string& group, int64_t time,
-                                             const std::vector<uint64_t>& seeds,
-                                             ChunkCaching caching = ChunkCaching::kCache) {
-    auto writer = SnapshotWriter::Begin(*store_, {}, *BackupGroup::Parse(group), time, "root@pam",
-                                        caching);
-    EXPECT_TRUE(writer.ok()) << writer.status().ToString();
-    auto index = *FixedIndexBuilder::Create(kChunk);
-    for (uint64_t seed : seeds) {
-      Bytes plain = testing::RandomBytes(kChunk, seed);
-      Bytes blob = *EncodeBlob(plain, nullptr, true);
-      EXPECT_TRUE((*writer)->InsertChunk(Sha256Of(plain), blob, plain.size()).ok());
-      EXPECT_TRUE(index.Append(Sha256Of(plain), kChunk).ok());
-    }
-    auto out = *index.Finish();
-    EXPECT_TRUE((*writer)->WriteArchive("disk.img.fidx", out.bytes).ok());
-    ManifestFile file;
-    file.filename = "disk.img.fidx";
-    file.size = index.size();
-    file.csum = out.csum;
-    auto manifest = *Manifest::Create("vm", writer->get()->snapshot().group.id, time);
-    EXPECT_TRUE(manifest.AddOrReplaceFile(file).ok());
-    manifests_.emplace(writer->get(), manifest);
-    return std::move(*writer);
-  }
-  void Finish(SnapshotWriter& writer) {
-    Status st = writer.Finish(manifests_.at(&writer));
-    ASSERT_TRUE(st.ok()) << st.ToString();
-  }
-  SnapshotRef Image(const std::string& group, int64_t time, const std::vector<uint64_t>& seeds) {
-    auto writer = StartImage(group, time, seeds);
-    Finish(*writer);
-    return writer->snapshot();
-  }
-
   GcStatus RunGc(GcOptions options = {}) {
     auto status = RunGarbageCollection(*store_, options);
     EXPECT_TRUE(status.ok()) << status.status().ToString();
     return status.ok() ? *status : GcStatus{};
   }
-
-  // The stored chunks (in the bucket for S3), without the all-zero chunk of the atime check.
-  std::vector<Digest> Stored() {
-    std::vector<Digest> stored = test_store_->StoredChunks();
-    const Digest zero = Sha256Of(Bytes(4u << 20, 0));
-    stored.erase(std::remove(stored.begin(), stored.end(), zero), stored.end());
-    return stored;
-  }
-  static std::vector<Digest> Digests(std::vector<uint64_t> seeds) {
-    std::vector<Digest> out;
-    for (uint64_t seed : seeds) out.push_back(DigestOfSeed(seed));
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestStore> test_store_;
-  Datastore* store_ = nullptr;
-  std::map<SnapshotWriter*, Manifest> manifests_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, GcTest, testing::kAllStoreKinds, testing::PrintStoreKind);

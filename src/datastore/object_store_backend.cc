@@ -1,5 +1,7 @@
 #include "datastore/object_store_backend.h"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "base/file_util.h"
@@ -71,13 +73,7 @@ class ObjectStoreBackend final : public DatastoreBackend {
     }
     const std::string key = ChunkKey(digest);
     auto data = objects_->Get(key);
-    if (!data.ok()) {
-      if (data.status().IsNotFound()) {
-        return Status::NotFound(fmt::format("chunk {} is missing in {}",
-                                            ChunkStore::RelativeChunkPath(digest), Describe()));
-      }
-      return data.status();
-    }
+    if (!data.ok()) return data.status().IsNotFound() ? MissingChunk(digest) : data.status();
     Status crc = VerifyBlobCrc(*data);
     if (!crc.ok()) return crc.WithContext("chunk object " + key);
     CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(digest));
@@ -149,6 +145,35 @@ class ObjectStoreBackend final : public DatastoreBackend {
 
   BackendStats Stats() const override { return BackendStats{objects_->Stats(), cache_.stats()}; }
 
+  Result<Bytes> ReadPersistedChunk(const Digest& digest) override {
+    auto data = objects_->Get(ChunkKey(digest));
+    if (!data.ok() && data.status().IsNotFound()) return MissingChunk(digest);
+    return data;
+  }
+
+  Result<CorruptChunkOutcome> SetAsideCorruptChunk(const Digest& digest,
+                                                   const ChunkCheck& check) override {
+    CAIRN_ASSIGN_OR_RETURN(ChunkLockGuard guard, locks_.Lock(digest));
+    const std::string key = ChunkKey(digest);
+    auto stored = objects_->Get(key);
+    if (!stored.ok() && !stored.status().IsNotFound()) return stored.status();
+    if (!stored.ok()) {
+      // A marker claiming the chunk would make backups skip the upload that repairs it.
+      CAIRN_RETURN_IF_ERROR(cache_.Forget(digest));
+      return CorruptChunkOutcome{CorruptChunkAction::kMissing, ""};
+    }
+    if (check(*stored).ok()) return CorruptChunkOutcome{CorruptChunkAction::kRepaired, ""};
+    CAIRN_ASSIGN_OR_RETURN(int n, NextBadIndex(digest));
+    const std::string bad_key = fmt::format("{}.{}.bad", key, n);
+    CAIRN_RETURN_IF_ERROR(objects_->Copy(key, bad_key));
+    // The local marker first: GC's mark touches it, which keeps the bad object while referenced.
+    CAIRN_RETURN_IF_ERROR(
+        WriteFileAtomic(local_chunks_.BadChunkPath(digest, n), {}, 0644, SyncMode::kNone));
+    CAIRN_RETURN_IF_ERROR(objects_->Delete(key));
+    CAIRN_RETURN_IF_ERROR(cache_.Forget(digest));
+    return CorruptChunkOutcome{CorruptChunkAction::kSetAside, bad_key};
+  }
+
   Status CheckReachable() override { return objects_->CheckAccess(); }
 
   Result<ChunkMark> MarkChunk(const Digest& digest) override {
@@ -175,6 +200,30 @@ class ObjectStoreBackend final : public DatastoreBackend {
   }
   std::string ContentKey(const std::string& rel_path) const {
     return prefix_ + kContentPrefix + rel_path;
+  }
+
+  Status MissingChunk(const Digest& digest) const {
+    return Status::NotFound(fmt::format("chunk {} is missing in {}",
+                                        ChunkStore::RelativeChunkPath(digest), Describe()));
+  }
+
+  // The lowest N in 0..9 that neither the bucket nor the local directory uses for a bad copy of
+  // `digest` (9 when all are taken). Caller holds the chunk's lock.
+  Result<int> NextBadIndex(const Digest& digest) {
+    const std::string key = ChunkKey(digest);
+    std::set<int> taken;
+    CAIRN_RETURN_IF_ERROR(objects_->List(key + ".", [&](const StoredObject& object) {
+      auto name = ParseChunkFileName(std::string_view(object.key).substr(key.size() - 64));
+      if (name && name->kind == ChunkFileKind::kBad) {
+        taken.insert(object.key[key.size() + 1] - '0');
+      }
+      return true;
+    }));
+    for (int n = 0; n < 9; ++n) {
+      CAIRN_ASSIGN_OR_RETURN(bool local, PathExists(local_chunks_.BadChunkPath(digest, n)));
+      if (!local && taken.count(n) == 0) return n;
+    }
+    return 9;
   }
 
   // REQUIRES: `prefix` ends in '/', so "vm/100/" never matches "vm/1000/...".

@@ -60,6 +60,23 @@ class DeleteBatch {
   std::chrono::steady_clock::time_point first_queued_;
 };
 
+// For a listed object with no local file: whether phase 1 left a `.using` note saying its
+// chunk is referenced. If so the object gets a local marker (a chunk's note becomes its marker;
+// a bad copy gets one of its own and the note stays, so phase 3 still reports the chunk missing)
+// and the next mark touches it.
+Result<bool> ClaimReferencedObject(const ObjectStoreChunks& chunks, const ChunkFileName& name,
+                                   const std::string& local) {
+  const std::string note = chunks.local.UsingMarkerPath(name.digest);
+  if (name.kind == ChunkFileKind::kBad) {
+    CAIRN_ASSIGN_OR_RETURN(bool referenced, PathExists(note));
+    if (referenced) CAIRN_RETURN_IF_ERROR(WriteFileAtomic(local, {}, 0644, SyncMode::kNone));
+    return referenced;
+  }
+  if (::rename(note.c_str(), local.c_str()) == 0) return true;
+  if (errno != ENOENT) return ErrnoStatus("rename " + note, errno);
+  return false;
+}
+
 // Judges one listed chunk object under its stripe's lock; queues it if unused.
 Status SweepObject(const ObjectStoreChunks& chunks, const GcCutoff& cutoff,
                    const StoredObject& object, const ChunkFileName& name, DeleteBatch& batch,
@@ -79,12 +96,9 @@ Status SweepObject(const ObjectStoreChunks& chunks, const GcCutoff& cutoff,
     }
   } else if (errno != ENOENT) {
     return ErrnoStatus("stat " + local, errno);
-  } else if (!bad && ::rename(chunks.local.UsingMarkerPath(name.digest).c_str(), local.c_str()) == 0) {
-    age = ChunkAge::kInUse;  // referenced, and now known to be in the bucket: a plain marker
-  } else if (!bad && errno != ENOENT) {
-    return ErrnoStatus("rename " + chunks.local.UsingMarkerPath(name.digest), errno);
   } else {
-    age = recent ? ChunkAge::kPending : ChunkAge::kUnused;
+    CAIRN_ASSIGN_OR_RETURN(bool referenced, ClaimReferencedObject(chunks, name, local));
+    age = referenced ? ChunkAge::kInUse : recent ? ChunkAge::kPending : ChunkAge::kUnused;
   }
   counts.Count(age, bad, object.size);
   const uint16_t stripe = ChunkLocks::StripeOf(name.digest);

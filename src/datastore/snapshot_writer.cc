@@ -120,6 +120,14 @@ Status SnapshotWriter::MarkIndexChunks(const std::string& filename, ByteView con
   return ForEachIndexChunk(content, filename, nullptr, [&](const Digest& digest) -> Status {
     CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, store_.backend_->MarkChunk(digest));
     if (mark == ChunkMark::kMarked) return Status::OK();
+    if (mark == ChunkMark::kOnlyBadCopies) {
+      // Verify set the chunk aside after this backup found it stored: run the backup again,
+      // it uploads a good copy.
+      return Status::InvalidArgument(fmt::format(
+          "{} references chunk {}, which verify found corrupt and set aside while this backup "
+          "ran; back up again to store a good copy",
+          filename, DigestToHex(digest)));
+    }
     return Status::InvalidArgument(fmt::format("{} references chunk {}, which is not stored",
                                                filename, DigestToHex(digest)));
   });

@@ -1,8 +1,8 @@
 // ObjectStore is a flat key/value store of immutable-size objects: the place a datastore
 // persists chunks and metadata when it is not the local filesystem (an S3 bucket today). It is
-// deliberately small: whole-object get and put (create-only or replace), delete one or many,
-// and prefix listing. Wrappers that are object stores themselves (fault injection) sit between
-// the datastore and the real store without either side knowing.
+// deliberately small: whole-object get and put (create-only or replace), server-side copy,
+// delete one or many, and prefix listing. Wrappers that are object stores themselves (fault
+// injection) sit between the datastore and the real store without either side knowing.
 //
 // Keys are full keys (a datastore adds its own "<store>/" prefix). Errors follow base's codes:
 // NotFound for a missing object, PermissionDenied for refused credentials, Unavailable
@@ -63,6 +63,10 @@ class ObjectStore {
 
   // Stores `data` under `key` as `mode` says. InvalidArgument for a key the store cannot hold.
   virtual Result<PutResult> Put(const std::string& key, ByteView data, PutMode mode) = 0;
+
+  // Copies the object `source` to `target` inside the store (replacing `target`), without
+  // moving the data through this host. NotFound naming `source` if it is absent.
+  virtual Status Copy(const std::string& source, const std::string& target) = 0;
 
   // Removes the object. OK if it did not exist.
   virtual Status Delete(const std::string& key) = 0;

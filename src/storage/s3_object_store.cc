@@ -38,6 +38,12 @@ class S3ObjectStore final : public ObjectStore {
     return outcome == s3::PutOutcome::kStored ? PutResult::kStored : PutResult::kAlreadyExists;
   }
 
+  Status Copy(const std::string& source, const std::string& target) override {
+    CAIRN_ASSIGN_OR_RETURN(s3::ObjectKey from, s3::ObjectKey::Parse(source));
+    CAIRN_ASSIGN_OR_RETURN(s3::ObjectKey to, s3::ObjectKey::Parse(target));
+    return client_->CopyObject(from, to);
+  }
+
   Status Delete(const std::string& key) override {
     CAIRN_ASSIGN_OR_RETURN(s3::ObjectKey k, s3::ObjectKey::Parse(key));
     return client_->DeleteObject(k);

@@ -1569,6 +1569,80 @@ class GcCommandTest(S3TestCase):
         self.assertEqual(requests["get"], 0)
 
 
+class VerifyCommandTest(S3TestCase):
+    """cairn verify: finds a damaged chunk, sets it aside, and the next backup repairs it."""
+
+    ENV_NAME = "verify"
+
+    def backup(self, store, image, t):
+        return self.json_of(self.env, "backup", "--store", store, "--chunk-size", "64",
+                            "--backup-id", "ver", "--backup-time", str(t),
+                            "disk.img:" + self.env.write("v%d.img" % t, image))
+
+    def test_corrupt_chunk_is_set_aside_and_the_next_backup_repairs_it(self):
+        self.ok(self.env, "datastore", "create", "vlocal", self.env.path("vlocal"))
+        image = make_image(41, chunks=6, zero_chunks=())
+        first = self.backup("vlocal", image, T0)
+        result = self.json_of(self.env, "verify", "--store", "vlocal")
+        self.assertEqual((result["ok"], result["failed"], result["chunks-checked"]), (1, 0, 7))
+
+        chunks = [os.path.join(d, f) for d, _, files in os.walk(self.env.path("vlocal", ".chunks"))
+                  for f in files]
+        self.assertEqual(len(chunks), 7)
+        with open(chunks[0], "r+b") as f:
+            f.seek(40)
+            byte = f.read(1)
+            f.seek(40)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        # Damage found is the result: the report on stdout, exit 4 and one error line.
+        failed = self.env.run("verify", "--store", "vlocal", "--output-format", "json")
+        self.assertEqual(failed.returncode, 4)
+        self.assertEqual(failed.stderr.decode().strip().split("\n")[-1],
+                         "error: 1 of 1 snapshots failed verification")
+        report = json.loads(failed.stdout)
+        self.assertEqual((report["failed"], report["corrupt-chunks"]), (1, 1))
+        self.assertEqual(report["snapshots"][0]["state"], "failed")
+        self.assertIn(os.path.basename(chunks[0]), report["snapshots"][0]["problems"][0])
+        self.assertTrue(os.path.exists(chunks[0] + ".0.bad"))
+        self.assertFalse(os.path.exists(chunks[0]))
+
+        # The failed snapshot is no incremental base: the chunk is stored again.
+        second = self.backup("vlocal", image, T0 + 60)
+        self.assertFalse(second["incremental"])
+        self.assertTrue(os.path.exists(chunks[0]))
+        text = self.ok(self.env, "verify", "--store", "vlocal", "--ignore-verified").stdout.decode()
+        self.assertRegex(text, r"ok +host/ver/")
+        self.assertIn("2 ok, 0 failed", text)
+        out = self.env.path("restored.img")
+        self.ok(self.env, "restore", "--store", "vlocal", first["snapshot"], "disk.img", out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), image)
+        again = self.json_of(self.env, "verify", "--store", "vlocal", "--ignore-verified")
+        self.assertEqual((again["skipped"], again["chunks-checked"]), (2, 0))
+        again = self.json_of(self.env, "verify", "--store", "vlocal", first["snapshot"],
+                             "--ignore-verified", "--outdated-after", "0")
+        self.assertEqual((again["ok"], again["chunks-checked"]), (1, 7))
+
+        self.fails(self.env, 3, "verify", "--store", "vlocal", "vm/none", names=["vm/none"])
+        self.fails(self.env, 2, "verify", "--store", "vlocal", "vm", names=["'vm'"])
+        self.fails(self.env, 2, "verify", "--store", "vlocal", "--outdated-after", "3",
+                   names=["--ignore-verified"])
+
+    def test_s3_datastore_reads_each_chunk_once_from_the_bucket(self):
+        self.create_endpoint("ver-moto", "moto")
+        bucket = unique_bucket("ver-bucket")
+        self.make_bucket("ver-moto", bucket)
+        self.ok(self.env, "datastore", "create", "voff", self.env.path("vcache"),
+                "--backend", "s3", "--s3-endpoint", "ver-moto", "--bucket", bucket)
+        image = make_image(42, chunks=6, zero_chunks=())
+        self.backup("voff", image, T0)
+        self.backup("voff", image, T0 + 60)
+        result = self.json_of(self.env, "verify", "--store", "voff", "--read-threads", "4")
+        self.assertEqual((result["ok"], result["chunks-checked"]), (2, 7))
+        requests = result["backend-stats"]["voff"]["requests"]["requests"]
+        self.assertEqual(requests["get"], 7)  # the cache holds them all; verify asks the bucket
+
+
 # ---------------------------------------------------------------------------------------------
 class PruneTest(SharedStoreTestCase):
     """prune: retention options in local time, dry run, protected snapshots, namespaces, Busy."""

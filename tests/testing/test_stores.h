@@ -190,6 +190,19 @@ class TestStore {
     ASSERT_TRUE(RemoveFile(LocalChunkPath(digest)).ok());
   }
 
+  // Whether the store proper (the bucket for S3) holds the chunk's bad copy `.n.bad`.
+  bool HasBadCopy(const Digest& digest, int n) {
+    const std::string suffix = "." + std::to_string(n) + ".bad";
+    if (!remote()) return PathExists(LocalChunkPath(digest) + suffix).value();
+    auto object = objects_->Get(ChunkKey(digest) + suffix);
+    EXPECT_TRUE(object.ok() || object.status().IsNotFound()) << object.status().ToString();
+    return object.ok();
+  }
+
+  std::string ChunkKey(const Digest& digest) const {
+    return std::string(kStoreName) + "/" + ChunkStore::RelativeChunkPath(digest);
+  }
+
   std::string LocalChunkPath(const Digest& digest) const {
     return JoinPath(path_, ChunkStore::RelativeChunkPath(digest));
   }
@@ -201,10 +214,6 @@ class TestStore {
     static const char* kHex = "0123456789abcdef";
     return {kHex[(i >> 12) & 15], kHex[(i >> 8) & 15], kHex[(i >> 4) & 15], kHex[i & 15]};
   }
-  std::string ChunkKey(const Digest& digest) const {
-    return std::string(kStoreName) + "/" + ChunkStore::RelativeChunkPath(digest);
-  }
-
   StoreKind kind_;
   std::string path_;
   std::string bucket_;
