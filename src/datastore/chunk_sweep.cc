@@ -37,6 +37,18 @@ void SweepCounts::Count(ChunkAge age, bool bad, uint64_t size) {
   }
 }
 
+void SweepCounts::Add(const SweepCounts& other) {
+  disk_chunks += other.disk_chunks;
+  disk_bytes += other.disk_bytes;
+  removed_chunks += other.removed_chunks;
+  removed_bytes += other.removed_bytes;
+  pending_chunks += other.pending_chunks;
+  pending_bytes += other.pending_bytes;
+  removed_bad += other.removed_bad;
+  still_bad += other.still_bad;
+  missing_chunks += other.missing_chunks;
+}
+
 std::optional<ChunkFileName> ParseChunkFileName(std::string_view name) {
   constexpr size_t kHexLen = 64;
   if (name.size() < kHexLen) return std::nullopt;

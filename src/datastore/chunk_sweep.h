@@ -54,6 +54,8 @@ struct SweepCounts {
   // Counts one chunk (or bad copy, `bad`) of `size` bytes that the sweep judged `age` and
   // removed if unused.
   void Count(ChunkAge age, bool bad, uint64_t size);
+  // Adds the counts of another part of the same sweep.
+  void Add(const SweepCounts& other);
 };
 
 // What GC's mark phase found for a referenced chunk.

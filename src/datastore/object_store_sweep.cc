@@ -2,15 +2,19 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "base/file_util.h"
 #include "base/log.h"
+#include "base/parallel.h"
 
 namespace cairn {
 namespace {
@@ -18,11 +22,25 @@ namespace {
 constexpr std::chrono::seconds kMaxDeleteDelay{10};
 
 // Chunk keys queued for deletion, with the locks of their stripes held until they are gone.
+// Requests carry kDeleteBatchSize keys each, except the last.
 class DeleteBatch {
  public:
   explicit DeleteBatch(ObjectStore& objects) : objects_(objects) {}
 
   bool Holds(uint16_t stripe) const { return held_.count(stripe) != 0; }
+  void Hold(ChunkLockGuard guard) { held_.emplace(guard.stripe(), std::move(guard)); }
+  // Releases a stripe that has nothing queued.
+  void Release(uint16_t stripe) {
+    if (queued_.count(stripe) == 0) held_.erase(stripe);
+  }
+
+  Status Queue(const std::string& key, uint16_t stripe) {
+    if (keys_.empty()) first_queued_ = std::chrono::steady_clock::now();
+    keys_.push_back({key, stripe});
+    queued_[stripe]++;
+    return keys_.size() >= kDeleteBatchSize ? Send(kDeleteBatchSize) : Status::OK();
+  }
+
   // Deletes what is queued if the first key has waited `kMaxDeleteDelay`: where garbage is
   // sparse, a batch would otherwise keep its stripes from inserts for a whole listing.
   Status FlushIfOld() {
@@ -31,31 +49,54 @@ class DeleteBatch {
     }
     return Flush();
   }
-  void Hold(ChunkLockGuard guard) { held_.emplace(guard.stripe(), std::move(guard)); }
-  // Releases a stripe that has nothing queued.
-  void Release(uint16_t stripe) {
-    if (queued_stripes_.count(stripe) == 0) held_.erase(stripe);
-  }
 
-  Status Queue(const std::string& key, uint16_t stripe) {
-    if (keys_.empty()) first_queued_ = std::chrono::steady_clock::now();
-    keys_.push_back(key);
-    queued_stripes_.insert(stripe);
-    return keys_.size() >= kDeleteBatchSize ? Flush() : Status::OK();
-  }
+  Status Flush() { return Send(keys_.size()); }
 
-  Status Flush() {
-    Status deleted = keys_.empty() ? Status::OK() : objects_.DeleteMany(keys_);
-    keys_.clear();
-    queued_stripes_.clear();
-    held_.clear();
-    return deleted;
+  // Takes over everything `other` queued and holds (their stripes are disjoint), sending full
+  // batches, so the leftovers of several batches share requests.
+  Status Absorb(DeleteBatch& other) {
+    if (!other.keys_.empty()) {
+      if (keys_.empty() || other.first_queued_ < first_queued_) first_queued_ = other.first_queued_;
+      keys_.insert(keys_.end(), other.keys_.begin(), other.keys_.end());
+      for (const auto& [stripe, n] : other.queued_) queued_[stripe] += n;
+      held_.merge(other.held_);
+    }
+    other.keys_.clear();
+    other.queued_.clear();
+    other.held_.clear();
+    while (keys_.size() >= kDeleteBatchSize) CAIRN_RETURN_IF_ERROR(Send(kDeleteBatchSize));
+    return FlushIfOld();
   }
 
  private:
+  struct QueuedKey {
+    std::string key;
+    uint16_t stripe;
+  };
+
+  // Deletes the first `n` queued keys, then releases the stripes with nothing left queued
+  // (also when the request failed: GC stops then, and nothing was deleted unlocked).
+  Status Send(size_t n) {
+    if (n == 0) return Status::OK();
+    std::vector<std::string> keys;
+    keys.reserve(n);
+    for (size_t i = 0; i < n; ++i) keys.push_back(keys_[i].key);
+    Status deleted = objects_.DeleteMany(keys);
+    for (size_t i = 0; i < n; ++i) {
+      const uint16_t stripe = keys_[i].stripe;
+      if (--queued_[stripe] == 0) {
+        queued_.erase(stripe);
+        held_.erase(stripe);
+      }
+    }
+    keys_.erase(keys_.begin(), keys_.begin() + static_cast<std::ptrdiff_t>(n));
+    if (!keys_.empty()) first_queued_ = std::chrono::steady_clock::now();
+    return deleted;
+  }
+
   ObjectStore& objects_;
-  std::vector<std::string> keys_;
-  std::set<uint16_t> queued_stripes_;
+  std::deque<QueuedKey> keys_;
+  std::map<uint16_t, int> queued_;  // stripe -> keys queued
   std::map<uint16_t, ChunkLockGuard> held_;
   std::chrono::steady_clock::time_point first_queued_;
 };
@@ -137,15 +178,13 @@ Status SweepLocalFiles(const ObjectStoreChunks& chunks, const GcCutoff& cutoff,
       });
 }
 
-}  // namespace
-
-Result<SweepCounts> SweepObjectStoreChunks(const ObjectStoreChunks& chunks,
-                                           const GcCutoff& cutoff) {
-  SweepCounts counts;
-  DeleteBatch batch(chunks.objects);
+// Phase 2 over the keys starting with `prefix`, in one listing, queueing into `batch`.
+Status SweepRange(const ObjectStoreChunks& chunks, const GcCutoff& cutoff,
+                  const std::string& prefix, DeleteBatch& batch, SweepCounts& counts,
+                  uint64_t& foreign, const std::atomic<bool>& stop) {
   Status failed;
-  uint64_t foreign = 0;
-  Status listed = chunks.objects.List(chunks.key_prefix, [&](const StoredObject& object) {
+  Status listed = chunks.objects.List(prefix, [&](const StoredObject& object) {
+    if (stop) return false;
     const std::string_view rel = std::string_view(object.key).substr(chunks.key_prefix.size());
     const size_t slash = rel.find('/');
     std::optional<ChunkFileName> name;
@@ -172,10 +211,44 @@ Result<SweepCounts> SweepObjectStoreChunks(const ObjectStoreChunks& chunks,
     if (failed.ok()) failed = batch.FlushIfOld();
     return failed.ok();
   });
-  Status flushed = batch.Flush();
   CAIRN_RETURN_IF_ERROR(listed);
-  CAIRN_RETURN_IF_ERROR(failed);
+  return failed;
+}
+
+}  // namespace
+
+Result<SweepCounts> SweepObjectStoreChunks(const ObjectStoreChunks& chunks,
+                                           const GcCutoff& cutoff) {
+  // The 16 key ranges `.chunks/0...` to `.chunks/f...` are listed at once: listing is bound by
+  // the store's latency, not by this host. Their stripes are disjoint, so each range has a
+  // batch of its own; what is left in them at the end shares requests.
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  constexpr size_t kRanges = 16;
+  std::vector<SweepCounts> range_counts(kRanges);
+  std::vector<uint64_t> range_foreign(kRanges, 0);
+  std::atomic<bool> stop{false};
+  std::mutex leftovers_mu;
+  DeleteBatch leftovers(chunks.objects);
+  const unsigned threads = std::clamp(chunks.objects.Concurrency(), 1u, 16u);
+  Status swept = ParallelFor(kRanges, threads, [&](size_t r) {
+    DeleteBatch batch(chunks.objects);
+    Status st = SweepRange(chunks, cutoff, chunks.key_prefix + kHexDigits[r], batch,
+                           range_counts[r], range_foreign[r], stop);
+    std::lock_guard lock(leftovers_mu);
+    Status absorbed = leftovers.Absorb(batch);
+    if (st.ok()) st = absorbed;
+    if (!st.ok()) stop = true;
+    return st;
+  });
+  Status flushed = leftovers.Flush();
+  CAIRN_RETURN_IF_ERROR(swept);
   CAIRN_RETURN_IF_ERROR(flushed);
+  SweepCounts counts;
+  uint64_t foreign = 0;
+  for (size_t r = 0; r < kRanges; ++r) {
+    counts.Add(range_counts[r]);
+    foreign += range_foreign[r];
+  }
   if (foreign > 0) {
     spdlog::warn("{} objects under {} are not chunks; left alone", foreign, chunks.key_prefix);
   }

@@ -1,6 +1,7 @@
 // GC's sweep for a datastore whose chunks live in an object store (pbs-reference 5.2, with the
-// changes of spec README 3). Phase 2 lists the chunk objects once, in pages, and judges each
-// by its local file or marker, which phase 1 touched if an index references the chunk:
+// changes of spec README 3). Phase 2 lists the chunk objects once, as 16 key ranges
+// (`.chunks/0` to `.chunks/f`) at once on up to the store's concurrency in threads, and judges
+// each by its local file or marker, which phase 1 touched if an index references the chunk:
 //   local file or marker  -> its atime decides (chunk_sweep.h): every insert touches or writes
 //                            it under the chunk lock, and phase 1 touches it;
 //   only a `.using` note  -> phase 1 found it referenced: the note becomes a marker, kept;
@@ -9,10 +10,11 @@
 // Every decision is taken under the chunk's lock (try only: a chunk an insert holds is kept),
 // and a stripe stays locked until the DeleteObjects request for its queued keys has returned,
 // so no insert can find a chunk present that is about to be deleted (a batch is sent when it
-// holds 1000 keys or its first key has waited 10 s, so inserts never wait long). The local file goes
-// before the object, so a crash in between leaves an object GC deletes next time, never a
-// marker for a missing object. Keys are deleted in batches of up to 1000 (the S3 limit); locks
-// are byte ranges of one file, so a batch holds no file descriptors.
+// holds 1000 keys or its first key has waited 10 s, so inserts never wait long; the ranges'
+// leftovers share requests, so a sweep sends ceil(deleted / 1000) of them unless the 10 s rule
+// fires). The local file goes before the object, so a crash in between leaves an object GC
+// deletes next time, never a marker for a missing object. Keys are deleted in batches of up to
+// 1000 (the S3 limit); locks are byte ranges of one file, so a batch holds no file descriptors.
 // Phase 3 sweeps the local directory: markers and copies of chunks no index references, and
 // `.using` notes of chunks the bucket does not have (reported as missing).
 //
