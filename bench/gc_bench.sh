@@ -11,7 +11,9 @@
 # datastore and into an S3 datastore (cache on the same tmpfs) on a fresh moto.
 #   run 0: the first `cairn gc` on both (everything referenced; it stores the all-zero chunk of
 #          its atime check, which on S3 also makes it load the cache's LRU from the files);
-#   run 1: `cairn gc` on both again (the steady state: nothing to remove);
+#   run 1: `cairn gc` on both again (the steady state: nothing to remove); then 1L and 1S, the
+#          same on S3 through a proxy adding CAIRN_BENCH_LATENCY_MS (30) per GET, with 8 and 1
+#          connections (key ranges listed in parallel, or one after another);
 #   then `cairn prune vm/100 --keep-last 4` on both, every file under .chunks/ gets its atime set
 #   two days back (mtime kept), and
 #   run 2: `cairn gc` on both (default cutoff): the chunks only the 4 pruned snapshots used go.
@@ -34,6 +36,7 @@ python3 -c 'import moto, boto3' 2>/dev/null || { echo "missing moto/boto3" >&2; 
 
 rm -rf "$work"; mkdir -p "$work/state"
 cleanup() {
+  [ -n "${proxy_pid:-}" ] && kill "$proxy_pid" 2>/dev/null
   python3 "$repo/tests/s3/s3_server.py" stop --state-dir "$work/state" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -142,6 +145,26 @@ gc s3-0 gcs3
 gc fs-1 gcfs
 gc s3-1 gcs3
 
+# Runs 1L and 1S: the steady-state GC again through tests/s3/fault_proxy.py delaying every GET
+# (each LIST page) by $latency_ms ms, as a distant S3 endpoint would: with the endpoint's 8
+# connections (the 16 key ranges listed 8 at a time) and with 1 (one range after another).
+latency_ms=${CAIRN_BENCH_LATENCY_MS:-30}
+proxy_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$repo/tests/s3/fault_proxy.py" --port "$proxy_port" --upstream-port "${endpoint##*:}" \
+  --log "$work/proxy.log" &
+proxy_pid=$!
+for _ in $(seq 50); do
+  curl -s -o /dev/null "http://127.0.0.1:$proxy_port/__cairn_fault__" && break; sleep 0.1
+done
+curl -s -o /dev/null -X POST "http://127.0.0.1:$proxy_port/__cairn_fault__" \
+  -d "{\"rate\": 1.0, \"kinds\": [\"delay\"], \"delay_ms\": $latency_ms, \"methods\": [\"GET\"]}"
+"$cairn" s3 endpoint update moto --endpoint "http://127.0.0.1:$proxy_port" >/dev/null 2>&1
+gc s3-1L gcs3
+"$cairn" s3 endpoint update moto --max-connections 1 >/dev/null 2>&1
+gc s3-1S gcs3
+"$cairn" s3 endpoint update moto --endpoint "$endpoint" --max-connections 8 >/dev/null 2>&1
+kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
+
 for store in gcfs gcs3; do
   "$cairn" prune --store "$store" vm/100 --keep-last $(( snapshots / 2 )) >/dev/null 2>"$work/err" \
     || { cat "$work/err" >&2; echo "prune of $store failed" >&2; exit 1; }
@@ -160,10 +183,10 @@ PY
 gc fs-2 gcfs
 gc s3-2 gcs3
 
-python3 - "$results" "$distinct" "$(( own * snapshots / 2 ))" <<'PY'
+python3 - "$results" "$distinct" "$(( own * snapshots / 2 ))" "$latency_ms" <<'PY'
 import json, math, sys
 rows = {r["name"]: r for r in map(json.loads, open(sys.argv[1]))}
-distinct, only_pruned = int(sys.argv[2]), int(sys.argv[3])
+distinct, only_pruned, latency_ms = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 print(f"\nstore: {distinct} distinct chunks of 64 KiB (+ the all-zero chunk of GC's atime check);"
       f" run 0 the first GC, 1 the second, 2 after pruning 4 of 8 snapshots"
       f" ({only_pruned} chunks only they used)")
@@ -193,10 +216,15 @@ for run, target, pbs in (("0", None, None), ("1", 1.3, 1.5), ("2", 2.0, 4.3)):
     moto = s3["moto"]
     goal = f" (target <= {target}x, PBS {pbs}x)" if target else " (first GC)"
     print(f"run {run}: S3/filesystem {ratio:.2f}x{goal};"
-          f" LIST pages {moto.get('LIST', 0)} (ceil({listed}/1000) = {math.ceil(listed / 1000)}),"
+          f" LIST pages {moto.get('LIST', 0)} (ceil({listed}/1000) = {math.ceil(listed / 1000)};"
+          f" in 16 key ranges at most {math.ceil(listed / 1000) + 15}),"
           f" DeleteObjects {moto.get('DELETEOBJECTS', 0)} (ceil({removed}/1000) ="
           f" {math.ceil(removed / 1000)})")
     rest = s3["seconds"] - s3["moto_cpu"]
     print(f"       without moto's {s3['moto_cpu']:.2f} CPU s the S3 run would take {rest:.2f} s"
           f" = {rest / max(fs['seconds'], 1e-9):.2f}x filesystem")
+par, ser = rows["s3-1L"], rows["s3-1S"]
+print(f"run 1 with {latency_ms} ms per GET: ranges in parallel {par['seconds']:.2f} s, one at a time"
+      f" {ser['seconds']:.2f} s ({ser['seconds'] / max(par['seconds'], 1e-9):.2f}x);"
+      f" {par['moto'].get('LIST', 0)} LIST pages")
 PY
