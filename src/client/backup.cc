@@ -24,11 +24,7 @@ CryptMode ModeFor(const CryptConfig* crypt) { return crypt ? CryptMode::kEncrypt
 bool UsableBase(const Manifest& prev, const std::string& filename, const CryptConfig* crypt) {
   const ManifestFile* entry = prev.FindFile(filename);
   if (entry == nullptr || entry->crypt_mode != ModeFor(crypt)) return false;
-  auto state = prev.unprotected().find("verify_state");
-  if (state != prev.unprotected().end() && state->is_object() &&
-      state->value("state", "") == "failed") {
-    return false;
-  }
+  if (auto state = prev.verify_state(); state && state->state == "failed") return false;
   if (crypt) {
     auto fp = prev.key_fingerprint();
     if (!fp || *fp != crypt->FingerprintString()) return false;

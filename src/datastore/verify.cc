@@ -125,12 +125,9 @@ class VerifyJob {
   // Why `manifest` need not be verified again (ignore_verified), or nullopt.
   std::optional<std::string> RecentlyVerified(const Manifest& manifest) const {
     if (!options_.ignore_verified) return std::nullopt;
-    auto state = manifest.unprotected().find("verify_state");
-    if (state == manifest.unprotected().end() || !state->is_object() ||
-        state->value("state", "") != "ok") {
-      return std::nullopt;
-    }
-    auto upid = Upid::Parse(state->value("upid", ""));
+    std::optional<VerifyState> state = manifest.verify_state();
+    if (!state || state->state != "ok") return std::nullopt;
+    auto upid = Upid::Parse(state->upid);
     if (!upid.ok()) return std::nullopt;  // unknown age: verify it
     const int64_t days = (NowEpoch() - upid->starttime) / kSecondsPerDay;
     if (options_.outdated_after_days &&
@@ -143,8 +140,8 @@ class VerifyJob {
 
   Status RecordState(const BackupNamespace& ns, const SnapshotRef& snap, bool ok) {
     return store_.UpdateManifest(ns, snap, [&](Manifest& m) {
-      return m.SetUnprotected("verify_state",
-                              nlohmann::json{{"state", ok ? "ok" : "failed"}, {"upid", report_.upid}});
+      m.SetVerifyState(VerifyState{ok ? "ok" : "failed", report_.upid});
+      return Status::OK();
     });
   }
 

@@ -365,6 +365,16 @@ std::optional<std::string> Manifest::notes() const {
   return it->get<std::string>();
 }
 
+std::optional<VerifyState> Manifest::verify_state() const {
+  auto it = unprotected_.find("verify_state");
+  if (it == unprotected_.end() || !it->is_object()) return std::nullopt;
+  auto state = it->find("state");
+  if (state == it->end() || !state->is_string()) return std::nullopt;
+  auto upid = it->find("upid");
+  return VerifyState{state->get<std::string>(),
+                     upid != it->end() && upid->is_string() ? upid->get<std::string>() : ""};
+}
+
 std::optional<std::string> Manifest::key_fingerprint() const {
   auto it = unprotected_.find(kKeyFingerprint);
   if (it == unprotected_.end() || !it->is_string()) return std::nullopt;

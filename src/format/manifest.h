@@ -63,6 +63,12 @@ struct ManifestFile {
   }
 };
 
+// The outcome of the last verification (unprotected `verify_state`).
+struct VerifyState {
+  std::string state;  // "ok" or "failed" (others are kept as read)
+  std::string upid;   // the task that verified (format/upid.h), "" if absent
+};
+
 class Manifest {
  public:
   // A new, empty, unsigned manifest. InvalidArgument if `backup_type` is not vm, ct or host, or
@@ -129,6 +135,13 @@ class Manifest {
   // Snapshot notes (unprotected `notes`), if set.
   std::optional<std::string> notes() const;
   void SetNotes(std::string_view notes) { unprotected_["notes"] = std::string(notes); }
+
+  // Unprotected `verify_state`, if present with a string `state` (anything else reads as never
+  // verified).
+  std::optional<VerifyState> verify_state() const;
+  void SetVerifyState(const VerifyState& state) {
+    unprotected_["verify_state"] = {{"state", state.state}, {"upid", state.upid}};
+  }
 
   // Unprotected `key-fingerprint` ("aa:bb:..." lowercase as PBS writes it), if set.
   std::optional<std::string> key_fingerprint() const;

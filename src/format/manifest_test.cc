@@ -285,6 +285,17 @@ TEST(ManifestTest, UnprotectedHelpers) {
   auto parsed = Manifest::Parse(AsBytes(*m.ToJson()), kName);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->unprotected()["verify_state"]["state"], "ok");
+  ASSERT_TRUE(parsed->verify_state().has_value());
+  EXPECT_EQ(parsed->verify_state()->upid, "UPID:x");
+  // A verify_state of another shape reads as never verified; it never throws.
+  for (const nlohmann::json& odd : {nlohmann::json(5), nlohmann::json{{"state", 1}},
+                                    nlohmann::json::object(), nlohmann::json{{"upid", "x"}}}) {
+    ASSERT_TRUE(m.SetUnprotected("verify_state", odd).ok());
+    EXPECT_FALSE(m.verify_state().has_value()) << odd.dump();
+  }
+  ASSERT_TRUE(m.SetUnprotected("verify_state", {{"state", "failed"}, {"upid", 7}}).ok());
+  EXPECT_EQ(m.verify_state()->state, "failed");
+  EXPECT_EQ(m.verify_state()->upid, "");
   EXPECT_EQ(parsed->unprotected()["chunk_upload_stats"]["compressed_size"], 100);
   EXPECT_EQ(parsed->key_fingerprint(), fp);
   m.EraseUnprotected("notes");
