@@ -156,6 +156,26 @@ TEST(UnitsTest, ParseByteSize) {
   }
 }
 
+TEST(SlotsTest, NeverMoreHoldersThanSlotsAndNobodyIsLeftWaiting) {
+  // Regression: verify bounded its readers with std::counting_semaphore, and under
+  // ThreadSanitizer's scheduling a worker slept forever in acquire() after a release (libstdc++
+  // 12, GCC bug 104928); the stress test hung. Slots is a mutex and a condition variable.
+  Slots slots(2);
+  std::atomic<int> holders{0}, most{0};
+  ASSERT_TRUE(ParallelFor(2000, 8, [&](size_t) {
+    slots.Acquire();
+    const int now = ++holders;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::yield();
+    holders--;
+    slots.Release();
+    return Status::OK();
+  }).ok());
+  EXPECT_LE(most.load(), 2);
+  EXPECT_GE(most.load(), 1);
+}
+
 TEST(ParallelForTest, VisitsEveryIndexOnceAndReturnsTheFirstError) {
   std::vector<std::atomic<int>> seen(1000);
   ASSERT_TRUE(ParallelFor(seen.size(), 4, [&](size_t i) {

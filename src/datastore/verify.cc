@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
-#include <semaphore>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -220,18 +219,18 @@ class VerifyJob {
     const unsigned workers = std::max(read_threads_, options_.verify_threads);
     Status st = ParallelFor(todo.size(), workers, [&](size_t i) {
       const ChunkRef& chunk = todo[i];
-      read_slots_.acquire();
+      read_slots_.Acquire();
       auto data = backend_.ReadPersistedChunk(chunk.digest);
-      read_slots_.release();
+      read_slots_.Release();
       if (!data.ok() && !data.status().IsNotFound()) {
         note(trouble, "could not read " + data.status().message());
         return Status::OK();
       }
       Status verdict = data.status();
       if (data.ok()) {
-        check_slots_.acquire();
+        check_slots_.Acquire();
         verdict = CheckChunk(*data, chunk, encrypted);
-        check_slots_.release();
+        check_slots_.Release();
         std::lock_guard lock(mu_);
         report_.chunks_checked++;
         report_.bytes_read += data->size();
@@ -283,8 +282,8 @@ class VerifyJob {
   const VerifyOptions& options_;
   VerifyReport& report_;
   const unsigned read_threads_;
-  std::counting_semaphore<kMaxThreads> read_slots_;
-  std::counting_semaphore<kMaxThreads> check_slots_;
+  Slots read_slots_;
+  Slots check_slots_;
   std::mutex mu_;  // guards good_, bad_ and report_'s counters
   std::unordered_set<Digest, DigestHash> good_;
   std::unordered_set<Digest, DigestHash> bad_;
