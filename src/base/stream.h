@@ -1,0 +1,62 @@
+// Byte streams: ByteSink consumes bytes written in order, ByteSource produces them in order.
+// Encoders and decoders of streaming formats (pxar, catalogs) talk to these so the same code
+// writes to memory, a file or a chunk pipeline, and reads from memory, a file or chunks fetched
+// from a store.
+//
+// Ownership: whoever creates a sink or source owns it; encoders and decoders borrow them.
+// Thread-safety: one thread at a time per object.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace cairn {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // Appends `data`. On error the sink is unusable; the error names what failed.
+  virtual Status Write(ByteView data) = 0;
+};
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to buf.size() bytes. Returns the count read, 0 only at the end of the stream (or
+  // for an empty buf). Errors name what failed.
+  virtual Result<size_t> Read(std::span<uint8_t> buf) = 0;
+};
+
+// A sink that appends to a byte vector it owns.
+class BytesSink final : public ByteSink {
+ public:
+  Status Write(ByteView data) override {
+    bytes_.insert(bytes_.end(), data.begin(), data.end());
+    return Status::OK();
+  }
+  const Bytes& bytes() const { return bytes_; }
+  Bytes Take() { return std::move(bytes_); }
+
+ private:
+  Bytes bytes_;
+};
+
+// A source over borrowed bytes, which must outlive it.
+class ByteViewSource final : public ByteSource {
+ public:
+  explicit ByteViewSource(ByteView data) : data_(data) {}
+  Result<size_t> Read(std::span<uint8_t> buf) override;
+
+ private:
+  ByteView data_;
+  size_t pos_ = 0;
+};
+
+// Reads until `buf` is full or the source ends; returns the count read (< buf.size() only at
+// the end of the stream).
+Result<size_t> ReadFull(ByteSource& source, std::span<uint8_t> buf);
+
+}  // namespace cairn
