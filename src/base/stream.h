@@ -28,6 +28,9 @@ class ByteSource {
   // Reads up to buf.size() bytes. Returns the count read, 0 only at the end of the stream (or
   // for an empty buf). Errors name what failed.
   virtual Result<size_t> Read(std::span<uint8_t> buf) = 0;
+  // Skips up to `n` bytes; returns the count skipped (< n only at the end of the stream). The
+  // default reads and discards; sources that can skip without reading override it.
+  virtual Result<uint64_t> Skip(uint64_t n);
 };
 
 // A sink that appends to a byte vector it owns.
@@ -49,6 +52,7 @@ class ByteViewSource final : public ByteSource {
  public:
   explicit ByteViewSource(ByteView data) : data_(data) {}
   Result<size_t> Read(std::span<uint8_t> buf) override;
+  Result<uint64_t> Skip(uint64_t n) override;
 
  private:
   ByteView data_;

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/quote.h"
 #include "base/time.h"
+#include "client/file_archive.h"
 #include "client/source_file.h"
 #include "format/archive_name.h"
 #include "format/chunker.h"
@@ -19,19 +20,6 @@ namespace {
 
 CryptMode ModeFor(const CryptConfig* crypt) { return crypt ? CryptMode::kEncrypt : CryptMode::kNone; }
 
-// The previous snapshot may serve as incremental base for `filename` only if it holds that
-// archive in the same crypt mode, under the same key, and did not fail verification.
-bool UsableBase(const Manifest& prev, const std::string& filename, const CryptConfig* crypt) {
-  const ManifestFile* entry = prev.FindFile(filename);
-  if (entry == nullptr || entry->crypt_mode != ModeFor(crypt)) return false;
-  if (auto state = prev.verify_state(); state && state->state == "failed") return false;
-  if (crypt) {
-    auto fp = prev.key_fingerprint();
-    if (!fp || *fp != crypt->FingerprintString()) return false;
-  }
-  return true;
-}
-
 Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<Manifest>& prev,
                                    const std::string& filename, const std::string& path,
                                    const BackupOptions& opt, Manifest& manifest, bool* reused) {
@@ -40,7 +28,7 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
   CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder index, FixedIndexBuilder::Create(opt.chunk_size));
   ChunkUploader uploader(session, opt.crypt, opt.threads, 2 * opt.threads + 2);
 
-  if (prev && UsableBase(*prev, filename, opt.crypt)) {
+  if (prev && UsableBaseFor(*prev, filename, opt.crypt)) {
     CAIRN_ASSIGN_OR_RETURN(Bytes prev_bytes, session.PreviousArchive(filename));
     auto prev_index = FixedIndex::Parse(prev_bytes, filename + " of the previous snapshot");
     if (prev_index.ok() && prev_index->chunk_size() == opt.chunk_size) {
@@ -76,7 +64,11 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
   entry.size = total;
   entry.csum = out.csum;
   CAIRN_RETURN_IF_ERROR(manifest.AddOrReplaceFile(std::move(entry)));
-  return ArchiveSummary{filename, total, uploader.stats()};
+  ArchiveSummary summary;
+  summary.filename = filename;
+  summary.size = total;
+  summary.chunks = uploader.stats();
+  return summary;
 }
 
 Result<ArchiveSummary> BackupBlob(BackupSession& session, const std::string& filename,
@@ -92,11 +84,31 @@ Result<ArchiveSummary> BackupBlob(BackupSession& session, const std::string& fil
   entry.csum = Sha256Of(blob);
   CAIRN_RETURN_IF_ERROR(manifest.AddOrReplaceFile(std::move(entry)));
   if (opt.progress) opt.progress(filename, data.size(), data.size());
-  ArchiveSummary summary{filename, data.size(), {}};
+  ArchiveSummary summary;
+  summary.filename = filename;
+  summary.size = data.size();
   return summary;
 }
 
 }  // namespace
+
+bool UsableBaseFor(const Manifest& prev, const std::string& filename, const CryptConfig* crypt) {
+  const ManifestFile* entry = prev.FindFile(filename);
+  if (entry == nullptr || entry->crypt_mode != ModeFor(crypt)) return false;
+  if (auto state = prev.verify_state(); state && state->state == "failed") return false;
+  if (crypt) {
+    auto fp = prev.key_fingerprint();
+    if (!fp || *fp != crypt->FingerprintString()) return false;
+  }
+  return true;
+}
+
+Result<ChangeDetection> ParseChangeDetection(std::string_view name) {
+  if (name == "legacy") return ChangeDetection::kLegacy;
+  if (name == "data") return ChangeDetection::kData;
+  return Status::InvalidArgument(
+      fmt::format("change detection mode '{}': expected legacy or data", name));
+}
 
 Result<BackupSource> ParseBackupSpec(const std::string& spec) {
   auto colon = spec.find(':');
@@ -109,9 +121,9 @@ Result<BackupSource> ParseBackupSpec(const std::string& spec) {
   auto server = ServerArchiveName(source.archive_name);
   if (!server.ok()) return server.status().WithContext("backup spec " + QuoteForMessage(spec));
   auto type = ArchiveTypeOf(*server);
-  if (!type.ok() || *type == ArchiveType::kDynamicIndex) {
+  if (!type.ok() || (*type == ArchiveType::kDynamicIndex && !IsFileArchiveName(source.archive_name))) {
     return Status::InvalidArgument(fmt::format(
-        "backup spec {}: archive type not supported here (use NAME.img or NAME.conf)",
+        "backup spec {}: archive type not supported here (use NAME.img, NAME.pxar or NAME.conf)",
         QuoteForMessage(spec)));
   }
   return source;
@@ -128,6 +140,10 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
   std::vector<std::pair<std::string, const BackupSource*>> archives;
   for (const auto& source : sources) {
     CAIRN_ASSIGN_OR_RETURN(std::string filename, ServerArchiveName(source.archive_name));
+    if (IsFileArchiveName(source.archive_name) &&
+        opt.change_detection != ChangeDetection::kLegacy) {
+      filename = source.archive_name.substr(0, source.archive_name.size() - 5) + ".mpxar.didx";
+    }
     for (const auto& [seen, unused] : archives) {
       if (seen == filename) return Status::InvalidArgument("archive " + filename + " given twice");
     }
@@ -148,8 +164,11 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
         type == ArchiveType::kFixedIndex
             ? BackupImage(*session, prev, filename, source->path, opt, manifest,
                           &summary.incremental)
+        : type == ArchiveType::kDynamicIndex
+            ? BackupFileArchive(*session, prev, source->archive_name, source->path, opt, manifest)
             : BackupBlob(*session, filename, source->path, opt, manifest);
     if (!archive.ok()) return archive.status().WithContext("backup of " + source->path);
+    if (archive->reused) summary.incremental = true;
     summary.archives.push_back(std::move(archive).value());
   }
   if (opt.crypt) CAIRN_RETURN_IF_ERROR(manifest.Sign(*opt.crypt));  // also records the key id

@@ -2,6 +2,8 @@
 //
 // Each source becomes one archive of the new snapshot:
 //   NAME.img  (any file or block device) -> NAME.img.fidx, fixed-size chunks (default 4 MiB)
+//   NAME.pxar (a directory)              -> NAME.pxar.didx, or NAME.mpxar.didx + NAME.ppxar.didx
+//                                           (file_archive.h), content-defined chunks
 //   NAME.conf / .json / .log / .key      -> NAME.conf.blob etc., one blob (at most 16 MiB)
 // Chunks already referenced by the same archive in the group's previous snapshot are not
 // uploaded again (when that snapshot used the same encryption key and did not fail verify).
@@ -12,11 +14,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
 #include "client/chunk_uploader.h"
+#include "client/exclude.h"
+#include "client/pxar_create.h"
 #include "client/repository.h"
 #include "format/crypt_config.h"
 
@@ -35,6 +41,15 @@ struct BackupSource {
 // Parses "NAME:PATH" (NAME like disk.img or vm.conf). InvalidArgument naming the spec.
 Result<BackupSource> ParseBackupSpec(const std::string& spec);
 
+// How file archives are written and what a rerun reads again (PBS's --change-detection-mode).
+enum class ChangeDetection {
+  kLegacy,  // unified .pxar (v1); every file is read
+  kData,    // split .mpxar + .ppxar (v2); every file is read
+};
+
+// "legacy" / "data"; InvalidArgument naming the value otherwise.
+Result<ChangeDetection> ParseChangeDetection(std::string_view name);
+
 struct BackupOptions {
   BackupNamespace ns;
   BackupGroup group;
@@ -45,13 +60,23 @@ struct BackupOptions {
   unsigned threads = 0;                // 0: one per core, more for a remote store
   bool no_cache = false;               // keep no local copies of new chunks (cached stores)
   ProgressFn progress;
+  // File archives:
+  ChangeDetection change_detection = ChangeDetection::kLegacy;
+  ExcludeList excludes;         // --exclude patterns
+  bool one_file_system = true;  // do not descend into other filesystems' mount points
 };
 
 struct ArchiveSummary {
-  std::string filename;  // server-side name
+  std::string filename;  // server-side name (the metadata index of a split file archive)
   uint64_t size = 0;     // bytes read
   ChunkUploaderStats chunks;
+  std::optional<CreateStats> tree;  // file archives: what the walk found
+  bool reused = false;              // the previous snapshot's chunks were known
 };
+
+// True if `prev` may serve as incremental base for archive `filename`: it holds that archive in
+// the same crypt mode, under the same key, and did not fail verification.
+bool UsableBaseFor(const Manifest& prev, const std::string& filename, const CryptConfig* crypt);
 
 struct BackupSummary {
   SnapshotRef snapshot;

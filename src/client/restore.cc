@@ -14,6 +14,8 @@
 
 #include "base/file_util.h"
 #include "base/time.h"
+#include "client/chunk_reader.h"
+#include "client/file_archive.h"
 #include "format/archive_name.h"
 #include "format/data_blob.h"
 #include "format/fixed_index.h"
@@ -101,27 +103,6 @@ class RestoreTarget {
   bool sparse_;
 };
 
-// Fetches, checks and decodes chunk `i` of `index` into *plain (a buffer the caller reuses).
-Status LoadChunk(SnapshotReader& reader, const FixedIndex& index, size_t i,
-                 const CryptConfig* crypt, Bytes* plain) {
-  const Digest& digest = index.digest(i);
-  const std::string name = "chunk " + DigestToHex(digest);
-  CAIRN_ASSIGN_OR_RETURN(Bytes encoded, reader.ReadChunk(digest));
-  CAIRN_ASSIGN_OR_RETURN(BlobKind kind, InspectBlob(encoded));
-  if (IsEncrypted(kind) != (crypt != nullptr)) {
-    return Status::Corruption(name + ": encryption mode does not match the archive");
-  }
-  Status decoded = DecodeBlobInto(encoded, crypt, plain);
-  if (!decoded.ok()) return decoded.WithContext(name);
-  Digest actual = crypt ? crypt->ComputeDigest(*plain) : Sha256Of(*plain);
-  if (actual != digest) return Status::Corruption(name + ": content does not match its digest");
-  if (plain->size() != index.chunk_range(i).length()) {
-    return Status::Corruption(fmt::format("{}: {} bytes, index expects {}", name, plain->size(),
-                                          index.chunk_range(i).length()));
-  }
-  return Status::OK();
-}
-
 Status RestoreImage(SnapshotReader& reader, const FixedIndex& index, const CryptConfig* crypt,
                     const std::string& target_path, const RestoreOptions& opt,
                     const std::string& filename) {
@@ -151,7 +132,7 @@ Status RestoreImage(SnapshotReader& reader, const FixedIndex& index, const Crypt
       const ChunkRange range = index.chunk_range(i);
       Status st;
       if (!(target.sparse() && is_zero(i))) {
-        st = LoadChunk(reader, index, i, crypt, &plain);
+        st = LoadChunk(reader, index.digest(i), range.length(), crypt, &plain);
         if (st.ok()) st = target.WriteAt(plain, range.start);
       }
       if (!st.ok()) {
@@ -188,6 +169,14 @@ Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& n
   CAIRN_ASSIGN_OR_RETURN(std::string filename, ServerArchiveName(archive));
   CAIRN_ASSIGN_OR_RETURN(auto reader, repo.OpenSnapshot(ns, snap));
   CAIRN_ASSIGN_OR_RETURN(Manifest manifest, reader->ReadManifest());
+  if (IsFileArchiveName(archive) || filename.ends_with(".pxar.didx")) {
+    std::string name = IsFileArchiveName(archive) ? archive : filename.substr(0, filename.size() - 5);
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> files, FileArchiveFiles(manifest, name));
+    CAIRN_ASSIGN_OR_RETURN(const CryptConfig* crypt,
+                           KeyFor(manifest, *manifest.FindFile(files[0]), opt.crypt,
+                                  snap.ToString()));
+    return RestoreFileArchive(*reader, manifest, files, crypt, target, opt);
+  }
   const ManifestFile* entry = manifest.FindFile(filename);
   if (entry == nullptr) {
     return Status::NotFound(fmt::format("snapshot {} has no archive {}", snap.ToString(), archive));

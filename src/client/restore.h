@@ -20,17 +20,21 @@ struct RestoreOptions {
   const CryptConfig* crypt = nullptr;
   unsigned threads = 0;  // 0: one per core, more for a remote store
   ProgressFn progress;
+  // File archives: restore only this path of the archive (e.g. "etc/hosts"); "" for all.
+  std::string subtree;
 };
 
 struct RestoreSummary {
   std::string filename;
   std::string target;  // the file written
   uint64_t bytes = 0;
+  uint64_t files = 0;  // file archives: regular files restored
   double seconds = 0;
 };
 
 // Restores `archive` ("disk.img" or "disk.img.fidx") of `snap` to `target`, or into `target`
-// under the archive's client name if `target` is an existing directory.
+// under the archive's client name if `target` is an existing directory. A file archive
+// ("root.pxar") is extracted into directory `target`, which must be new or empty.
 // NotFound if the snapshot or archive does not exist; InvalidArgument if the archive is
 // encrypted and no key (or another key) was given; Corruption naming the damaged object.
 Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& ns,

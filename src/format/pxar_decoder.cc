@@ -7,8 +7,6 @@
 namespace cairn::pxar {
 namespace {
 
-constexpr size_t kSkipBufferSize = 64 << 10;
-
 std::string JoinPath(const std::string& dir, std::string_view name) {
   return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
 }
@@ -87,17 +85,9 @@ Status Decoder::ReadExact(std::span<uint8_t> buf, std::string_view what) {
 }
 
 Status Decoder::Skip(uint64_t bytes, std::string_view what) {
-  uint8_t scratch[kSkipBufferSize];
-  uint64_t total = bytes;
-  while (bytes > 0) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(bytes, sizeof(scratch)));
-    CAIRN_ASSIGN_OR_RETURN(size_t n, ReadFull(*archive_, std::span<uint8_t>(scratch, want)));
-    pos_ += n;
-    bytes -= n;
-    if (n != want) {
-      return Error(fmt::format("truncated {} ({} of {} bytes)", what, total - bytes, total));
-    }
-  }
+  CAIRN_ASSIGN_OR_RETURN(uint64_t n, archive_->Skip(bytes));
+  pos_ += n;
+  if (n != bytes) return Error(fmt::format("truncated {} ({} of {} bytes)", what, n, bytes));
   return Status::OK();
 }
 
@@ -305,14 +295,9 @@ Status Decoder::SkipRemainingContent() {
 }
 
 Status Decoder::SkipPayload(uint64_t bytes) {
-  uint8_t scratch[kSkipBufferSize];
-  while (bytes > 0) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(bytes, sizeof(scratch)));
-    CAIRN_ASSIGN_OR_RETURN(size_t n, ReadFull(*payload_, std::span<uint8_t>(scratch, want)));
-    payload_consumed_ += n;
-    bytes -= n;
-    if (n != want) return Error("payload stream ends before a referenced PAYLOAD");
-  }
+  CAIRN_ASSIGN_OR_RETURN(uint64_t n, payload_->Skip(bytes));
+  payload_consumed_ += n;
+  if (n != bytes) return Error("payload stream ends before a referenced PAYLOAD");
   return Status::OK();
 }
 

@@ -1,0 +1,57 @@
+// Reading the chunks of a snapshot's archives back: fetching a chunk, checking it (CRC,
+// decryption tag, digest, length) and decoding it, and a ByteSource that streams a dynamic
+// index's chunks in order with a bounded read-ahead on several threads.
+//
+// Thread-safety: LoadChunk is thread-safe (as SnapshotReader::ReadChunk). An IndexSource is
+// read by one thread; its prefetch threads are internal.
+#pragma once
+
+#include <deque>
+#include <future>
+
+#include "base/stream.h"
+#include "client/repository.h"
+#include "format/crypt_config.h"
+#include "format/dynamic_index.h"
+
+namespace cairn {
+
+// Fetches chunk `digest`, checks it and decodes it into *plain (a buffer the caller may reuse).
+// Corruption naming the chunk if any check fails or it is not `expected_size` bytes; NotFound
+// if it is missing.
+Status LoadChunk(SnapshotReader& reader, const Digest& digest, uint64_t expected_size,
+                 const CryptConfig* crypt, Bytes* plain);
+
+// The stream described by a dynamic index, read chunk by chunk. Up to `read_ahead` chunks are
+// fetched and decoded in parallel ahead of the reader. Skip() passes whole chunks without
+// fetching them.
+class IndexSource final : public ByteSource {
+ public:
+  // Borrows reader, index and crypt, which must outlive the source.
+  IndexSource(SnapshotReader& reader, const DynamicIndex& index, const CryptConfig* crypt,
+              unsigned read_ahead);
+  ~IndexSource() override;
+
+  Result<size_t> Read(std::span<uint8_t> buf) override;
+  Result<uint64_t> Skip(uint64_t n) override;
+
+  uint64_t chunks_read() const { return chunks_read_; }
+
+ private:
+  // Makes the chunk holding position_ current (fetching it, or taking it from the read-ahead).
+  Status LoadCurrent();
+  void Prefetch();
+
+  SnapshotReader& reader_;
+  const DynamicIndex& index_;
+  const CryptConfig* crypt_;
+  const unsigned read_ahead_;
+  uint64_t position_ = 0;
+  size_t current_ = SIZE_MAX;  // chunk held in plain_
+  Bytes plain_;
+  size_t next_fetch_ = 0;  // first chunk not yet queued for prefetch
+  std::deque<std::pair<size_t, std::future<Result<Bytes>>>> ahead_;
+  uint64_t chunks_read_ = 0;
+};
+
+}  // namespace cairn

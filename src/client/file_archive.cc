@@ -1,0 +1,193 @@
+#include "client/file_archive.h"
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "client/chunk_reader.h"
+#include "client/pxar_extract.h"
+#include "format/chunk_stream.h"
+#include "format/dynamic_index.h"
+#include "format/pxar_decoder.h"
+
+namespace cairn {
+namespace {
+
+// A stream going to the store: chunked with buzhash, chunks uploaded in parallel, and at the
+// end its dynamic index uploaded and listed in the manifest.
+class DynamicArchiveWriter final : public ByteSink {
+ public:
+  DynamicArchiveWriter(BackupSession& session, const BackupOptions& opt, std::string filename,
+                       unsigned threads)
+      : session_(session),
+        opt_(opt),
+        filename_(std::move(filename)),
+        uploader_(session, opt.crypt, threads, 2 * threads + 2),
+        stream_(
+            chunker_,
+            [this](Bytes chunk) {
+              lengths_.push_back(chunk.size());
+              return uploader_.Submit(seq_++, std::move(chunk));
+            },
+            [this] { return uploader_.TakeBuffer(); }) {}
+
+  Status Write(ByteView data) override { return stream_.Write(data); }
+  ChunkStream& stream() { return stream_; }
+  size_t min_chunk() const { return chunker_.min_size(); }
+
+  // Marks the chunks of the previous snapshot's archive of the same name as stored.
+  Status UsePrevious(const Manifest& prev) {
+    if (!UsableBaseFor(prev, filename_, opt_.crypt)) return Status::OK();
+    CAIRN_ASSIGN_OR_RETURN(Bytes raw, session_.PreviousArchive(filename_));
+    auto index = DynamicIndex::Parse(raw, filename_ + " of the previous snapshot");
+    if (!index.ok()) {
+      spdlog::warn("not using the previous snapshot as base: {}", index.status().ToString());
+      return Status::OK();
+    }
+    for (const auto& e : index->entries()) uploader_.AddKnown(e.digest);
+    reused_ = true;
+    return Status::OK();
+  }
+
+  // Ends the stream, uploads the index and records it in `manifest`.
+  Status Finish(Manifest& manifest) {
+    CAIRN_RETURN_IF_ERROR(stream_.Finish());
+    CAIRN_RETURN_IF_ERROR(uploader_.Finish());
+    CAIRN_ASSIGN_OR_RETURN(DynamicIndexBuilder index, DynamicIndexBuilder::Create());
+    for (uint64_t i = 0; i < seq_; ++i) {
+      CAIRN_RETURN_IF_ERROR(index.Append(lengths_[i], uploader_.DigestOf(i)));
+    }
+    DynamicIndexBuilder::Output out = index.Finish();
+    CAIRN_RETURN_IF_ERROR(session_.UploadArchive(filename_, out.bytes));
+    ManifestFile entry;
+    entry.filename = filename_;
+    entry.crypt_mode = opt_.crypt ? CryptMode::kEncrypt : CryptMode::kNone;
+    entry.size = index.size();
+    entry.csum = out.csum;
+    return manifest.AddOrReplaceFile(std::move(entry));
+  }
+
+  ChunkUploaderStats stats() const { return uploader_.stats(); }
+  bool reused() const { return reused_; }
+
+ private:
+  BackupSession& session_;
+  const BackupOptions& opt_;
+  std::string filename_;
+  BuzhashChunker chunker_;
+  ChunkUploader uploader_;
+  ChunkStream stream_;
+  std::vector<uint64_t> lengths_;
+  uint64_t seq_ = 0;
+  bool reused_ = false;
+};
+
+void AddStats(ChunkUploaderStats& total, const ChunkUploaderStats& s) {
+  total.chunks += s.chunks;
+  total.bytes += s.bytes;
+  total.known += s.known;
+  total.zero_chunks += s.zero_chunks;
+  total.uploaded += s.uploaded;
+  total.duplicates += s.duplicates;
+  total.uploaded_bytes += s.uploaded_bytes;
+}
+
+std::string Stem(const std::string& name) { return name.substr(0, name.size() - 5); }  // ".pxar"
+
+}  // namespace
+
+Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
+                                         const std::optional<Manifest>& prev,
+                                         const std::string& name, const std::string& path,
+                                         const BackupOptions& opt, Manifest& manifest) {
+  const bool split = opt.change_detection == ChangeDetection::kData;
+  const std::string stem = Stem(name);
+  CreateOptions create;
+  create.excludes = opt.excludes;
+  create.one_file_system = opt.one_file_system;
+  create.warn = [](const std::string& message) { spdlog::warn("{}", message); };
+  if (opt.progress) {
+    create.progress = [&opt, &name](uint64_t done) { opt.progress(name, done, 0); };
+  }
+  ArchiveSummary summary;
+  if (!split) {
+    summary.filename = stem + ".pxar.didx";
+    DynamicArchiveWriter archive(session, opt, summary.filename, opt.threads);
+    if (prev) CAIRN_RETURN_IF_ERROR(archive.UsePrevious(*prev));
+    CAIRN_ASSIGN_OR_RETURN(CreateStats stats, CreateArchive(path, &archive, nullptr, create));
+    CAIRN_RETURN_IF_ERROR(archive.Finish(manifest));
+    summary.size = stats.bytes_read;
+    summary.chunks = archive.stats();
+    summary.tree = stats;
+    summary.reused = archive.reused();
+    return summary;
+  }
+  summary.filename = stem + ".mpxar.didx";
+  DynamicArchiveWriter meta(session, opt, summary.filename, 1);
+  DynamicArchiveWriter payload(session, opt, stem + ".ppxar.didx", opt.threads);
+  if (prev) {
+    CAIRN_RETURN_IF_ERROR(meta.UsePrevious(*prev));
+    CAIRN_RETURN_IF_ERROR(payload.UsePrevious(*prev));
+  }
+  create.before_payload = [&payload] {
+    return payload.stream().CutIfAtLeast(payload.min_chunk());
+  };
+  CAIRN_ASSIGN_OR_RETURN(CreateStats stats, CreateArchive(path, &meta, &payload, create));
+  CAIRN_RETURN_IF_ERROR(meta.Finish(manifest));
+  CAIRN_RETURN_IF_ERROR(payload.Finish(manifest));
+  summary.size = stats.bytes_read;
+  summary.chunks = meta.stats();
+  AddStats(summary.chunks, payload.stats());
+  summary.tree = stats;
+  summary.reused = payload.reused();
+  return summary;
+}
+
+Result<std::vector<std::string>> FileArchiveFiles(const Manifest& manifest,
+                                                  const std::string& name) {
+  const std::string stem = Stem(name);
+  if (manifest.FindFile(stem + ".pxar.didx")) return std::vector<std::string>{stem + ".pxar.didx"};
+  if (manifest.FindFile(stem + ".mpxar.didx") && manifest.FindFile(stem + ".ppxar.didx")) {
+    return std::vector<std::string>{stem + ".mpxar.didx", stem + ".ppxar.didx"};
+  }
+  return Status::NotFound(fmt::format("the snapshot has no file archive {}", name));
+}
+
+Result<RestoreSummary> RestoreFileArchive(SnapshotReader& reader, const Manifest& manifest,
+                                          const std::vector<std::string>& files,
+                                          const CryptConfig* crypt, const std::string& target,
+                                          const RestoreOptions& opt) {
+  const double start = MonotonicSeconds();
+  std::vector<DynamicIndex> indexes;
+  for (const std::string& file : files) {
+    const std::string object = reader.snapshot().ToString() + "/" + file;
+    CAIRN_ASSIGN_OR_RETURN(Bytes raw, reader.ReadArchive(file));
+    CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, DynamicIndex::Parse(raw, object));
+    const ManifestFile* entry = manifest.FindFile(file);
+    if (entry == nullptr || index.size() != entry->size || index.csum() != entry->csum) {
+      return Status::Corruption(object + ": index does not match the manifest (size or checksum)");
+    }
+    indexes.push_back(std::move(index));
+  }
+  IndexSource archive(reader, indexes[0], crypt, 2);
+  std::optional<IndexSource> payload;
+  if (indexes.size() > 1) payload.emplace(reader, indexes[1], crypt, opt.threads);
+  CAIRN_ASSIGN_OR_RETURN(auto decoder,
+                         pxar::Decoder::Open(&archive, payload ? &*payload : nullptr));
+  ExtractOptions extract;
+  extract.subtree = opt.subtree;
+  extract.warn = [](const std::string& message) { spdlog::warn("{}", message); };
+  if (opt.progress) {
+    extract.progress = [&opt, &files](uint64_t done) { opt.progress(files[0], done, 0); };
+  }
+  CAIRN_ASSIGN_OR_RETURN(ExtractStats stats, ExtractArchive(*decoder, target, extract));
+  RestoreSummary summary;
+  summary.filename = files[0];
+  summary.target = target;
+  summary.bytes = stats.bytes;
+  summary.files = stats.files;
+  summary.seconds = MonotonicSeconds() - start;
+  return summary;
+}
+
+}  // namespace cairn

@@ -1,0 +1,50 @@
+// File archives in snapshots: a directory tree backed up as pxar (pxar_create.h) through the
+// content-defined chunker into dynamic indexes, and restored from them (pxar_extract.h).
+//
+// Layouts, as PBS's `--change-detection-mode` (spec pxar.md 11.1):
+//   legacy   NAME.pxar.didx: one unified (v1) stream. The default, readable by every PBS.
+//   data     NAME.mpxar.didx + NAME.ppxar.didx: split (v2) metadata and payload streams; file
+//            starts are suggested as payload chunk boundaries, so unchanged files dedup well.
+// Both re-read every file and upload only chunks the store does not have (the previous
+// snapshot's chunks of the same archive are known without asking the store).
+//
+// Thread-safety: as RunBackup / RestoreArchive.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/backup.h"
+#include "client/pxar_create.h"
+#include "client/repository.h"
+#include "client/restore.h"
+
+namespace cairn {
+
+// True for a client archive name of a file archive: "NAME.pxar".
+inline bool IsFileArchiveName(std::string_view name) {
+  return name.size() > 5 && name.ends_with(".pxar");
+}
+
+// Backs up the tree at `path` as client archive `name` ("root.pxar") into `manifest`.
+Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
+                                         const std::optional<Manifest>& prev,
+                                         const std::string& name, const std::string& path,
+                                         const BackupOptions& options, Manifest& manifest);
+
+// The manifest files that hold client archive `name` ("root.pxar"): {"root.pxar.didx"} or
+// {"root.mpxar.didx", "root.ppxar.didx"}. NotFound if the snapshot has neither.
+Result<std::vector<std::string>> FileArchiveFiles(const Manifest& manifest,
+                                                  const std::string& name);
+
+// Restores the file archive stored in `files` (as FileArchiveFiles returns them) of the
+// snapshot `reader` reads into directory `target`; `crypt` is the key checked for the snapshot
+// (null if unencrypted). The index files are checked against the manifest.
+Result<RestoreSummary> RestoreFileArchive(SnapshotReader& reader, const Manifest& manifest,
+                                          const std::vector<std::string>& files,
+                                          const CryptConfig* crypt, const std::string& target,
+                                          const RestoreOptions& options);
+
+}  // namespace cairn
