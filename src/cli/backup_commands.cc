@@ -21,10 +21,42 @@ std::string CurrentOwner() {
 }
 
 nlohmann::json ArchiveJson(const ArchiveSummary& a) {
-  return {{"filename", a.filename},      {"size", a.size},
+  nlohmann::json j = {{"filename", a.filename},      {"size", a.size},
           {"chunks", a.chunks.chunks},   {"known-chunks", a.chunks.known},
           {"zero-chunks", a.chunks.zero_chunks}, {"uploaded-chunks", a.chunks.uploaded},
-          {"duplicate-chunks", a.chunks.duplicates}, {"uploaded-bytes", a.chunks.uploaded_bytes}};
+          {"duplicate-chunks", a.chunks.duplicates}, {"uploaded-bytes", a.chunks.uploaded_bytes},
+          {"new-bytes", a.chunks.new_bytes}, {"stream-bytes", a.chunks.bytes}};
+  if (a.tree) {
+    j["files"] = a.tree->files;
+    j["directories"] = a.tree->directories;
+    j["symlinks"] = a.tree->symlinks;
+    j["hardlinks"] = a.tree->hardlinks;
+    j["devices"] = a.tree->devices;
+    j["fifos"] = a.tree->fifos;
+    j["excluded"] = a.tree->excluded;
+    j["warnings"] = a.tree->warnings;
+  }
+  return j;
+}
+
+// One line per archive: what was read and what it cost the store.
+std::string ArchiveText(const ArchiveSummary& a) {
+  std::string what = HumanBytes(a.size) + " read";
+  if (a.tree) {
+    what = fmt::format("{} files, {} directories, {} read", a.tree->files, a.tree->directories,
+                       HumanBytes(a.size));
+    if (a.tree->warnings > 0) what += fmt::format(" ({} warnings)", a.tree->warnings);
+  }
+  // Dedup ratio: bytes in the archive's chunks per byte of chunk data new to the store.
+  std::string dedup = a.chunks.bytes == 0 ? "" : ", nothing new";
+  if (a.chunks.new_bytes > 0) {
+    dedup = fmt::format(", dedup {:.2f}x", static_cast<double>(a.chunks.bytes) /
+                                               static_cast<double>(a.chunks.new_bytes));
+  }
+  return fmt::format("  {}: {}, {} chunks: {} new, {} reused, {} zero; {} sent{}\n", a.filename,
+                     what, a.chunks.chunks, a.chunks.uploaded - a.chunks.duplicates,
+                     a.chunks.known + a.chunks.duplicates, a.chunks.zero_chunks,
+                     HumanBytes(a.chunks.uploaded_bytes), dedup);
 }
 
 struct BackupArgs {
@@ -33,6 +65,9 @@ struct BackupArgs {
   unsigned threads = 0;
   bool no_cache = false;
   uint64_t chunk_size_kib = 4096;
+  std::string change_detection = "legacy";
+  std::vector<std::string> excludes;
+  bool all_file_systems = false;
   std::vector<std::string> specs;
 };
 
@@ -45,6 +80,12 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   for (const auto& spec : args.specs) {
     CAIRN_ASSIGN_OR_RETURN(BackupSource source, ParseBackupSpec(spec));
     sources.push_back(std::move(source));
+  }
+  CAIRN_ASSIGN_OR_RETURN(ChangeDetection change_detection,
+                         ParseChangeDetection(args.change_detection));
+  ExcludeList excludes;
+  for (const auto& pattern : args.excludes) {
+    CAIRN_RETURN_IF_ERROR(excludes.Add(pattern).WithContext("--exclude"));
   }
   const uint64_t chunk_size = args.chunk_size_kib * 1024;
   CAIRN_RETURN_IF_ERROR(FixedChunker::ValidateChunkSize(chunk_size).WithContext("--chunk-size"));
@@ -62,6 +103,9 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   opt.chunk_size = chunk_size;
   opt.threads = args.threads;
   opt.no_cache = args.no_cache;
+  opt.change_detection = change_detection;
+  opt.excludes = std::move(excludes);
+  opt.one_file_system = !args.all_file_systems;
   opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
     progress.Update(what, done, total);
   };
@@ -76,10 +120,7 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   for (const auto& a : summary.archives) {
     archives.push_back(ArchiveJson(a));
     total += a.size;
-    text += fmt::format("  {}: {} read, {} chunks: {} new, {} reused, {} zero; {} sent\n",
-                        a.filename, HumanBytes(a.size), a.chunks.chunks,
-                        a.chunks.uploaded - a.chunks.duplicates, a.chunks.known + a.chunks.duplicates,
-                        a.chunks.zero_chunks, HumanBytes(a.chunks.uploaded_bytes));
+    text += ArchiveText(a);
   }
   const double rate = summary.seconds > 0 ? static_cast<double>(total) / summary.seconds : 0;
   text += fmt::format("  {} in total, {}/s", HumanBytes(total), HumanBytes(static_cast<uint64_t>(rate)));
@@ -91,7 +132,7 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
 }
 
 struct RestoreArgs {
-  std::string store = kDefaultStoreName, ns, keyfile, snapshot, archive, target;
+  std::string store = kDefaultStoreName, ns, keyfile, snapshot, archive, target, path;
   unsigned threads = 0;
 };
 
@@ -105,6 +146,9 @@ Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
   RestoreOptions opt;
   opt.crypt = crypt ? &*crypt : nullptr;
   opt.threads = args.threads;
+  opt.subtree = args.path;
+  while (opt.subtree.starts_with('/')) opt.subtree.erase(0, 1);
+  while (opt.subtree.ends_with('/')) opt.subtree.pop_back();
   opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
     progress.Update(what, done, total);
   };
@@ -112,11 +156,12 @@ Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
                          RestoreArchive(*repo, ns, snap, args.archive, args.target, opt));
   progress.Finish();
   const double rate = summary.seconds > 0 ? static_cast<double>(summary.bytes) / summary.seconds : 0;
+  std::string files = summary.files ? fmt::format("{} files, ", summary.files) : "";
   ctx.Emit({{"snapshot", snap.ToString()}, {"archive", summary.filename}, {"target", summary.target},
-            {"bytes", summary.bytes}, {"duration", summary.seconds}},
-           fmt::format("restored {} of {} to {}: {} in {:.2f}s ({}/s)", summary.filename,
-                       snap.ToString(), summary.target, HumanBytes(summary.bytes), summary.seconds,
-                       HumanBytes(static_cast<uint64_t>(rate))));
+            {"bytes", summary.bytes}, {"files", summary.files}, {"duration", summary.seconds}},
+           fmt::format("restored {} of {} to {}: {}{} in {:.2f}s ({}/s)", summary.filename,
+                       snap.ToString(), summary.target, files, HumanBytes(summary.bytes),
+                       summary.seconds, HumanBytes(static_cast<uint64_t>(rate))));
   return Status::OK();
 }
 
@@ -136,7 +181,18 @@ void AddBackupCommands(CLI::App& app, Context& ctx) {
                      "Worker threads (default: one per core, more for an S3 datastore)");
   backup->add_flag("--no-cache", b->no_cache,
                    "S3 datastores: upload new chunks without keeping local copies in the cache");
-  backup->add_option("SPEC", b->specs, "NAME.img:PATH or NAME.conf:PATH")->required();
+  backup->add_option("--change-detection-mode", b->change_detection,
+                     "File archives: legacy (one .pxar stream, default) or data (split "
+                     ".mpxar + .ppxar)")
+      ->check(CLI::IsMember({"legacy", "data"}));
+  backup->add_option("--exclude", b->excludes,
+                     "File archives: skip paths matching this pattern (repeatable; gitignore "
+                     "style: *.tmp, /var/cache, cache/, !keep)");
+  backup->add_flag("--all-file-systems", b->all_file_systems,
+                   "File archives: descend into other filesystems mounted below the source");
+  backup->add_option("SPEC", b->specs,
+                     "NAME.pxar:DIRECTORY, NAME.img:FILE-OR-DEVICE or NAME.conf:FILE")
+      ->required();
   backup->callback([&ctx, b] { ctx.action = [&ctx, b] { return RunBackupCommand(ctx, *b); }; });
 
   auto r = std::make_shared<RestoreArgs>();
@@ -146,8 +202,12 @@ void AddBackupCommands(CLI::App& app, Context& ctx) {
   restore->add_option("--keyfile", r->keyfile, "Key file for encrypted snapshots");
   restore->add_option("--threads", r->threads, "Worker threads (default: one per core)");
   restore->add_option("SNAPSHOT", r->snapshot, "e.g. host/web1/2026-11-23T10:00:00Z")->required();
-  restore->add_option("ARCHIVE", r->archive, "e.g. disk.img or vm.conf")->required();
-  restore->add_option("TARGET", r->target, "File or block device to write")->required();
+  restore->add_option("--path", r->path,
+                      "File archives: restore only this file or directory, e.g. /etc/hosts");
+  restore->add_option("ARCHIVE", r->archive, "e.g. root.pxar, disk.img or vm.conf")->required();
+  restore->add_option("TARGET", r->target,
+                      "Directory to create (file archives), or file or block device to write")
+      ->required();
   restore->callback([&ctx, r] { ctx.action = [&ctx, r] { return RunRestoreCommand(ctx, *r); }; });
 }
 

@@ -129,6 +129,7 @@ Status ChunkUploader::Process(Job& job) {
     stats_.uploaded++;
     stats_.uploaded_bytes += encoded.size();
     stats_.duplicates += duplicate;
+    if (!duplicate) stats_.new_bytes += job.data.size();
   }
   std::lock_guard lock(mu_);
   if (!claimed) stats_.known++;

@@ -39,6 +39,7 @@ struct ChunkUploaderStats {
   uint64_t uploaded = 0;      // sent to the store
   uint64_t duplicates = 0;    // sent, but the store had them already
   uint64_t uploaded_bytes = 0;  // encoded bytes sent
+  uint64_t new_bytes = 0;       // plaintext bytes of the chunks the store did not have
 };
 
 class ChunkUploader {

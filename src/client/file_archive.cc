@@ -90,6 +90,7 @@ void AddStats(ChunkUploaderStats& total, const ChunkUploaderStats& s) {
   total.uploaded += s.uploaded;
   total.duplicates += s.duplicates;
   total.uploaded_bytes += s.uploaded_bytes;
+  total.new_bytes += s.new_bytes;
 }
 
 std::string Stem(const std::string& name) { return name.substr(0, name.size() - 5); }  // ".pxar"

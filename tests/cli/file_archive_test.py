@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""End-to-end tests of file archives (`cairn backup root.pxar:DIR`, `cairn restore ... root.pxar`)
+with the real binary. Shares the harness of cli_test.py.
+
+Usage: file_archive_test.py PATH/TO/cairn [unittest args]
+"""
+
+import os
+import socket
+import stat
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_test  # noqa: E402  (the harness; reads the binary path from argv)
+from cli_test import T0, SharedStoreTestCase, random_bytes, rfc3339  # noqa: E402
+
+
+def tree_listing(root):
+    """{relative path: (type, mode, size-or-target, mtime_ns, content)} for a whole tree."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            rel = os.path.relpath(p, root)
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p), st.st_mtime_ns)
+            elif stat.S_ISREG(st.st_mode):
+                with open(p, "rb") as f:
+                    out[rel] = ("file", oct(st.st_mode), st.st_mtime_ns, f.read())
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", oct(st.st_mode), st.st_mtime_ns)
+            else:
+                out[rel] = ("other", oct(st.st_mode), st.st_mtime_ns)
+    return out
+
+
+class FileArchiveCliTest(SharedStoreTestCase):
+    """backup NAME.pxar:DIR in both layouts, restore (whole, --path), excludes, warnings."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.src = cls.env.path("data", "tree")
+        os.makedirs(os.path.join(cls.src, "etc", "conf.d"))
+        os.makedirs(os.path.join(cls.src, "var", "cache"))
+        for i in range(40):
+            with open(os.path.join(cls.src, "etc", "conf.d", "f%02d.conf" % i), "wb") as f:
+                f.write(random_bytes(i * 311, i))
+        with open(os.path.join(cls.src, "etc", "hosts"), "wb") as f:
+            f.write(b"127.0.0.1 localhost\n")
+        with open(os.path.join(cls.src, "big.bin"), "wb") as f:
+            f.write(random_bytes(2 << 20, 99))
+        with open(os.path.join(cls.src, "var", "cache", "junk.tmp"), "wb") as f:
+            f.write(b"junk")
+        os.symlink("etc/hosts", os.path.join(cls.src, "hosts-link"))
+        os.link(os.path.join(cls.src, "etc", "hosts"), os.path.join(cls.src, "hosts-hard"))
+        os.chmod(os.path.join(cls.src, "etc", "hosts"), 0o640)
+        os.utime(os.path.join(cls.src, "etc", "hosts"), ns=(1, 1234567890123456789))
+
+    def backup_tree(self, bid, time, *extra):
+        return self.json_of(self.env, "backup", "--backup-type", "host", "--backup-id", bid,
+                            "--backup-time", str(time), *extra, "root.pxar:" + self.src)
+
+    def test_both_layouts_round_trip(self):
+        want = tree_listing(self.src)
+        for i, mode in enumerate(("legacy", "data")):
+            bid = "layout-" + mode
+            out = self.backup_tree(bid, T0 + i, "--change-detection-mode", mode)
+            archive = out["archives"][0]
+            self.assertEqual(archive["filename"],
+                             "root.pxar.didx" if mode == "legacy" else "root.mpxar.didx")
+            self.assertEqual(archive["files"], 43)
+            self.assertEqual(archive["hardlinks"], 1)
+            self.assertEqual(archive["warnings"], 0)
+            snap = "host/%s/%s" % (bid, rfc3339(T0 + i))
+            files = {f["filename"] for f in self.json_of(self.env, "snapshot", "files", snap)}
+            expected = {"root.pxar.didx"} if mode == "legacy" else {"root.mpxar.didx",
+                                                                    "root.ppxar.didx"}
+            self.assertTrue(expected <= files, files)
+            target = self.env.path("restore-" + mode)
+            r = self.json_of(self.env, "restore", snap, "root.pxar", target)
+            self.assertEqual(r["files"], 43)
+            self.assertEqual(tree_listing(target), want)
+            st = os.stat(os.path.join(target, "hosts-hard"))
+            self.assertEqual(st.st_nlink, 2)
+
+    def test_rerun_is_incremental_and_prints_a_summary(self):
+        self.backup_tree("rerun", T0)
+        r = self.ok(self.env, "backup", "--backup-type", "host", "--backup-id", "rerun",
+                    "--backup-time", str(T0 + 10), "root.pxar:" + self.src)
+        text = r.stdout.decode()
+        self.assertIn("(incremental)", text)
+        self.assertIn("43 files, 5 directories", text)
+        self.assertIn("nothing new", text)
+
+    def test_excludes_and_single_file_restore(self):
+        out = self.backup_tree("excl", T0, "--exclude", "*.tmp", "--exclude", "/big.bin")
+        self.assertEqual(out["archives"][0]["excluded"], 2)
+        snap = "host/excl/" + rfc3339(T0)
+        target = self.env.path("excl-out")
+        self.ok(self.env, "restore", snap, "root.pxar", target)
+        self.assertFalse(os.path.exists(os.path.join(target, "big.bin")))
+        self.assertFalse(os.path.exists(os.path.join(target, "var", "cache", "junk.tmp")))
+        self.assertTrue(os.path.isdir(os.path.join(target, "var", "cache")))
+        one = self.env.path("one")
+        self.ok(self.env, "restore", "--path", "/etc/hosts", snap, "root.pxar", one)
+        self.assertEqual(os.listdir(one), ["hosts"])
+        with open(os.path.join(one, "hosts"), "rb") as f:
+            self.assertEqual(f.read(), b"127.0.0.1 localhost\n")
+        self.assertEqual(os.stat(os.path.join(one, "hosts")).st_mtime_ns, 1234567890123456789)
+        self.fails(self.env, 3, "restore", "--path", "/no/such", snap, "root.pxar",
+                   self.env.path("none"), names=["no/such"])
+
+    def test_restore_never_touches_a_non_empty_target(self):
+        self.backup_tree("busy", T0)
+        target = self.env.path("busy-target")
+        os.makedirs(target)
+        with open(os.path.join(target, "mine"), "wb") as f:
+            f.write(b"keep me")
+        self.fails(self.env, 2, "restore", "host/busy/" + rfc3339(T0), "root.pxar", target,
+                   names=["not empty"])
+        self.assertEqual(os.listdir(target), ["mine"])
+
+    def test_a_socket_is_skipped_with_a_warning(self):
+        src = self.env.path("data", "with-socket")
+        os.makedirs(src)
+        with open(os.path.join(src, "file"), "wb") as f:
+            f.write(b"data")
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(os.path.join(src, "sock"))
+        try:
+            r = self.ok(self.env, "backup", "--backup-type", "host", "--backup-id", "sock",
+                        "--backup-time", str(T0), "root.pxar:" + src)
+        finally:
+            sock.close()
+        self.assertIn("skipped socket", r.stderr.decode())
+        self.assertIn("1 warnings", r.stdout.decode())
+
+    def test_bad_sources_fail_clearly(self):
+        self.fails(self.env, 3, "backup", "--backup-id", "bad", "--backup-time", str(T0),
+                   "root.pxar:" + self.env.path("no-such-dir"), names=["no-such-dir"])
+        self.fails(self.env, None, "backup", "--backup-id", "bad", "--backup-time", str(T0),
+                   "root.pxar:" + os.path.join(self.src, "big.bin"), names=["big.bin"])
+        self.fails(self.env, 2, "backup", "--backup-id", "bad", "--backup-time", str(T0),
+                   "root.mpxar:" + self.src, names=["root.mpxar"])
+
+
+if __name__ == "__main__":
+    if not cli_test.CAIRN or not os.access(cli_test.CAIRN, os.X_OK):
+        sys.exit("usage: file_archive_test.py PATH/TO/cairn [unittest args]")
+    unittest.main(verbosity=2)
