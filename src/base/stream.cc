@@ -30,6 +30,30 @@ Result<uint64_t> ByteSource::Skip(uint64_t n) {
   return done;
 }
 
+Status ByteViewRandomAccess::ReadAt(uint64_t offset, std::span<uint8_t> buf) {
+  if (offset > data_.size() || buf.size() > data_.size() - offset) {
+    return Status::Corruption("read past the end of the data");
+  }
+  if (!buf.empty()) std::memcpy(buf.data(), data_.data() + offset, buf.size());
+  return Status::OK();
+}
+
+Result<size_t> RangeSource::Read(std::span<uint8_t> buf) {
+  uint64_t limit = std::min<uint64_t>(end_, source_.size());
+  size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), pos_ < limit ? limit - pos_ : 0));
+  if (n == 0) return size_t{0};
+  CAIRN_RETURN_IF_ERROR(source_.ReadAt(pos_, buf.first(n)));
+  pos_ += n;
+  return n;
+}
+
+Result<uint64_t> RangeSource::Skip(uint64_t n) {
+  uint64_t limit = std::min<uint64_t>(end_, source_.size());
+  uint64_t skipped = std::min<uint64_t>(n, pos_ < limit ? limit - pos_ : 0);
+  pos_ += skipped;
+  return skipped;
+}
+
 Result<size_t> ReadFull(ByteSource& source, std::span<uint8_t> buf) {
   size_t done = 0;
   while (done < buf.size()) {

@@ -59,6 +59,41 @@ class ByteViewSource final : public ByteSource {
   size_t pos_ = 0;
 };
 
+// Bytes that can be read at any offset (an archive held in memory, a file, a stream stored as
+// chunks). Thread-safety: as the implementation says; ReadAt from one thread unless stated.
+class RandomAccessSource {
+ public:
+  virtual ~RandomAccessSource() = default;
+  virtual uint64_t size() const = 0;
+  // Reads exactly buf.size() bytes at `offset`. Corruption if that range goes past size().
+  virtual Status ReadAt(uint64_t offset, std::span<uint8_t> buf) = 0;
+};
+
+// Random access over borrowed bytes, which must outlive it.
+class ByteViewRandomAccess final : public RandomAccessSource {
+ public:
+  explicit ByteViewRandomAccess(ByteView data) : data_(data) {}
+  uint64_t size() const override { return data_.size(); }
+  Status ReadAt(uint64_t offset, std::span<uint8_t> buf) override;
+
+ private:
+  ByteView data_;
+};
+
+// A ByteSource reading [offset, offset + length) of a RandomAccessSource (borrowed).
+class RangeSource final : public ByteSource {
+ public:
+  RangeSource(RandomAccessSource& source, uint64_t offset, uint64_t length)
+      : source_(source), pos_(offset), end_(offset + length) {}
+  Result<size_t> Read(std::span<uint8_t> buf) override;
+  Result<uint64_t> Skip(uint64_t n) override;
+
+ private:
+  RandomAccessSource& source_;
+  uint64_t pos_;
+  uint64_t end_;
+};
+
 // Reads until `buf` is full or the source ends; returns the count read (< buf.size() only at
 // the end of the stream).
 Result<size_t> ReadFull(ByteSource& source, std::span<uint8_t> buf);

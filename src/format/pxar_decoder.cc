@@ -69,6 +69,18 @@ Result<std::unique_ptr<Decoder>> Decoder::Open(ByteSource* archive, ByteSource* 
   return d;
 }
 
+std::unique_ptr<Decoder> Decoder::OpenEntry(ByteSource* source, uint64_t offset,
+                                            int format_version, std::string parent_path) {
+  std::unique_ptr<Decoder> d(new Decoder(source, nullptr));
+  d->version_ = format_version;
+  d->started_ = true;
+  d->pos_ = offset;
+  d->item_offset_ = offset;
+  d->dirs_.push_back(std::move(parent_path));
+  d->single_entry_ = true;
+  return d;
+}
+
 Status Decoder::Error(std::string_view what) const {
   return Status::Corruption(fmt::format("pxar archive: '{}' at offset {}: {}",
                                         current_path_.empty() ? "/" : current_path_,
@@ -236,6 +248,7 @@ Status Decoder::ReadEntry(const ItemHeader& first, Entry* e) {
         if (version_ == 2) return Error("inline PAYLOAD in a split (v2) metadata archive");
         e->kind = EntryKind::kFile;
         e->file_size = h.content_size();
+        e->content_offset = pos_;
         in_file_ = true;
         file_in_payload_ = false;
         file_remaining_ = h.content_size();
@@ -364,6 +377,7 @@ Result<bool> Decoder::Next(Entry* entry) {
     dirs_.pop_back();
     if (dirs_.empty()) {
       done_ = true;
+      if (single_entry_) return true;  // the rest of the archive follows the parent
       uint8_t extra;
       CAIRN_ASSIGN_OR_RETURN(size_t n, ReadFull(*archive_, std::span<uint8_t>(&extra, 1)));
       if (n != 0) return Error("data after the root directory's GOODBYE");

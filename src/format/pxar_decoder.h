@@ -48,6 +48,8 @@ struct Entry {
   uint64_t device_major = 0;    // kDevice
   uint64_t device_minor = 0;
   uint64_t filename_offset = 0; // offset of the FILENAME item (0 for the root)
+  uint64_t content_offset = 0;  // kFile in a v1 archive: where its content starts
+  uint64_t directory_end = 0;   // kDirectory from an Accessor: where its GOODBYE item ends
 };
 
 class Decoder {
@@ -56,6 +58,14 @@ class Decoder {
   // stream or null. Corruption for a bad start; InvalidArgument for a payload stream given to a
   // v1 archive.
   static Result<std::unique_ptr<Decoder>> Open(ByteSource* archive, ByteSource* payload);
+
+  // A decoder positioned at the FILENAME of one entry, at `offset` of an archive of
+  // `format_version` whose bytes from there `source` yields: Next() returns that entry (and,
+  // called again, what follows it in archive order: a directory's children, its end, the next
+  // siblings...). `parent_path` is the path of the directory holding the entry. Used for random
+  // access (pxar_accessor.h).
+  static std::unique_ptr<Decoder> OpenEntry(ByteSource* source, uint64_t offset,
+                                            int format_version, std::string parent_path);
 
   int format_version() const { return version_; }
   const std::optional<Bytes>& prelude() const { return prelude_; }
@@ -97,6 +107,7 @@ class Decoder {
   uint64_t lookahead_offset_ = 0;
   bool started_ = false;
   bool done_ = false;
+  bool single_entry_ = false;  // made by OpenEntry: no root, data follows the parent's end
   std::vector<std::string> dirs_;  // paths of the open directories, root first
   std::string current_path_;      // the entry being parsed or last returned
 
