@@ -92,5 +92,6 @@ void AddVerifyCommands(CLI::App& app, Context& ctx);
 void AddKeyCommands(CLI::App& app, Context& ctx);
 void AddS3Commands(CLI::App& app, Context& ctx);
 void AddPruneCommands(CLI::App& app, Context& ctx);
+void AddCatalogCommands(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   cairn::cli::AddDatastoreCommands(app, ctx);
   cairn::cli::AddBackupCommands(app, ctx);
   cairn::cli::AddSnapshotCommands(app, ctx);
+  cairn::cli::AddCatalogCommands(app, ctx);
   cairn::cli::AddPruneCommands(app, ctx);
   cairn::cli::AddGcCommands(app, ctx);
   cairn::cli::AddVerifyCommands(app, ctx);

@@ -158,6 +158,12 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
 
   BackupSummary summary;
   summary.snapshot = session->snapshot();
+  std::unique_ptr<CatalogUpload> catalog;
+  for (const auto& [filename, source] : archives) {
+    if (filename.ends_with(".pxar.didx") && !catalog) {
+      CAIRN_ASSIGN_OR_RETURN(catalog, CatalogUpload::Start(*session, opt));
+    }
+  }
   for (const auto& [filename, source] : archives) {
     CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
     Result<ArchiveSummary> archive =
@@ -165,12 +171,14 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
             ? BackupImage(*session, prev, filename, source->path, opt, manifest,
                           &summary.incremental)
         : type == ArchiveType::kDynamicIndex
-            ? BackupFileArchive(*session, prev, source->archive_name, source->path, opt, manifest)
+            ? BackupFileArchive(*session, prev, source->archive_name, source->path, opt, manifest,
+                                catalog ? &catalog->writer() : nullptr)
             : BackupBlob(*session, filename, source->path, opt, manifest);
     if (!archive.ok()) return archive.status().WithContext("backup of " + source->path);
     if (archive->reused) summary.incremental = true;
     summary.archives.push_back(std::move(archive).value());
   }
+  if (catalog) CAIRN_RETURN_IF_ERROR(catalog->Finish(manifest));
   if (opt.crypt) CAIRN_RETURN_IF_ERROR(manifest.Sign(*opt.crypt));  // also records the key id
   CAIRN_RETURN_IF_ERROR(session->Finish(std::move(manifest)));
   summary.seconds = MonotonicSeconds() - start;

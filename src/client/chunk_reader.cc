@@ -92,4 +92,41 @@ Result<uint64_t> IndexSource::Skip(uint64_t n) {
   return skipped;
 }
 
+Result<const Bytes*> IndexRandomAccess::Chunk(size_t i) {
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (it->first == i) {
+      if (it != cache_.begin()) {
+        auto entry = std::move(*it);
+        cache_.erase(it);
+        cache_.push_front(std::move(entry));
+      }
+      return &cache_.front().second;
+    }
+  }
+  Bytes plain;
+  CAIRN_RETURN_IF_ERROR(
+      LoadChunk(reader_, index_.digest(i), index_.chunk_range(i).length(), crypt_, &plain));
+  ++fetched_;
+  cache_.emplace_front(i, std::move(plain));
+  if (cache_.size() > cache_chunks_) cache_.pop_back();
+  return &cache_.front().second;
+}
+
+Status IndexRandomAccess::ReadAt(uint64_t offset, std::span<uint8_t> buf) {
+  if (offset > index_.size() || buf.size() > index_.size() - offset) {
+    return Status::Corruption(fmt::format("read of {} bytes at {} past the end of the {}-byte "
+                                          "stream", buf.size(), offset, index_.size()));
+  }
+  size_t done = 0;
+  while (done < buf.size()) {
+    CAIRN_ASSIGN_OR_RETURN(size_t i, index_.ChunkAt(offset + done));
+    CAIRN_ASSIGN_OR_RETURN(const Bytes* chunk, Chunk(i));
+    const size_t in_chunk = static_cast<size_t>(offset + done - index_.chunk_range(i).start);
+    const size_t n = std::min(buf.size() - done, chunk->size() - in_chunk);
+    std::memcpy(buf.data() + done, chunk->data() + in_chunk, n);
+    done += n;
+  }
+  return Status::OK();
+}
+
 }  // namespace cairn

@@ -54,4 +54,28 @@ class IndexSource final : public ByteSource {
   uint64_t chunks_read_ = 0;
 };
 
+// Random access to the stream described by a dynamic index: each ReadAt fetches (and checks)
+// the chunks it covers, keeping the last `cache_chunks` decoded chunks for the next reads.
+class IndexRandomAccess final : public RandomAccessSource {
+ public:
+  // Borrows reader, index and crypt, which must outlive it.
+  IndexRandomAccess(SnapshotReader& reader, const DynamicIndex& index, const CryptConfig* crypt,
+                    size_t cache_chunks = 8)
+      : reader_(reader), index_(index), crypt_(crypt), cache_chunks_(cache_chunks) {}
+
+  uint64_t size() const override { return index_.size(); }
+  Status ReadAt(uint64_t offset, std::span<uint8_t> buf) override;
+  uint64_t chunks_fetched() const { return fetched_; }
+
+ private:
+  Result<const Bytes*> Chunk(size_t i);
+
+  SnapshotReader& reader_;
+  const DynamicIndex& index_;
+  const CryptConfig* crypt_;
+  const size_t cache_chunks_;
+  std::deque<std::pair<size_t, Bytes>> cache_;  // most recently used first
+  uint64_t fetched_ = 0;
+};
+
 }  // namespace cairn

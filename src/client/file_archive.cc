@@ -18,10 +18,11 @@ namespace {
 class DynamicArchiveWriter final : public ByteSink {
  public:
   DynamicArchiveWriter(BackupSession& session, const BackupOptions& opt, std::string filename,
-                       unsigned threads)
+                       unsigned threads, size_t avg_chunk = BuzhashChunker::kDefaultAvgSize)
       : session_(session),
         opt_(opt),
         filename_(std::move(filename)),
+        chunker_(BuzhashChunker::Create(avg_chunk).value()),
         uploader_(session, opt.crypt, threads, 2 * threads + 2),
         stream_(
             chunker_,
@@ -97,10 +98,35 @@ std::string Stem(const std::string& name) { return name.substr(0, name.size() - 
 
 }  // namespace
 
+struct CatalogUpload::Impl {
+  Impl(BackupSession& session, const BackupOptions& opt)
+      : archive(session, opt, kCatalogFileName, 1, BuzhashChunker::kCatalogAvgSize) {}
+  DynamicArchiveWriter archive;
+  std::unique_ptr<CatalogWriter> writer;
+};
+
+CatalogUpload::CatalogUpload(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CatalogUpload::~CatalogUpload() = default;
+
+Result<std::unique_ptr<CatalogUpload>> CatalogUpload::Start(BackupSession& session,
+                                                            const BackupOptions& opt) {
+  auto impl = std::make_unique<Impl>(session, opt);
+  CAIRN_ASSIGN_OR_RETURN(impl->writer, CatalogWriter::Create(&impl->archive));
+  return std::unique_ptr<CatalogUpload>(new CatalogUpload(std::move(impl)));
+}
+
+CatalogWriter& CatalogUpload::writer() { return *impl_->writer; }
+
+Status CatalogUpload::Finish(Manifest& manifest) {
+  CAIRN_RETURN_IF_ERROR(impl_->writer->Finish());
+  return impl_->archive.Finish(manifest);
+}
+
 Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
                                          const std::optional<Manifest>& prev,
                                          const std::string& name, const std::string& path,
-                                         const BackupOptions& opt, Manifest& manifest) {
+                                         const BackupOptions& opt, Manifest& manifest,
+                                         CatalogWriter* catalog) {
   const bool split = opt.change_detection == ChangeDetection::kData;
   const std::string stem = Stem(name);
   CreateOptions create;
@@ -115,7 +141,10 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
     summary.filename = stem + ".pxar.didx";
     DynamicArchiveWriter archive(session, opt, summary.filename, opt.threads);
     if (prev) CAIRN_RETURN_IF_ERROR(archive.UsePrevious(*prev));
+    create.catalog = catalog;
+    if (catalog) catalog->StartDirectory(summary.filename);
     CAIRN_ASSIGN_OR_RETURN(CreateStats stats, CreateArchive(path, &archive, nullptr, create));
+    if (catalog) CAIRN_RETURN_IF_ERROR(catalog->EndDirectory());
     CAIRN_RETURN_IF_ERROR(archive.Finish(manifest));
     summary.size = stats.bytes_read;
     summary.chunks = archive.stats();

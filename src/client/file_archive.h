@@ -2,7 +2,8 @@
 // content-defined chunker into dynamic indexes, and restored from them (pxar_extract.h).
 //
 // Layouts, as PBS's `--change-detection-mode` (spec pxar.md 11.1):
-//   legacy   NAME.pxar.didx: one unified (v1) stream. The default, readable by every PBS.
+//   legacy   NAME.pxar.didx: one unified (v1) stream. The default, readable by every PBS. The
+//            snapshot also gets catalog.pcat1.didx listing the files of its legacy archives.
 //   data     NAME.mpxar.didx + NAME.ppxar.didx: split (v2) metadata and payload streams; file
 //            starts are suggested as payload chunk boundaries, so unchanged files dedup well.
 // Both re-read every file and upload only chunks the store does not have (the previous
@@ -11,6 +12,7 @@
 // Thread-safety: as RunBackup / RestoreArchive.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,11 +30,31 @@ inline bool IsFileArchiveName(std::string_view name) {
   return name.size() > 5 && name.ends_with(".pxar");
 }
 
-// Backs up the tree at `path` as client archive `name` ("root.pxar") into `manifest`.
+inline constexpr const char* kCatalogFileName = "catalog.pcat1.didx";
+
+// The snapshot's catalog, streamed to the store (512 KiB average chunks) while legacy file
+// archives are backed up, and listed in the manifest by Finish.
+class CatalogUpload {
+ public:
+  static Result<std::unique_ptr<CatalogUpload>> Start(BackupSession& session,
+                                                      const BackupOptions& options);
+  ~CatalogUpload();
+  CatalogWriter& writer();
+  Status Finish(Manifest& manifest);
+
+ private:
+  struct Impl;
+  explicit CatalogUpload(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Backs up the tree at `path` as client archive `name` ("root.pxar") into `manifest`; a legacy
+// archive's entries also go to `catalog` if given.
 Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
                                          const std::optional<Manifest>& prev,
                                          const std::string& name, const std::string& path,
-                                         const BackupOptions& options, Manifest& manifest);
+                                         const BackupOptions& options, Manifest& manifest,
+                                         CatalogWriter* catalog);
 
 // The manifest files that hold client archive `name` ("root.pxar"): {"root.pxar.didx"} or
 // {"root.mpxar.didx", "root.ppxar.didx"}. NotFound if the snapshot has neither.

@@ -73,6 +73,10 @@ class Walker {
     return rel.empty() ? root_path_ : root_path_ + "/" + rel;
   }
 
+  void Catalog(CatalogType type, const std::string& name) {
+    if (opt_.catalog) opt_.catalog->AddEntry(type, name);
+  }
+
   void Warn(const std::string& message) {
     ++stats_.warnings;
     if (opt_.warn) opt_.warn(message);
@@ -147,11 +151,13 @@ class Walker {
       case S_IFCHR: {
         CAIRN_ASSIGN_OR_RETURN(pxar::Metadata m, Meta(dirfd, name, -1, st, rel));
         ++stats_.devices;
+        Catalog(S_ISBLK(st.st_mode) ? CatalogType::kBlockDevice : CatalogType::kCharDevice, name);
         return encoder_->AddDevice(name, m, major(st.st_rdev), minor(st.st_rdev));
       }
       case S_IFIFO: {
         CAIRN_ASSIGN_OR_RETURN(pxar::Metadata m, Meta(dirfd, name, -1, st, rel));
         ++stats_.fifos;
+        Catalog(CatalogType::kFifo, name);
         return encoder_->AddSpecial(name, m);
       }
       case S_IFSOCK:
@@ -173,6 +179,7 @@ class Walker {
     if (st.st_nlink > 1) {
       if (auto it = links_.find(inode); it != links_.end()) {
         ++stats_.hardlinks;
+        Catalog(CatalogType::kHardlink, name);
         return encoder_->AddHardlink(name, it->second.second, it->second.first);
       }
     }
@@ -221,6 +228,7 @@ class Walker {
     }
     CAIRN_RETURN_IF_ERROR(encoder_->EndFile());
     ++stats_.files;
+    if (opt_.catalog) opt_.catalog->AddFile(name, size, st.st_mtim.tv_sec);
     if (st.st_nlink > 1) links_.emplace(inode, std::make_pair(link, rel));
     return Status::OK();
   }
@@ -238,9 +246,11 @@ class Walker {
     CAIRN_ASSIGN_OR_RETURN(pxar::Metadata m, Meta(dirfd, name, fd.get(), st, rel));
     CAIRN_RETURN_IF_ERROR(encoder_->OpenDirectory(name, m));
     ++stats_.directories;
+    if (opt_.catalog) opt_.catalog->StartDirectory(name);
     if (!opt_.one_file_system || st.st_dev == root_dev_) {
       CAIRN_RETURN_IF_ERROR(WalkChildren(fd.get(), rel));
     }
+    if (opt_.catalog) CAIRN_RETURN_IF_ERROR(opt_.catalog->EndDirectory());
     return encoder_->CloseDirectory();
   }
 
@@ -256,6 +266,7 @@ class Walker {
     target.resize(static_cast<size_t>(n));
     CAIRN_ASSIGN_OR_RETURN(pxar::Metadata m, Meta(dirfd, name, -1, st, rel));
     ++stats_.symlinks;
+    Catalog(CatalogType::kSymlink, name);
     return encoder_->AddSymlink(name, m, target);
   }
 

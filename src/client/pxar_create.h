@@ -19,6 +19,7 @@
 
 #include "base/result.h"
 #include "client/exclude.h"
+#include "format/catalog.h"
 #include "format/pxar_encoder.h"
 
 namespace cairn {
@@ -33,6 +34,9 @@ struct CreateOptions {
   std::function<Status()> before_payload;
   // Called with the bytes read so far, now and then.
   std::function<void(uint64_t)> progress;
+  // If set, every archived entry is also recorded here, inside a directory the caller opened
+  // for this archive (borrowed).
+  CatalogWriter* catalog = nullptr;
 };
 
 struct CreateStats {

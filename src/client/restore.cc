@@ -23,8 +23,8 @@
 namespace cairn {
 namespace {
 
-// Checks that the key given (or its absence) fits the snapshot. Returns the key to use for this
-// archive (null for unencrypted archives).
+}  // namespace
+
 Result<const CryptConfig*> KeyFor(const Manifest& manifest, const ManifestFile& entry,
                                   const CryptConfig* crypt, const std::string& snap_name) {
   if (entry.crypt_mode == CryptMode::kNone) return static_cast<const CryptConfig*>(nullptr);
@@ -41,6 +41,8 @@ Result<const CryptConfig*> KeyFor(const Manifest& manifest, const ManifestFile& 
   CAIRN_RETURN_IF_ERROR(manifest.VerifySignature(*crypt, "manifest of " + snap_name));
   return crypt;
 }
+
+namespace {
 
 // A regular file written under a temp name and renamed into place on Commit, or an existing
 // block device written in place.

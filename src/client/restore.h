@@ -32,6 +32,13 @@ struct RestoreSummary {
   double seconds = 0;
 };
 
+// Checks that the key given (`crypt`, or its absence) fits archive `entry` of the snapshot and
+// verifies the manifest's signature. Returns the key to use for the archive (null if it is
+// unencrypted). InvalidArgument if a key is missing or is another key; Corruption for a bad
+// signature.
+Result<const CryptConfig*> KeyFor(const Manifest& manifest, const ManifestFile& entry,
+                                  const CryptConfig* crypt, const std::string& snap_name);
+
 // Restores `archive` ("disk.img" or "disk.img.fidx") of `snap` to `target`, or into `target`
 // under the archive's client name if `target` is an existing directory. A file archive
 // ("root.pxar") is extracted into directory `target`, which must be new or empty.

@@ -71,8 +71,8 @@ Result<int64_t> ReadCatalogI64(std::string_view in, size_t* pos) {
 
 Result<std::unique_ptr<CatalogWriter>> CatalogWriter::Create(ByteSink* out) {
   std::unique_ptr<CatalogWriter> w(new CatalogWriter(out));
-  CAIRN_RETURN_IF_ERROR(out->Write(ByteView(kCatalogMagic, sizeof(kCatalogMagic))));
-  w->pos_ = sizeof(kCatalogMagic);
+  CAIRN_RETURN_IF_ERROR(out->Write(ByteView(kCatalogMagic.data(), kCatalogMagic.size())));
+  w->pos_ = kCatalogMagic.size();
   return w;
 }
 
@@ -135,7 +135,7 @@ Result<std::unique_ptr<CatalogReader>> CatalogReader::Open(RandomAccessSource* s
   if (source->size() < 16) return Status::Corruption("catalog: too short");
   uint8_t magic[8];
   CAIRN_RETURN_IF_ERROR(source->ReadAt(0, magic));
-  if (std::memcmp(magic, kCatalogMagic, 8) != 0) return Status::Corruption("catalog: bad magic");
+  if (std::memcmp(magic, kCatalogMagic.data(), 8) != 0) return Status::Corruption("catalog: bad magic");
   uint8_t offset[8];
   CAIRN_RETURN_IF_ERROR(source->ReadAt(source->size() - 8, offset));
   r->root_ = GetLE64(offset);

@@ -22,10 +22,9 @@
 #include <vector>
 
 #include "base/stream.h"
+#include "format/file_formats.h"
 
 namespace cairn {
-
-inline constexpr uint8_t kCatalogMagic[8] = {0x91, 0xfd, 0x60, 0xf9, 0xc4, 0x67, 0x58, 0xd5};
 
 enum class CatalogType : uint8_t {
   kDirectory = 'd',

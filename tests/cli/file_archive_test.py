@@ -113,6 +113,63 @@ class FileArchiveCliTest(SharedStoreTestCase):
         self.fails(self.env, 3, "restore", "--path", "/no/such", snap, "root.pxar",
                    self.env.path("none"), names=["no/such"])
 
+    def test_catalog_ls_find_and_dump_in_both_layouts(self):
+        for i, mode in enumerate(("legacy", "data")):
+            bid = "browse-" + mode
+            self.backup_tree(bid, T0 + i, "--change-detection-mode", mode)
+            snap = "host/%s/%s" % (bid, rfc3339(T0 + i))
+            if mode == "legacy":
+                files = {f["filename"] for f in self.json_of(self.env, "snapshot", "files", snap)}
+                self.assertIn("catalog.pcat1.didx", files)
+            root = self.json_of(self.env, "catalog", "ls", snap, "root.pxar")
+            self.assertEqual([e["path"] for e in root],
+                             ["/big.bin", "/etc", "/hosts-hard", "/hosts-link", "/var"])
+            self.assertEqual(root[0]["type"], "f")
+            self.assertEqual(root[0]["size"], 2 << 20)
+            self.assertEqual(root[3]["type"], "l")
+            self.assertEqual(root[2]["type"], "h")
+            conf = self.json_of(self.env, "catalog", "ls", snap, "root.pxar", "/etc/conf.d")
+            self.assertEqual(len(conf), 40)
+            one = self.json_of(self.env, "catalog", "ls", snap, "root.pxar", "etc/hosts")
+            self.assertEqual(one, [{"type": "f", "path": "/etc/hosts", "size": 20,
+                                    "mtime": 1234567890}])
+            found = self.json_of(self.env, "catalog", "find", snap, "root.pxar", "f1?.conf")
+            self.assertEqual([e["path"] for e in found],
+                             ["/etc/conf.d/f%02d.conf" % n for n in range(10, 20)])
+            text = self.ok(self.env, "catalog", "ls", snap, "root.pxar", "/etc").stdout.decode()
+            self.assertIn("/etc/conf.d/", text)
+            self.assertIn("/etc/hosts", text)
+            r = self.ok(self.env, "dump", snap, "root.pxar", "/etc/hosts")
+            self.assertEqual(r.stdout, b"127.0.0.1 localhost\n")
+            r = self.ok(self.env, "dump", snap, "root.pxar", "hosts-hard")  # follows the link
+            self.assertEqual(r.stdout, b"127.0.0.1 localhost\n")
+            r = self.ok(self.env, "dump", snap, "root.pxar", "/big.bin")
+            self.assertEqual(r.stdout, random_bytes(2 << 20, 99))
+            self.fails(self.env, 3, "catalog", "ls", snap, "root.pxar", "/nope", names=["nope"])
+            self.fails(self.env, 3, "dump", snap, "root.pxar", "/etc/nope", names=["etc/nope"])
+            self.fails(self.env, 2, "dump", snap, "root.pxar", "/etc", names=["etc"])
+            self.fails(self.env, 3, "catalog", "ls", snap, "other.pxar", names=["other.pxar"])
+
+    def test_encrypted_file_archive(self):
+        import base64
+        import json
+        key = self.env.path("file.key")
+        with open(key, "w") as f:
+            json.dump({"kdf": None, "created": "2026-11-23T10:00:00Z",
+                       "modified": "2026-11-23T10:00:00Z",
+                       "data": base64.b64encode(random_bytes(32, 5)).decode()}, f)
+        os.chmod(key, 0o600)
+        self.backup_tree("crypt", T0, "--keyfile", key)
+        snap = "host/crypt/" + rfc3339(T0)
+        self.fails(self.env, 2, "restore", snap, "root.pxar", self.env.path("nokey"),
+                   names=["--keyfile"])
+        target = self.env.path("crypt-out")
+        self.ok(self.env, "restore", "--keyfile", key, snap, "root.pxar", target)
+        self.assertEqual(tree_listing(target), tree_listing(self.src))
+        r = self.ok(self.env, "dump", "--keyfile", key, snap, "root.pxar", "/etc/hosts")
+        self.assertEqual(r.stdout, b"127.0.0.1 localhost\n")
+        self.fails(self.env, 2, "catalog", "ls", snap, "root.pxar", names=["--keyfile"])
+
     def test_restore_never_touches_a_non_empty_target(self):
         self.backup_tree("busy", T0)
         target = self.env.path("busy-target")
