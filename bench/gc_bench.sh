@@ -36,7 +36,9 @@ python3 -c 'import moto, boto3' 2>/dev/null || { echo "missing moto/boto3" >&2; 
 
 rm -rf "$work"; mkdir -p "$work/state"
 cleanup() {
-  [ -n "${proxy_pid:-}" ] && kill "$proxy_pid" 2>/dev/null
+  # set -e applies here too: a failing kill (the proxy already stopped) must not end the
+  # cleanup before moto is stopped and the work directory removed.
+  if [ -n "${proxy_pid:-}" ]; then kill "$proxy_pid" 2>/dev/null || true; fi
   python3 "$repo/tests/s3/s3_server.py" stop --state-dir "$work/state" >/dev/null 2>&1 || true
   rm -rf "$work"
 }

@@ -35,6 +35,8 @@ nlohmann::json ArchiveJson(const ArchiveSummary& a) {
     j["fifos"] = a.tree->fifos;
     j["excluded"] = a.tree->excluded;
     j["warnings"] = a.tree->warnings;
+    j["files-read"] = a.tree->files_read;
+    j["reused-files"] = a.tree->reused_files;
   }
   return j;
 }
@@ -45,6 +47,11 @@ std::string ArchiveText(const ArchiveSummary& a) {
   if (a.tree) {
     what = fmt::format("{} files, {} directories, {} read", a.tree->files, a.tree->directories,
                        HumanBytes(a.size));
+    if (a.tree->reused_files > 0) {
+      what = fmt::format("{} files ({} unchanged, not read), {} directories, {} read",
+                         a.tree->files, a.tree->reused_files, a.tree->directories,
+                         HumanBytes(a.size));
+    }
     if (a.tree->warnings > 0) what += fmt::format(" ({} warnings)", a.tree->warnings);
   }
   // Dedup ratio: bytes in the archive's chunks per byte of chunk data new to the store.
@@ -182,9 +189,10 @@ void AddBackupCommands(CLI::App& app, Context& ctx) {
   backup->add_flag("--no-cache", b->no_cache,
                    "S3 datastores: upload new chunks without keeping local copies in the cache");
   backup->add_option("--change-detection-mode", b->change_detection,
-                     "File archives: legacy (one .pxar stream, default) or data (split "
-                     ".mpxar + .ppxar)")
-      ->check(CLI::IsMember({"legacy", "data"}));
+                     "File archives: legacy (one .pxar stream, default), data (split .mpxar + "
+                     ".ppxar) or metadata (split; files unchanged since the last backup are not "
+                     "read)")
+      ->check(CLI::IsMember({"legacy", "data", "metadata"}));
   backup->add_option("--exclude", b->excludes,
                      "File archives: skip paths matching this pattern (repeatable; gitignore "
                      "style: *.tmp, /var/cache, cache/, !keep)");

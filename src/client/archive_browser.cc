@@ -48,19 +48,6 @@ Result<ExcludeList> Pattern(std::string_view pattern) {
   return list;
 }
 
-// Loads and checks the dynamic index `file` of the snapshot against the manifest.
-Result<DynamicIndex> LoadIndex(SnapshotReader& reader, const Manifest& manifest,
-                               const std::string& file) {
-  const std::string object = reader.snapshot().ToString() + "/" + file;
-  CAIRN_ASSIGN_OR_RETURN(Bytes raw, reader.ReadArchive(file));
-  CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, DynamicIndex::Parse(raw, object));
-  const ManifestFile* entry = manifest.FindFile(file);
-  if (entry == nullptr || index.size() != entry->size || index.csum() != entry->csum) {
-    return Status::Corruption(object + ": index does not match the manifest (size or checksum)");
-  }
-  return index;
-}
-
 // Random access to a pxar archive (and its payload stream) stored in the snapshot.
 class StoredArchive {
  public:
@@ -70,7 +57,7 @@ class StoredArchive {
                                                      const CryptConfig* crypt) {
     std::unique_ptr<StoredArchive> s(new StoredArchive);
     for (const auto& file : files) {
-      CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, LoadIndex(reader, manifest, file));
+      CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, LoadDynamicIndex(reader, manifest, file));
       s->indexes_.push_back(std::make_unique<DynamicIndex>(std::move(index)));
       s->sources_.push_back(
           std::make_unique<IndexRandomAccess>(reader, *s->indexes_.back(), crypt));
@@ -232,7 +219,7 @@ Result<std::unique_ptr<ArchiveBrowser>> ArchiveBrowser::Open(SnapshotReader& rea
     return Status::NotFound(fmt::format("snapshot {} has no catalog for {}",
                                         reader.snapshot().ToString(), name));
   }
-  CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, LoadIndex(reader, manifest, kCatalogFileName));
+  CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, LoadDynamicIndex(reader, manifest, kCatalogFileName));
   auto owned = std::make_unique<DynamicIndex>(std::move(index));
   auto source = std::make_unique<IndexRandomAccess>(reader, *owned, crypt);
   CAIRN_ASSIGN_OR_RETURN(auto catalog, CatalogReader::Open(source.get()));

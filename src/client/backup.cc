@@ -106,8 +106,9 @@ bool UsableBaseFor(const Manifest& prev, const std::string& filename, const Cryp
 Result<ChangeDetection> ParseChangeDetection(std::string_view name) {
   if (name == "legacy") return ChangeDetection::kLegacy;
   if (name == "data") return ChangeDetection::kData;
+  if (name == "metadata") return ChangeDetection::kMetadata;
   return Status::InvalidArgument(
-      fmt::format("change detection mode '{}': expected legacy or data", name));
+      fmt::format("change detection mode '{}': expected legacy, data or metadata", name));
 }
 
 Result<BackupSource> ParseBackupSpec(const std::string& spec) {
@@ -159,6 +160,18 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
   BackupSummary summary;
   summary.snapshot = session->snapshot();
   std::unique_ptr<CatalogUpload> catalog;
+  // Metadata change detection reads the previous snapshot's metadata archives.
+  std::unique_ptr<SnapshotReader> previous;
+  if (prev && opt.change_detection == ChangeDetection::kMetadata) {
+    CAIRN_ASSIGN_OR_RETURN(SnapshotRef ref, SnapshotRef::Make(opt.group, prev->backup_time()));
+    auto reader = repo.OpenSnapshot(opt.ns, ref);
+    if (reader.ok()) {
+      previous = std::move(reader).value();
+    } else {
+      spdlog::warn("cannot read the previous snapshot {} ({}); every file is read",
+                   ref.ToString(), reader.status().ToString());
+    }
+  }
   for (const auto& [filename, source] : archives) {
     if (filename.ends_with(".pxar.didx") && !catalog) {
       CAIRN_ASSIGN_OR_RETURN(catalog, CatalogUpload::Start(*session, opt));
@@ -171,7 +184,8 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
             ? BackupImage(*session, prev, filename, source->path, opt, manifest,
                           &summary.incremental)
         : type == ArchiveType::kDynamicIndex
-            ? BackupFileArchive(*session, prev, source->archive_name, source->path, opt, manifest,
+            ? BackupFileArchive(*session, prev, previous.get(), source->archive_name, source->path,
+                                opt, manifest,
                                 catalog ? &catalog->writer() : nullptr)
             : BackupBlob(*session, filename, source->path, opt, manifest);
     if (!archive.ok()) return archive.status().WithContext("backup of " + source->path);

@@ -45,9 +45,10 @@ Result<BackupSource> ParseBackupSpec(const std::string& spec);
 enum class ChangeDetection {
   kLegacy,  // unified .pxar (v1); every file is read
   kData,    // split .mpxar + .ppxar (v2); every file is read
+  kMetadata,  // split; files unchanged since the previous snapshot are not read
 };
 
-// "legacy" / "data"; InvalidArgument naming the value otherwise.
+// "legacy" / "data" / "metadata"; InvalidArgument naming the value otherwise.
 Result<ChangeDetection> ParseChangeDetection(std::string_view name);
 
 struct BackupOptions {

@@ -9,6 +9,18 @@
 
 namespace cairn {
 
+Result<DynamicIndex> LoadDynamicIndex(SnapshotReader& reader, const Manifest& manifest,
+                                      const std::string& file) {
+  const std::string object = reader.snapshot().ToString() + "/" + file;
+  CAIRN_ASSIGN_OR_RETURN(Bytes raw, reader.ReadArchive(file));
+  CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, DynamicIndex::Parse(raw, object));
+  const ManifestFile* entry = manifest.FindFile(file);
+  if (entry == nullptr || index.size() != entry->size || index.csum() != entry->csum) {
+    return Status::Corruption(object + ": index does not match the manifest (size or checksum)");
+  }
+  return index;
+}
+
 Status LoadChunk(SnapshotReader& reader, const Digest& digest, uint64_t expected_size,
                  const CryptConfig* crypt, Bytes* plain) {
   const std::string name = "chunk " + DigestToHex(digest);

@@ -16,6 +16,11 @@
 
 namespace cairn {
 
+// Reads the dynamic index `file` of the snapshot and checks it against the manifest's size and
+// checksum (Corruption naming the file otherwise).
+Result<DynamicIndex> LoadDynamicIndex(SnapshotReader& reader, const Manifest& manifest,
+                                      const std::string& file);
+
 // Fetches chunk `digest`, checks it and decodes it into *plain (a buffer the caller may reuse).
 // Corruption naming the chunk if any check fails or it is not `expected_size` bytes; NotFound
 // if it is missing.

@@ -1,5 +1,7 @@
 #include "client/file_archive.h"
 
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 #include "base/log.h"
@@ -8,6 +10,7 @@
 #include "client/pxar_extract.h"
 #include "format/chunk_stream.h"
 #include "format/dynamic_index.h"
+#include "format/pxar_accessor.h"
 #include "format/pxar_decoder.h"
 
 namespace cairn {
@@ -30,7 +33,14 @@ class DynamicArchiveWriter final : public ByteSink {
               lengths_.push_back(chunk.size());
               return uploader_.Submit(seq_++, std::move(chunk));
             },
-            [this] { return uploader_.TakeBuffer(); }) {}
+            [this] { return uploader_.TakeBuffer(); },
+            [this](uint64_t length, const Digest& digest) {
+              // A chunk of the previous snapshot's stream, referenced unread.
+              lengths_.push_back(length);
+              injected_.emplace(seq_++, digest);
+              injected_bytes_ += length;
+              return Status::OK();
+            }) {}
 
   Status Write(ByteView data) override { return stream_.Write(data); }
   ChunkStream& stream() { return stream_; }
@@ -56,7 +66,9 @@ class DynamicArchiveWriter final : public ByteSink {
     CAIRN_RETURN_IF_ERROR(uploader_.Finish());
     CAIRN_ASSIGN_OR_RETURN(DynamicIndexBuilder index, DynamicIndexBuilder::Create());
     for (uint64_t i = 0; i < seq_; ++i) {
-      CAIRN_RETURN_IF_ERROR(index.Append(lengths_[i], uploader_.DigestOf(i)));
+      auto injected = injected_.find(i);
+      CAIRN_RETURN_IF_ERROR(index.Append(
+          lengths_[i], injected != injected_.end() ? injected->second : uploader_.DigestOf(i)));
     }
     DynamicIndexBuilder::Output out = index.Finish();
     CAIRN_RETURN_IF_ERROR(session_.UploadArchive(filename_, out.bytes));
@@ -68,7 +80,14 @@ class DynamicArchiveWriter final : public ByteSink {
     return manifest.AddOrReplaceFile(std::move(entry));
   }
 
-  ChunkUploaderStats stats() const { return uploader_.stats(); }
+  // Injected chunks count as chunks the store already had.
+  ChunkUploaderStats stats() const {
+    ChunkUploaderStats s = uploader_.stats();
+    s.chunks += injected_.size();
+    s.known += injected_.size();
+    s.bytes += injected_bytes_;
+    return s;
+  }
   bool reused() const { return reused_; }
 
  private:
@@ -79,9 +98,40 @@ class DynamicArchiveWriter final : public ByteSink {
   ChunkUploader uploader_;
   ChunkStream stream_;
   std::vector<uint64_t> lengths_;
+  std::unordered_map<uint64_t, Digest> injected_;  // by sequence number
+  uint64_t injected_bytes_ = 0;
   uint64_t seq_ = 0;
   bool reused_ = false;
 };
+
+// The previous snapshot's split archive, opened for metadata change detection.
+struct PreviousSplitArchive {
+  std::unique_ptr<DynamicIndex> metadata_index;
+  std::unique_ptr<DynamicIndex> payload_index;
+  std::unique_ptr<IndexRandomAccess> metadata;
+  std::unique_ptr<pxar::Accessor> accessor;
+};
+
+Result<std::optional<PreviousSplitArchive>> OpenPreviousSplit(SnapshotReader* reader,
+                                                              const std::optional<Manifest>& prev,
+                                                              const std::string& stem,
+                                                              const CryptConfig* crypt) {
+  const std::string meta_file = stem + ".mpxar.didx", payload_file = stem + ".ppxar.didx";
+  if (!reader || !prev || !UsableBaseFor(*prev, meta_file, crypt) ||
+      !UsableBaseFor(*prev, payload_file, crypt)) {
+    return std::optional<PreviousSplitArchive>();
+  }
+  PreviousSplitArchive p;
+  CAIRN_ASSIGN_OR_RETURN(DynamicIndex meta, LoadDynamicIndex(*reader, *prev, meta_file));
+  CAIRN_ASSIGN_OR_RETURN(DynamicIndex payload, LoadDynamicIndex(*reader, *prev, payload_file));
+  p.metadata_index = std::make_unique<DynamicIndex>(std::move(meta));
+  p.payload_index = std::make_unique<DynamicIndex>(std::move(payload));
+  p.metadata = std::make_unique<IndexRandomAccess>(*reader, *p.metadata_index, crypt, 32);
+  auto accessor = pxar::Accessor::Open(p.metadata.get(), nullptr);
+  if (!accessor.ok()) return accessor.status().WithContext("previous " + meta_file);
+  p.accessor = std::move(accessor).value();
+  return std::optional<PreviousSplitArchive>(std::move(p));
+}
 
 void AddStats(ChunkUploaderStats& total, const ChunkUploaderStats& s) {
   total.chunks += s.chunks;
@@ -124,10 +174,11 @@ Status CatalogUpload::Finish(Manifest& manifest) {
 
 Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
                                          const std::optional<Manifest>& prev,
+                                         SnapshotReader* previous_snapshot,
                                          const std::string& name, const std::string& path,
                                          const BackupOptions& opt, Manifest& manifest,
                                          CatalogWriter* catalog) {
-  const bool split = opt.change_detection == ChangeDetection::kData;
+  const bool split = opt.change_detection != ChangeDetection::kLegacy;
   const std::string stem = Stem(name);
   CreateOptions create;
   create.excludes = opt.excludes;
@@ -162,6 +213,17 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
   create.before_payload = [&payload] {
     return payload.stream().CutIfAtLeast(payload.min_chunk());
   };
+  std::optional<PreviousSplitArchive> previous;
+  std::optional<PayloadReuse> reuse;
+  if (opt.change_detection == ChangeDetection::kMetadata) {
+    CAIRN_ASSIGN_OR_RETURN(previous, OpenPreviousSplit(previous_snapshot, prev, stem, opt.crypt));
+    if (previous) {
+      reuse.emplace(*previous->accessor, *previous->payload_index, payload.stream());
+      create.reuse = &*reuse;
+    } else {
+      spdlog::info("{}: no usable previous split archive; every file is read", name);
+    }
+  }
   CAIRN_ASSIGN_OR_RETURN(CreateStats stats, CreateArchive(path, &meta, &payload, create));
   CAIRN_RETURN_IF_ERROR(meta.Finish(manifest));
   CAIRN_RETURN_IF_ERROR(payload.Finish(manifest));
@@ -190,13 +252,7 @@ Result<RestoreSummary> RestoreFileArchive(SnapshotReader& reader, const Manifest
   const double start = MonotonicSeconds();
   std::vector<DynamicIndex> indexes;
   for (const std::string& file : files) {
-    const std::string object = reader.snapshot().ToString() + "/" + file;
-    CAIRN_ASSIGN_OR_RETURN(Bytes raw, reader.ReadArchive(file));
-    CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, DynamicIndex::Parse(raw, object));
-    const ManifestFile* entry = manifest.FindFile(file);
-    if (entry == nullptr || index.size() != entry->size || index.csum() != entry->csum) {
-      return Status::Corruption(object + ": index does not match the manifest (size or checksum)");
-    }
+    CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, LoadDynamicIndex(reader, manifest, file));
     indexes.push_back(std::move(index));
   }
   IndexSource archive(reader, indexes[0], crypt, 2);

@@ -6,8 +6,11 @@
 //            snapshot also gets catalog.pcat1.didx listing the files of its legacy archives.
 //   data     NAME.mpxar.didx + NAME.ppxar.didx: split (v2) metadata and payload streams; file
 //            starts are suggested as payload chunk boundaries, so unchanged files dedup well.
-// Both re-read every file and upload only chunks the store does not have (the previous
-// snapshot's chunks of the same archive are known without asking the store).
+//   metadata as data, but a file whose metadata and size equal its entry in the previous
+//            snapshot's .mpxar is not read: its previous payload chunks are referenced
+//            (payload_reuse.h). Without a usable previous split archive, every file is read.
+// All upload only chunks the store does not have (the previous snapshot's chunks of the same
+// archive are known without asking the store).
 //
 // Thread-safety: as RunBackup / RestoreArchive.
 #pragma once
@@ -49,9 +52,11 @@ class CatalogUpload {
 };
 
 // Backs up the tree at `path` as client archive `name` ("root.pxar") into `manifest`; a legacy
-// archive's entries also go to `catalog` if given.
+// archive's entries also go to `catalog` if given. `previous_snapshot` reads the previous
+// snapshot (manifest `prev`) for metadata change detection; null otherwise.
 Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
                                          const std::optional<Manifest>& prev,
+                                         SnapshotReader* previous_snapshot,
                                          const std::string& name, const std::string& path,
                                          const BackupOptions& options, Manifest& manifest,
                                          CatalogWriter* catalog);

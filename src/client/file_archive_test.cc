@@ -216,6 +216,76 @@ TEST_P(FileArchiveTest, SubtreeAndSingleFileRestore) {
   EXPECT_EQ(Restore(4000, dir_.Sub("none"), "no/such").status().code(), Code::kNotFound);
 }
 
+// Metadata change detection: an unchanged tree of 10,000 files is backed up again without
+// reading a single file, and every later state restores exactly.
+TEST_P(FileArchiveTest, MetadataModeReadsOnlyChangedFiles) {
+  const std::string src = dir_.Sub("many");
+  for (int d = 0; d < 100; ++d) {
+    fs::create_directories(fmt::format("{}/d{:02}", src, d));
+    for (int f = 0; f < 100; ++f) {
+      testing::WriteTestFile(fmt::format("{}/d{:02}/f{:02}", src, d, f),
+                             testing::RandomBytes(static_cast<size_t>(100 + (d * 100 + f) % 3000),
+                                                  static_cast<uint64_t>(d * 100 + f)));
+    }
+  }
+  testing::WriteTestFile(src + "/large", testing::RandomBytes(6 << 20, 1));
+  auto first = Backup(src, 6000, ChangeDetection::kMetadata);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->archives[0].tree->files_read, 10001u);  // no previous snapshot
+
+  auto unchanged = Backup(src, 6001, ChangeDetection::kMetadata);
+  ASSERT_TRUE(unchanged.ok()) << unchanged.status().ToString();
+  const CreateStats& t = *unchanged->archives[0].tree;
+  EXPECT_EQ(t.files, 10001u);
+  EXPECT_EQ(t.reused_files, 10001u);
+  EXPECT_EQ(t.files_read, 0u);
+  EXPECT_EQ(t.bytes_read, 0u);
+  // Only metadata is new: the payload stream is the previous one's chunks.
+  EXPECT_LT(unchanged->archives[0].chunks.new_bytes, 4u << 20);
+  auto restored = Restore(6001, dir_.Sub("r1"));
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(DescribeTree(dir_.Sub("r1")), DescribeTree(src));
+
+  // Change some files (content, size, metadata only), delete one, add one.
+  testing::WriteTestFile(src + "/d10/f10", testing::RandomBytes(5000, 999));
+  ::chmod((src + "/d20/f20").c_str(), 0600);
+  SetTimes(src + "/d30/f30", 1, 1);
+  fs::remove(src + "/d40/f40");
+  testing::WriteTestFile(src + "/d50/new", testing::RandomBytes(777, 5));
+  auto changed = Backup(src, 6002, ChangeDetection::kMetadata);
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  const CreateStats& c = *changed->archives[0].tree;
+  EXPECT_EQ(c.files, 10001u);
+  EXPECT_EQ(c.files_read, 4u);  // the 3 changed files and the new one; their neighbours reused
+  EXPECT_EQ(c.files_read + c.reused_files, 10001u);
+  restored = Restore(6002, dir_.Sub("r2"));
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(DescribeTree(dir_.Sub("r2")), DescribeTree(src));
+
+  // A third run on top of a stream that itself reused chunks.
+  testing::WriteTestFile(src + "/d99/f99", testing::RandomBytes(10, 10));
+  auto third = Backup(src, 6003, ChangeDetection::kMetadata);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  restored = Restore(6003, dir_.Sub("r3"));
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(DescribeTree(dir_.Sub("r3")), DescribeTree(src));
+  // The earlier snapshots still restore as they were.
+  restored = Restore(6001, dir_.Sub("r1b"));
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(DescribeTree(dir_.Sub("r1b")), DescribeTree(dir_.Sub("r1")));
+}
+
+TEST_P(FileArchiveTest, MetadataModeAfterALegacyBackupReadsEverything) {
+  BuildTree(dir_.Sub("src"));
+  ASSERT_TRUE(Backup(dir_.Sub("src"), 7000, ChangeDetection::kLegacy).ok());
+  auto next = Backup(dir_.Sub("src"), 7001, ChangeDetection::kMetadata);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->archives[0].tree->reused_files, 0u);
+  EXPECT_EQ(next->archives[0].tree->files_read, 54u);
+  ASSERT_TRUE(Restore(7001, dir_.Sub("out")).ok());
+  EXPECT_EQ(DescribeTree(dir_.Sub("out")), DescribeTree(dir_.Sub("src")));
+}
+
 TEST_P(FileArchiveTest, RestoreRefusesANonEmptyTarget) {
   BuildTree(dir_.Sub("src"));
   ASSERT_TRUE(Backup(dir_.Sub("src"), 5000).ok());

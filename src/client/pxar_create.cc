@@ -64,6 +64,7 @@ class Walker {
     CAIRN_ASSIGN_OR_RETURN(encoder_, pxar::Encoder::Create(archive, payload, meta));
     ++stats_.directories;
     CAIRN_RETURN_IF_ERROR(WalkChildren(dir.get(), ""));
+    if (opt_.reuse) CAIRN_RETURN_IF_ERROR(opt_.reuse->Flush(*encoder_));
     CAIRN_RETURN_IF_ERROR(encoder_->Finish());
     return stats_;
   }
@@ -195,6 +196,16 @@ class Walker {
     }
     CAIRN_ASSIGN_OR_RETURN(pxar::Metadata m, Meta(dirfd, name, fd.get(), st, rel));
     const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (opt_.reuse) {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<uint64_t> offset,
+                             opt_.reuse->Reuse(rel, m, size, *encoder_));
+      if (offset) {
+        CAIRN_ASSIGN_OR_RETURN(pxar::LinkOffset link,
+                               encoder_->AddPayloadRef(name, m, size, *offset));
+        return Archived(name, rel, st, size, inode, link, /*read=*/false);
+      }
+      CAIRN_RETURN_IF_ERROR(opt_.reuse->Flush(*encoder_));
+    }
     if (opt_.before_payload) CAIRN_RETURN_IF_ERROR(opt_.before_payload());
     CAIRN_ASSIGN_OR_RETURN(pxar::LinkOffset link, encoder_->BeginFile(name, m, size));
     uint64_t done = 0;
@@ -227,7 +238,14 @@ class Walker {
       }
     }
     CAIRN_RETURN_IF_ERROR(encoder_->EndFile());
+    return Archived(name, rel, st, size, inode, link, /*read=*/true);
+  }
+
+  // Bookkeeping once a regular file is in the archive.
+  Status Archived(const std::string& name, const std::string& rel, const struct stat& st,
+                  uint64_t size, std::pair<dev_t, ino_t> inode, pxar::LinkOffset link, bool read) {
     ++stats_.files;
+    ++(read ? stats_.files_read : stats_.reused_files);
     if (opt_.catalog) opt_.catalog->AddFile(name, size, st.st_mtim.tv_sec);
     if (st.st_nlink > 1) links_.emplace(inode, std::make_pair(link, rel));
     return Status::OK();

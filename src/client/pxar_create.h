@@ -19,6 +19,7 @@
 
 #include "base/result.h"
 #include "client/exclude.h"
+#include "client/payload_reuse.h"
 #include "format/catalog.h"
 #include "format/pxar_encoder.h"
 
@@ -34,6 +35,8 @@ struct CreateOptions {
   std::function<Status()> before_payload;
   // Called with the bytes read so far, now and then.
   std::function<void(uint64_t)> progress;
+  // Metadata change detection: consulted for every regular file before it is read (borrowed).
+  PayloadReuse* reuse = nullptr;
   // If set, every archived entry is also recorded here, inside a directory the caller opened
   // for this archive (borrowed).
   CatalogWriter* catalog = nullptr;
@@ -49,6 +52,8 @@ struct CreateStats {
   uint64_t excluded = 0;
   uint64_t warnings = 0;
   uint64_t bytes_read = 0;   // file content read
+  uint64_t files_read = 0;   // regular files whose content was read
+  uint64_t reused_files = 0; // regular files referenced in the previous payload, not read
 };
 
 // Archives the tree at `root` (a directory) into a new encoder over `archive` / `payload`

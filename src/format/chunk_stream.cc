@@ -2,8 +2,12 @@
 
 namespace cairn {
 
-ChunkStream::ChunkStream(Chunker& chunker, ChunkFn on_chunk, BufferFn take_buffer)
-    : chunker_(chunker), on_chunk_(std::move(on_chunk)), take_buffer_(std::move(take_buffer)) {
+ChunkStream::ChunkStream(Chunker& chunker, ChunkFn on_chunk, BufferFn take_buffer,
+                         InjectFn on_inject)
+    : chunker_(chunker),
+      on_chunk_(std::move(on_chunk)),
+      take_buffer_(std::move(take_buffer)),
+      on_inject_(std::move(on_inject)) {
   chunker_.Reset();
   StartChunk();
 }
@@ -42,6 +46,20 @@ Status ChunkStream::CutIfAtLeast(size_t min_bytes) {
   if (current_.empty() || current_.size() < min_bytes) return Status::OK();
   chunker_.Reset();
   return Emit();
+}
+
+Status ChunkStream::Inject(uint64_t length, const Digest& digest) {
+  if (!failed_.ok()) return failed_;
+  if (!on_inject_) return Status::InvalidArgument("ChunkStream::Inject without an inject callback");
+  if (finished_) return Status::InvalidArgument("ChunkStream::Inject after Finish");
+  CAIRN_RETURN_IF_ERROR(CutIfAtLeast(0));
+  Status s = on_inject_(length, digest);
+  if (!s.ok()) {
+    failed_ = s;
+    return s;
+  }
+  position_ += length;
+  return Status::OK();
 }
 
 Status ChunkStream::Finish() {

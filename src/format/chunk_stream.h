@@ -15,6 +15,7 @@
 
 #include "base/stream.h"
 #include "format/chunker.h"
+#include "format/digest.h"
 
 namespace cairn {
 
@@ -26,12 +27,21 @@ class ChunkStream final : public ByteSink {
   // Gives a buffer to fill for the next chunk (e.g. one recycled by the uploader); may be null.
   using BufferFn = std::function<Bytes()>;
 
-  ChunkStream(Chunker& chunker, ChunkFn on_chunk, BufferFn take_buffer = nullptr);
+  // Receives each injected chunk.
+  using InjectFn = std::function<Status(uint64_t length, const Digest& digest)>;
+
+  ChunkStream(Chunker& chunker, ChunkFn on_chunk, BufferFn take_buffer = nullptr,
+              InjectFn on_inject = nullptr);
 
   Status Write(ByteView data) override;
 
   // Ends the current chunk at the current position if it holds at least `min_bytes` bytes.
   Status CutIfAtLeast(size_t min_bytes);
+
+  // Appends a whole chunk of `length` bytes that the caller already has (a chunk of an earlier
+  // stream, reused by digest) without scanning or copying it: ends the current chunk first (at
+  // any size), then reports the chunk to the inject callback. InvalidArgument without one.
+  Status Inject(uint64_t length, const Digest& digest);
 
   // Hands over the last chunk (if any bytes are pending). Later writes are InvalidArgument.
   Status Finish();
@@ -46,6 +56,7 @@ class ChunkStream final : public ByteSink {
   Chunker& chunker_;
   ChunkFn on_chunk_;
   BufferFn take_buffer_;
+  InjectFn on_inject_;
   Bytes current_;
   uint64_t position_ = 0;
   Status failed_;
