@@ -95,6 +95,24 @@ class FileArchiveCliTest(SharedStoreTestCase):
         self.assertIn("43 files, 5 directories", text)
         self.assertIn("nothing new", text)
 
+    def test_metadata_mode_reads_only_what_changed(self):
+        src = self.env.path("data", "meta-tree")
+        import subprocess
+        subprocess.run(["cp", "-a", self.src, src], check=True)  # keeps the hard link
+        first = self.json_of(self.env, "backup", "--backup-type", "host", "--backup-id", "meta",
+                             "--backup-time", str(T0), "--change-detection-mode", "metadata",
+                             "root.pxar:" + src)
+        self.assertEqual(first["archives"][0]["files-read"], 43)
+        with open(os.path.join(src, "etc", "conf.d", "f05.conf"), "ab") as f:
+            f.write(b"changed\n")
+        r = self.ok(self.env, "backup", "--backup-type", "host", "--backup-id", "meta",
+                    "--backup-time", str(T0 + 1), "--change-detection-mode", "metadata",
+                    "root.pxar:" + src)
+        self.assertIn("43 files (42 unchanged, not read)", r.stdout.decode())
+        target = self.env.path("meta-out")
+        self.ok(self.env, "restore", "host/meta/" + rfc3339(T0 + 1), "root.pxar", target)
+        self.assertEqual(tree_listing(target), tree_listing(src))
+
     def test_excludes_and_single_file_restore(self):
         out = self.backup_tree("excl", T0, "--exclude", "*.tmp", "--exclude", "/big.bin")
         self.assertEqual(out["archives"][0]["excluded"], 2)
