@@ -123,7 +123,8 @@ Status ChunkUploader::Process(Job& job) {
   const Digest digest = DigestFor(job.data, &is_zero);
   const bool claimed = Claim(digest);
   if (claimed) {
-    CAIRN_ASSIGN_OR_RETURN(Bytes encoded, EncodeBlob(job.data, crypt_, true));
+    thread_local Bytes encoded;  // one per worker, reused: no fresh pages per chunk
+    CAIRN_RETURN_IF_ERROR(EncodeBlobInto(job.data, crypt_, true, &encoded));
     CAIRN_ASSIGN_OR_RETURN(bool duplicate, session_.UploadChunk(digest, encoded, job.data.size()));
     std::lock_guard lock(mu_);
     stats_.uploaded++;

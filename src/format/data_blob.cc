@@ -210,6 +210,12 @@ Result<BlobKind> CheckBlob(ByteView encoded) {
 }  // namespace
 
 Result<Bytes> EncodeBlob(ByteView data, const CryptConfig* crypt, bool compress) {
+  Bytes out;
+  CAIRN_RETURN_IF_ERROR(EncodeBlobInto(data, crypt, compress, &out));
+  return out;
+}
+
+Status EncodeBlobInto(ByteView data, const CryptConfig* crypt, bool compress, Bytes* result) {
   if (data.size() > kMaxBlobSize) {
     return Status::InvalidArgument(
         fmt::format("blob of {} bytes exceeds the limit of {} bytes", data.size(), kMaxBlobSize));
@@ -227,12 +233,11 @@ Result<Bytes> EncodeBlob(ByteView data, const CryptConfig* crypt, bool compress)
     }
   }
   BlobKind kind;
-  Bytes out;
+  Bytes& out = *result;
   if (crypt == nullptr) {
     kind = compressed ? BlobKind::kCompressed : BlobKind::kUncompressed;
-    out.reserve(kBlobHeaderSize + payload.size());
-    out.resize(kBlobHeaderSize);
-    out.insert(out.end(), payload.begin(), payload.end());
+    out.resize(kBlobHeaderSize + payload.size());
+    std::memcpy(out.data() + kBlobHeaderSize, payload.data(), payload.size());
   } else {
     kind = compressed ? BlobKind::kEncryptedCompressed : BlobKind::kEncrypted;
     out.resize(kEncryptedBlobHeaderSize + payload.size());
@@ -242,7 +247,7 @@ Result<Bytes> EncodeBlob(ByteView data, const CryptConfig* crypt, bool compress)
   }
   std::memcpy(out.data(), MagicOf(kind).data(), MagicOf(kind).size());
   PutLE32(out.data() + 8, Crc32(ByteView(out).subspan(HeaderSize(kind))));
-  return out;
+  return Status::OK();
 }
 
 Result<BlobKind> InspectBlob(ByteView encoded) {

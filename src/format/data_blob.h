@@ -30,6 +30,9 @@ inline bool IsEncrypted(BlobKind kind) {
 // Encodes `data`. With `crypt` the blob is encrypted; with `compress` zstd-1 is tried and kept
 // only if smaller. InvalidArgument if data exceeds kMaxBlobSize.
 Result<Bytes> EncodeBlob(ByteView data, const CryptConfig* crypt, bool compress);
+// The same, into *out (its content replaced, its allocation reused, so a loop encoding many
+// chunks into one buffer touches no fresh pages). *out is unspecified after an error.
+Status EncodeBlobInto(ByteView data, const CryptConfig* crypt, bool compress, Bytes* out);
 
 // Reads the magic and checks the header length. Corruption on an unknown magic or a blob shorter
 // than its header.

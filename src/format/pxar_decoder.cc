@@ -17,17 +17,6 @@ std::optional<std::string> NulTerminated(const Bytes& content) {
   return std::string(content.begin(), content.end() - 1);
 }
 
-Status ValidateLinkPath(std::string_view path) {
-  if (path.empty()) return Status::InvalidArgument("empty path");
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = std::min(path.find('/', start), path.size());
-    CAIRN_RETURN_IF_ERROR(ValidateName(path.substr(start, end - start)));
-    start = end + 1;
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Decoder>> Decoder::Open(ByteSource* archive, ByteSource* payload) {
@@ -403,7 +392,7 @@ Result<bool> Decoder::Next(Entry* entry) {
     Bytes path_bytes(c.begin() + 8, c.end());
     std::optional<std::string> target = NulTerminated(path_bytes);
     if (!target) return Error("HARDLINK target without its NUL");
-    if (Status s = ValidateLinkPath(*target); !s.ok()) {
+    if (Status s = ValidateRelativePath(*target); !s.ok()) {
       return Error(fmt::format("hard link target '{}': {}", *target, s.message()));
     }
     uint64_t back = GetLE64(c.data());

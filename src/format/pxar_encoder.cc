@@ -49,25 +49,6 @@ Status ValidateXattr(const Xattr& x) {
   return Status::OK();
 }
 
-// A relative path of valid names separated by '/'.
-Status ValidateRelativePath(std::string_view path) {
-  if (path.empty()) return Status::InvalidArgument("empty hard link target path");
-  if (path.size() > kMaxNameSize) {
-    return Status::InvalidArgument(fmt::format("hard link target path of {} bytes", path.size()));
-  }
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = std::min(path.find('/', start), path.size());
-    Status s = ValidateName(path.substr(start, end - start));
-    if (!s.ok()) {
-      return Status::InvalidArgument(
-          fmt::format("hard link target '{}': {}", path, s.message()));
-    }
-    start = end + 1;
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Status AppendMetadata(Bytes& out, const Metadata& m) {
@@ -336,7 +317,9 @@ Status Encoder::AddHardlink(std::string_view name, std::string_view target_path,
                             LinkOffset target) {
   CAIRN_RETURN_IF_ERROR(CheckReady("AddHardlink"));
   CAIRN_RETURN_IF_ERROR(ValidateName(name));
-  CAIRN_RETURN_IF_ERROR(ValidateRelativePath(target_path));
+  if (Status s = ValidateRelativePath(target_path); !s.ok()) {
+    return Status::InvalidArgument(fmt::format("hard link '{}': {}", name, s.message()));
+  }
   uint64_t filename_offset = pos_;
   if (target.value >= filename_offset) {
     return Status::InvalidArgument(

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -141,6 +142,20 @@ Status ValidateName(std::string_view name) {
   }
   if (name.find('\0') != std::string_view::npos) {
     return Status::InvalidArgument("file name contains a NUL byte");
+  }
+  return Status::OK();
+}
+
+Status ValidateRelativePath(std::string_view path) {
+  if (path.empty() || path.size() > kMaxNameSize) {
+    return Status::InvalidArgument(fmt::format("path of {} bytes", path.size()));
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = std::min(path.find('/', start), path.size());
+    Status s = ValidateName(path.substr(start, end - start));
+    if (!s.ok()) return Status::InvalidArgument(fmt::format("path '{}': {}", path, s.message()));
+    start = end + 1;
   }
   return Status::OK();
 }

@@ -84,6 +84,10 @@ uint64_t HashName(std::string_view name);
 // InvalidArgument naming the problem otherwise.
 Status ValidateName(std::string_view name);
 
+// OK if `path` is a relative path of valid names (ValidateName) joined by single '/', at most
+// 4096 bytes: what a hard link may name as its target. InvalidArgument naming it otherwise.
+Status ValidateRelativePath(std::string_view path);
+
 // The stat part of an entry (ENTRY item).
 struct Stat {
   uint64_t mode = 0;   // st_mode: type bits and permissions
