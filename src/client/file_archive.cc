@@ -255,11 +255,33 @@ Result<RestoreSummary> RestoreFileArchive(SnapshotReader& reader, const Manifest
     CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, LoadDynamicIndex(reader, manifest, file));
     indexes.push_back(std::move(index));
   }
-  IndexSource archive(reader, indexes[0], crypt, 2);
+  // A subtree is reached through the GOODBYE tables (only the chunks that hold it are read); the
+  // whole archive is read as a stream.
+  const bool split = indexes.size() > 1;
   std::optional<IndexSource> payload;
-  if (indexes.size() > 1) payload.emplace(reader, indexes[1], crypt, opt.threads);
-  CAIRN_ASSIGN_OR_RETURN(auto decoder,
-                         pxar::Decoder::Open(&archive, payload ? &*payload : nullptr));
+  if (split) payload.emplace(reader, indexes[1], crypt, opt.threads);
+  IndexRandomAccess random_archive(reader, indexes[0], crypt, 32);
+  std::optional<IndexSource> archive;
+  std::optional<RangeSource> subtree_source;
+  std::unique_ptr<pxar::Accessor> accessor;
+  std::unique_ptr<pxar::Decoder> decoder;
+  if (opt.subtree.empty()) {
+    archive.emplace(reader, indexes[0], crypt, 2);
+    CAIRN_ASSIGN_OR_RETURN(decoder, pxar::Decoder::Open(&*archive, split ? &*payload : nullptr));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(accessor, pxar::Accessor::Open(&random_archive, nullptr));
+    CAIRN_ASSIGN_OR_RETURN(pxar::Entry entry, accessor->Lookup(opt.subtree));
+    if (entry.path.empty()) {
+      return Status::InvalidArgument("--path names the archive root; restore without --path");
+    }
+    const size_t slash = entry.path.rfind('/');
+    subtree_source.emplace(random_archive, entry.filename_offset,
+                           random_archive.size() - entry.filename_offset);
+    decoder = pxar::Decoder::OpenEntry(&*subtree_source, entry.filename_offset,
+                                       accessor->format_version(),
+                                       slash == std::string::npos ? "" : entry.path.substr(0, slash),
+                                       split ? &*payload : nullptr);
+  }
   ExtractOptions extract;
   extract.subtree = opt.subtree;
   extract.warn = [](const std::string& message) { spdlog::warn("{}", message); };

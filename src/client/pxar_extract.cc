@@ -70,6 +70,8 @@ class Extractor {
     for (;;) {
       CAIRN_ASSIGN_OR_RETURN(bool more, decoder_.Next(&e));
       if (!more) break;
+      // Archive order is depth-first: the first entry outside the subtree after it ends it.
+      if (found && !opt_.subtree.empty() && !Within(e.path, opt_.subtree)) break;
       if (e.kind == pxar::EntryKind::kDirectoryEnd) {
         CAIRN_RETURN_IF_ERROR(CloseDirectory(e.path));
         continue;

@@ -59,8 +59,9 @@ Result<std::unique_ptr<Decoder>> Decoder::Open(ByteSource* archive, ByteSource* 
 }
 
 std::unique_ptr<Decoder> Decoder::OpenEntry(ByteSource* source, uint64_t offset,
-                                            int format_version, std::string parent_path) {
-  std::unique_ptr<Decoder> d(new Decoder(source, nullptr));
+                                            int format_version, std::string parent_path,
+                                            ByteSource* payload) {
+  std::unique_ptr<Decoder> d(new Decoder(source, payload));
   d->version_ = format_version;
   d->started_ = true;
   d->pos_ = offset;

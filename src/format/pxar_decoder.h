@@ -62,10 +62,12 @@ class Decoder {
   // A decoder positioned at the FILENAME of one entry, at `offset` of an archive of
   // `format_version` whose bytes from there `source` yields: Next() returns that entry (and,
   // called again, what follows it in archive order: a directory's children, its end, the next
-  // siblings...). `parent_path` is the path of the directory holding the entry. Used for random
-  // access (pxar_accessor.h).
+  // siblings...). `parent_path` is the path of the directory holding the entry. `payload`, if
+  // given, yields a v2 archive's payload stream from its offset 0 (its Skip should be cheap:
+  // only the referenced payloads are read). Used for random access (pxar_accessor.h).
   static std::unique_ptr<Decoder> OpenEntry(ByteSource* source, uint64_t offset,
-                                            int format_version, std::string parent_path);
+                                            int format_version, std::string parent_path,
+                                            ByteSource* payload = nullptr);
 
   int format_version() const { return version_; }
   const std::optional<Bytes>& prelude() const { return prelude_; }
