@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <thread>
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include "base/file_lock.h"
 #include "base/file_util.h"
 #include "base/hex.h"
@@ -107,6 +110,47 @@ TEST(FileUtilTest, FailedWriteKeepsOldFile) {
 TEST(FileUtilTest, ReadMissingIsNotFound) {
   testing::TempDir dir;
   EXPECT_TRUE(ReadFile(dir.Sub("nope")).status().IsNotFound());
+}
+
+TEST(FileUtilTest, RemoveTreeRemovesNestedEntriesAndNeverFollowsSymlinks) {
+  testing::TempDir dir;
+  std::string outside = dir.Sub("outside");
+  ASSERT_TRUE(MakeDirs(outside + "/kept").ok());
+  ASSERT_TRUE(WriteFileAtomic(outside + "/file", AsBytes("keep me")).ok());
+  std::string tree = dir.Sub("tree");
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(MakeDirs(fmt::format("{}/e/{:04x}", tree, i)).ok());
+  ASSERT_TRUE(MakeDirs(tree + "/a/b/c").ok());
+  ASSERT_TRUE(WriteFileAtomic(tree + "/a/b/c/f", AsBytes("x")).ok());
+  ASSERT_TRUE(WriteFileAtomic(tree + "/e/0007/chunk", AsBytes("y")).ok());
+  ASSERT_EQ(::symlink(outside.c_str(), (tree + "/a/link").c_str()), 0);
+  ASSERT_EQ(::symlink("missing", (tree + "/dangling").c_str()), 0);
+  ASSERT_EQ(::mkfifo((tree + "/a/fifo").c_str(), 0600), 0);
+
+  Status st = RemoveTree(tree);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_FALSE(*PathExists(tree));
+  EXPECT_TRUE(*PathExists(outside + "/kept"));
+  Bytes kept = *ReadFile(outside + "/file");
+  EXPECT_EQ(std::string(kept.begin(), kept.end()), "keep me");
+
+  // Missing: OK. A symlink given as the root is removed, not followed.
+  EXPECT_TRUE(RemoveTree(tree).ok());
+  ASSERT_EQ(::symlink(outside.c_str(), dir.Sub("root-link").c_str()), 0);
+  EXPECT_TRUE(RemoveTree(dir.Sub("root-link")).ok());
+  EXPECT_FALSE(*PathExists(dir.Sub("root-link")));
+  EXPECT_TRUE(*PathExists(outside + "/file"));
+}
+
+TEST(FileUtilTest, RemoveTreeReportsWhatItCannotRemove) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root may remove anything";
+  testing::TempDir dir;
+  ASSERT_TRUE(MakeDirs(dir.Sub("t/locked")).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir.Sub("t/locked/f"), AsBytes("x")).ok());
+  ASSERT_EQ(::chmod(dir.Sub("t/locked").c_str(), 0500), 0);
+  Status st = RemoveTree(dir.Sub("t"));
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.ToString().find("t/locked/f"), std::string::npos) << st.ToString();
+  ASSERT_EQ(::chmod(dir.Sub("t/locked").c_str(), 0700), 0);
 }
 
 TEST(FileLockTest, SharedAndExclusiveExclude) {

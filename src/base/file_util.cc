@@ -9,7 +9,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -186,10 +188,69 @@ Status RemoveFile(const std::string& path) {
   return Status::OK();
 }
 
+namespace {
+
+// Empties the directory open as `dir` (named `path` in errors). Subdirectories are first removed
+// with one rmdir, which succeeds for the empty ones (65,536 of them in a chunk store, where
+// opening and listing each one would make the removal four times slower); only the others are
+// opened (never through a symlink) and emptied first. Names are read in full before anything is
+// removed, so the listing is not disturbed by the removals.
+Status RemoveContents(int dir, const std::string& path) {
+  std::vector<std::pair<std::string, unsigned char>> entries;
+  {
+    int list_fd = ::dup(dir);  // closedir closes it; `dir` stays open for the removals
+    DIR* d = list_fd < 0 ? nullptr : ::fdopendir(list_fd);
+    if (d == nullptr) {
+      int err = errno;
+      if (list_fd >= 0) ::close(list_fd);
+      return ErrnoStatus("list " + path, err);
+    }
+    errno = 0;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name != "." && name != "..") entries.emplace_back(std::string(name), e->d_type);
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) return ErrnoStatus("list " + path, err);
+  }
+  for (const auto& [name, type] : entries) {
+    std::string child = JoinPath(path, name);
+    if (type == DT_DIR || type == DT_UNKNOWN) {
+      if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
+      if (errno == ENOTEMPTY || errno == EEXIST) {
+        Fd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (sub.get() < 0) return ErrnoStatus("open " + child, errno);
+        CAIRN_RETURN_IF_ERROR(RemoveContents(sub.get(), child));
+        if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+          return ErrnoStatus("remove " + child, errno);
+        }
+        continue;
+      }
+      if (errno != ENOTDIR) return ErrnoStatus("remove " + child, errno);
+    }
+    if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT) {
+      return ErrnoStatus("remove " + child, errno);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status RemoveTree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec) return ErrnoStatus("remove " + path, ec.value());
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? Status::OK() : ErrnoStatus("remove " + path, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("remove " + path, errno);
+    return Status::OK();
+  }
+  Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dir.get() < 0) return ErrnoStatus("open " + path, errno);
+  CAIRN_RETURN_IF_ERROR(RemoveContents(dir.get(), path));
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("remove " + path, errno);
   return Status::OK();
 }
 

@@ -237,7 +237,10 @@ Status EncodeBlobInto(ByteView data, const CryptConfig* crypt, bool compress, By
   if (crypt == nullptr) {
     kind = compressed ? BlobKind::kCompressed : BlobKind::kUncompressed;
     out.resize(kBlobHeaderSize + payload.size());
-    std::memcpy(out.data() + kBlobHeaderSize, payload.data(), payload.size());
+    // An empty payload may have a null data(), which memcpy must not be given.
+    if (!payload.empty()) {
+      std::memcpy(out.data() + kBlobHeaderSize, payload.data(), payload.size());
+    }
   } else {
     kind = compressed ? BlobKind::kEncryptedCompressed : BlobKind::kEncrypted;
     out.resize(kEncryptedBlobHeaderSize + payload.size());
