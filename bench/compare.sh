@@ -56,6 +56,7 @@ store_size() { echo "$1 $(du -sb "$2" | cut -f1)" >> "$work/stores"; }
 
 # Cairn: unencrypted legacy layout (the default), split layout, and encrypted.
 export CAIRN_CONFIG_DIR=$work/cairn-config
+export CAIRN_CACHE_DIR=$work/cairn-cache
 python3 - "$work/cairn.key" <<'PY'
 import base64, json, os, sys
 with open(sys.argv[1], "w") as f:

@@ -4,12 +4,14 @@
 
 #include <fmt/format.h>
 
+#include "base/bytes.h"
 #include "base/time.h"
 #include "client/backup.h"
 #include "client/local_repository.h"
 #include "client/restore.h"
 #include "cli/context.h"
 #include "format/chunker.h"
+#include "format/digest.h"
 
 namespace cairn::cli {
 namespace {
@@ -113,6 +115,9 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   opt.change_detection = change_detection;
   opt.excludes = std::move(excludes);
   opt.one_file_system = !args.all_file_systems;
+  // One state directory per store: a backup to another store must not overwrite this one's.
+  opt.file_state_dir = fmt::format("{}/file-state/{}", Config::DefaultCacheDir(),
+                                   DigestToHex(Sha256Of(AsBytes(store->path()))).substr(0, 16));
   opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
     progress.Update(what, done, total);
   };

@@ -39,6 +39,13 @@ std::string Config::DefaultStorePath() {
   return EnvOr("XDG_DATA_HOME", Home() + "/.local/share") + "/cairn/default";
 }
 
+std::string Config::DefaultCacheDir() {
+  std::string env = EnvOr("CAIRN_CACHE_DIR", "");
+  if (!env.empty()) return env;
+  if (::geteuid() == 0) return "/var/cache/cairn";
+  return EnvOr("XDG_CACHE_HOME", Home() + "/.cache") + "/cairn";
+}
+
 Result<Config> Config::Load(const std::string& dir) {
   Config config;
   config.dir_ = dir;

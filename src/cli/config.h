@@ -12,6 +12,10 @@
 // ($XDG_DATA_HOME/cairn/default, ~/.local/share/cairn/default; /var/lib/cairn/default for root),
 // so Cairn works with no configuration at all.
 //
+// The client cache directory (file archives' inode/ctime state, docs/file-archives.md):
+// $CAIRN_CACHE_DIR, else /var/cache/cairn for root and $XDG_CACHE_HOME/cairn (~/.cache/cairn)
+// for other users. Losing it costs one full read of the next metadata-mode backup, nothing else.
+//
 // Thread-safety: not thread-safe; the CLI uses it from one thread.
 #pragma once
 
@@ -42,6 +46,7 @@ class Config {
   // The directory chosen by flag / environment / user (see the file comment).
   static std::string DefaultDir();
   static std::string DefaultStorePath();
+  static std::string DefaultCacheDir();
 
   const std::string& dir() const { return dir_; }
   const std::map<std::string, DatastoreEntry>& datastores() const { return stores_; }

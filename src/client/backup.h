@@ -65,6 +65,10 @@ struct BackupOptions {
   ChangeDetection change_detection = ChangeDetection::kLegacy;
   ExcludeList excludes;         // --exclude patterns
   bool one_file_system = true;  // do not descend into other filesystems' mount points
+  // Client-side directory (specific to this store) for the inode/ctime state of split file
+  // archives (file_state.h). Empty: none is kept and metadata mode compares metadata and size
+  // only, as PBS does.
+  std::string file_state_dir;
 };
 
 struct ArchiveSummary {

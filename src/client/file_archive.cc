@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "client/chunk_reader.h"
+#include "client/file_state.h"
 #include "client/pxar_extract.h"
 #include "format/chunk_stream.h"
 #include "format/dynamic_index.h"
@@ -133,6 +134,17 @@ Result<std::optional<PreviousSplitArchive>> OpenPreviousSplit(SnapshotReader* re
   return std::optional<PreviousSplitArchive>(std::move(p));
 }
 
+// Names one split archive of one snapshot for its file state: both index checksums, so that
+// the same metadata over other payload bytes is another archive.
+Digest SplitArchiveId(const Manifest& manifest, const std::string& stem) {
+  Sha256 h;
+  for (const char* suffix : {".mpxar.didx", ".ppxar.didx"}) {
+    const ManifestFile* file = manifest.FindFile(stem + suffix);
+    if (file) h.Update(file->csum);
+  }
+  return h.Finish();
+}
+
 void AddStats(ChunkUploaderStats& total, const ChunkUploaderStats& s) {
   total.chunks += s.chunks;
   total.bytes += s.bytes;
@@ -215,18 +227,52 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
   };
   std::optional<PreviousSplitArchive> previous;
   std::optional<PayloadReuse> reuse;
+  std::optional<FileStateTable> previous_state;
+  const std::string state_path =
+      opt.file_state_dir.empty() ? std::string()
+                                 : FileStatePath(opt.file_state_dir, opt.ns.ToString(),
+                                                 opt.group.ToString(), stem);
   if (opt.change_detection == ChangeDetection::kMetadata) {
     CAIRN_ASSIGN_OR_RETURN(previous, OpenPreviousSplit(previous_snapshot, prev, stem, opt.crypt));
-    if (previous) {
-      reuse.emplace(*previous->accessor, *previous->payload_index, payload.stream());
-      create.reuse = &*reuse;
-    } else {
+    if (!previous) {
       spdlog::info("{}: no usable previous split archive; every file is read", name);
+    } else if (!state_path.empty()) {
+      // Without the inodes and ctimes of exactly that archive, a file rewritten with its old
+      // mtime would go unnoticed: read everything instead.
+      Result<std::optional<FileStateTable>> loaded =
+          FileStateTable::Load(state_path, SplitArchiveId(*prev, stem));
+      if (!loaded.ok()) {
+        spdlog::warn("{}; every file is read", loaded.status().ToString());
+      } else if (!*loaded) {
+        spdlog::info("{}: this client has no file state of the previous snapshot; every file is "
+                     "read", name);
+      } else {
+        previous_state = std::move(**loaded);
+      }
+      if (!previous_state) previous.reset();
+    }
+    if (previous) {
+      reuse.emplace(*previous->accessor, *previous->payload_index, payload.stream(),
+                    previous_state ? &*previous_state : nullptr);
+      create.reuse = &*reuse;
     }
   }
+  FileStateRecorder recorder(NowEpoch());
+  if (!state_path.empty()) create.file_state = &recorder;
   CAIRN_ASSIGN_OR_RETURN(CreateStats stats, CreateArchive(path, &meta, &payload, create));
   CAIRN_RETURN_IF_ERROR(meta.Finish(manifest));
   CAIRN_RETURN_IF_ERROR(payload.Finish(manifest));
+  if (!state_path.empty()) {
+    // Saved before the snapshot is finished: should it never be, the state names an archive
+    // no snapshot has and is ignored.
+    Status saved = recorder.Save(state_path, SplitArchiveId(manifest, stem));
+    if (!saved.ok()) {
+      spdlog::warn("{}; the next metadata-mode backup reads every file", saved.ToString());
+    } else if (recorder.racy_files() > 0) {
+      spdlog::info("{}: {} file(s) changed in the second before the backup; the next "
+                   "metadata-mode backup reads them again", name, recorder.racy_files());
+    }
+  }
   summary.size = stats.bytes_read;
   summary.chunks = meta.stats();
   AddStats(summary.chunks, payload.stats());

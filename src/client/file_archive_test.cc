@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <chrono>
 #include <cstring>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -130,6 +132,7 @@ class FileArchiveTest : public ::testing::TestWithParam<testing::StoreKind> {
     opt.backup_time = time;
     opt.chunk_size = 64 << 10;
     opt.change_detection = mode;
+    opt.file_state_dir = file_state_dir_;
     for (const auto& e : excludes) EXPECT_TRUE(opt.excludes.Add(e).ok());
     return RunBackup(*repo_, opt, {*ParseBackupSpec("root.pxar:" + source)});
   }
@@ -143,9 +146,25 @@ class FileArchiveTest : public ::testing::TestWithParam<testing::StoreKind> {
   }
 
   testing::TempDir dir_;
+  std::string file_state_dir_ = dir_.Sub("file-state");
   std::unique_ptr<testing::TestStore> store_;
   std::unique_ptr<Repository> repo_;
 };
+
+// Files changed less than a second before a backup are racy (file_state.h) and read again by
+// the next one; tests that expect reuse let the tree age first.
+void LetCtimesAge() { std::this_thread::sleep_for(std::chrono::milliseconds(2100)); }
+
+// Rewrites `path` with other bytes of the same size and puts its mtime back: only the ctime
+// tells (rsync -t, tar x and `touch -d` users do this).
+void RewriteKeepingSizeAndMtime(const std::string& path) {
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  Bytes content = *ReadFile(path);
+  for (auto& b : content) b = static_cast<uint8_t>(~b);
+  testing::WriteTestFile(path, content);
+  SetTimes(path, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
 
 INSTANTIATE_TEST_SUITE_P(Backends, FileArchiveTest, testing::kAllStoreKinds,
                          testing::PrintStoreKind);
@@ -229,6 +248,7 @@ TEST_P(FileArchiveTest, MetadataModeReadsOnlyChangedFiles) {
     }
   }
   testing::WriteTestFile(src + "/large", testing::RandomBytes(6 << 20, 1));
+  LetCtimesAge();
   auto first = Backup(src, 6000, ChangeDetection::kMetadata);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->archives[0].tree->files_read, 10001u);  // no previous snapshot
@@ -284,6 +304,66 @@ TEST_P(FileArchiveTest, MetadataModeAfterALegacyBackupReadsEverything) {
   EXPECT_EQ(next->archives[0].tree->files_read, 54u);
   ASSERT_TRUE(Restore(7001, dir_.Sub("out")).ok());
   EXPECT_EQ(DescribeTree(dir_.Sub("out")), DescribeTree(dir_.Sub("src")));
+}
+
+// Metadata mode also compares inode and ctime, kept in the client's file state: a file rewritten
+// with its size and mtime kept is read again. Without that state (lost, damaged, or written
+// for another snapshot) every file is read; racy files are read once more.
+TEST_P(FileArchiveTest, MetadataModeChecksCtimeAndInodeThroughTheFileState) {
+  if (GetParam() != testing::StoreKind::kFilesystem) GTEST_SKIP() << "client-side logic";
+  const std::string src = dir_.Sub("tree");
+  fs::create_directories(src);
+  for (int i = 0; i < 200; ++i) {
+    testing::WriteTestFile(fmt::format("{}/f{:03}", src, i), testing::RandomBytes(5000, i));
+  }
+  LetCtimesAge();
+  auto reads = [&](int64_t time) -> uint64_t {
+    auto r = Backup(src, time, ChangeDetection::kMetadata);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return ~uint64_t{0};
+    EXPECT_EQ(r->archives[0].tree->files, 200u);
+    EXPECT_TRUE(Restore(time, dir_.Sub(fmt::format("out{}", time))).ok());
+    EXPECT_EQ(DescribeTree(dir_.Sub(fmt::format("out{}", time))), DescribeTree(src)) << time;
+    return r->archives[0].tree->files_read;
+  };
+  EXPECT_EQ(reads(8000), 200u);
+  EXPECT_EQ(reads(8001), 0u);
+
+  // Same size and mtime, other bytes; and a file replaced by another inode through rename.
+  RewriteKeepingSizeAndMtime(src + "/f050");
+  struct stat st;
+  ASSERT_EQ(::stat((src + "/f060").c_str(), &st), 0);
+  testing::WriteTestFile(src + "/new", *ReadFile(src + "/f060"));
+  ASSERT_EQ(::rename((src + "/new").c_str(), (src + "/f060").c_str()), 0);
+  SetTimes(src + "/f060", st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  LetCtimesAge();
+  EXPECT_EQ(reads(8002), 2u);
+  EXPECT_EQ(reads(8003), 0u);
+
+  // Lost state: everything is read, and the state is there again for the next run.
+  ASSERT_TRUE(RemoveTree(file_state_dir_).ok());
+  EXPECT_EQ(reads(8004), 200u);
+  EXPECT_EQ(reads(8005), 0u);
+
+  // Damaged state: a warning, everything is read.
+  std::vector<std::string> states;
+  for (const auto& e : fs::directory_iterator(file_state_dir_)) states.push_back(e.path());
+  ASSERT_EQ(states.size(), 1u);
+  Bytes damaged = *ReadFile(states[0]);
+  damaged[damaged.size() / 2] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(states[0], damaged).ok());
+  EXPECT_EQ(reads(8006), 200u);
+
+  // A state written for another snapshot (the next backup did not record one): ignored.
+  file_state_dir_.clear();
+  EXPECT_EQ(reads(8007), 0u);  // the PBS rule alone: metadata and size match
+  file_state_dir_ = dir_.Sub("file-state");
+  EXPECT_EQ(reads(8008), 200u);
+
+  // Racy: changed right before the backup, so read now and again next time.
+  RewriteKeepingSizeAndMtime(src + "/f070");
+  EXPECT_EQ(reads(8009), 1u);
+  EXPECT_EQ(reads(8010), 1u);
 }
 
 TEST_P(FileArchiveTest, RestoreRefusesANonEmptyTarget) {

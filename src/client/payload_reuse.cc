@@ -40,7 +40,11 @@ Result<const std::map<std::string, pxar::Entry>*> PayloadReuse::PreviousDirector
 
 Result<std::optional<uint64_t>> PayloadReuse::Reuse(const std::string& path,
                                                     const pxar::Metadata& metadata, uint64_t size,
+                                                    const FileIdentity& identity,
                                                     pxar::Encoder& encoder) {
+  if (previous_state_ && previous_state_->Find(path) != identity) {
+    return std::optional<uint64_t>();  // replaced or rewritten, whatever its mtime says
+  }
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);

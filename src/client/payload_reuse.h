@@ -13,7 +13,11 @@
 // chunk (4 MiB); otherwise the file is read afresh. That bounds the dead bytes a stream can
 // accumulate over many metadata-mode backups, as PBS's 10 % rule does.
 //
-// Ownership: borrows the accessor, index and stream. Thread-safety: one thread (the walker's).
+// With a file state table (file_state.h), a file is reused only if its inode and ctime also
+// equal the ones recorded when the previous archive was written.
+//
+// Ownership: borrows the accessor, index, stream and state table. Thread-safety: one thread
+// (the walker's).
 #pragma once
 
 #include <list>
@@ -23,6 +27,7 @@
 #include <unordered_map>
 
 #include "base/result.h"
+#include "client/file_state.h"
 #include "format/chunk_stream.h"
 #include "format/dynamic_index.h"
 #include "format/pxar_accessor.h"
@@ -33,17 +38,23 @@ namespace cairn {
 class PayloadReuse {
  public:
   // `previous` reads the previous .mpxar; `previous_payload` is the previous .ppxar's index;
-  // `stream` is the new payload stream the encoder writes to.
+  // `stream` is the new payload stream the encoder writes to; `previous_state`, if not null,
+  // holds the inodes and ctimes recorded when the previous archive was written.
   PayloadReuse(pxar::Accessor& previous, const DynamicIndex& previous_payload,
-               ChunkStream& stream)
-      : previous_(previous), previous_payload_(previous_payload), stream_(stream) {}
+               ChunkStream& stream, const FileStateTable* previous_state = nullptr)
+      : previous_(previous),
+        previous_payload_(previous_payload),
+        stream_(stream),
+        previous_state_(previous_state) {}
 
-  // For the regular file at `path` (relative to the archive root) with `metadata` and `size`:
+  // For the regular file at `path` (relative to the archive root) with `metadata`, `size` and
+  // `identity`:
   // the payload offset to reference in the new stream if it can be reused, nullopt if it must be
   // read. A file that cannot join the pending run ends it (Flush). Errors reading the previous
   // archive are returned (the backup fails rather than silently storing a different tree).
   Result<std::optional<uint64_t>> Reuse(const std::string& path, const pxar::Metadata& metadata,
-                                        uint64_t size, pxar::Encoder& encoder);
+                                        uint64_t size, const FileIdentity& identity,
+                                        pxar::Encoder& encoder);
 
   // Injects the pending run's chunks and advances the encoder past them. Call before the
   // encoder writes new payload bytes and before it finishes.
@@ -68,6 +79,7 @@ class PayloadReuse {
   pxar::Accessor& previous_;
   const DynamicIndex& previous_payload_;
   ChunkStream& stream_;
+  const FileStateTable* previous_state_;
   std::optional<Run> run_;
   std::list<std::pair<std::string, std::map<std::string, pxar::Entry>>> directories_;
   uint64_t reused_files_ = 0;

@@ -36,6 +36,11 @@ class Fd {
   int fd_;
 };
 
+FileIdentity IdentityOf(const struct stat& st) {
+  return {static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_ctim.tv_sec),
+          static_cast<uint32_t>(st.st_ctim.tv_nsec)};
+}
+
 int OpenFile(int dirfd, const char* name, int flags) {
   int fd = ::openat(dirfd, name, flags | O_NOATIME);
   if (fd < 0 && errno == EPERM) fd = ::openat(dirfd, name, flags);  // O_NOATIME needs ownership
@@ -198,7 +203,7 @@ class Walker {
     const uint64_t size = static_cast<uint64_t>(st.st_size);
     if (opt_.reuse) {
       CAIRN_ASSIGN_OR_RETURN(std::optional<uint64_t> offset,
-                             opt_.reuse->Reuse(rel, m, size, *encoder_));
+                             opt_.reuse->Reuse(rel, m, size, IdentityOf(st), *encoder_));
       if (offset) {
         CAIRN_ASSIGN_OR_RETURN(pxar::LinkOffset link,
                                encoder_->AddPayloadRef(name, m, size, *offset));
@@ -247,6 +252,7 @@ class Walker {
     ++stats_.files;
     ++(read ? stats_.files_read : stats_.reused_files);
     if (opt_.catalog) opt_.catalog->AddFile(name, size, st.st_mtim.tv_sec);
+    if (opt_.file_state) opt_.file_state->Add(rel, IdentityOf(st));
     if (st.st_nlink > 1) links_.emplace(inode, std::make_pair(link, rel));
     return Status::OK();
   }

@@ -40,6 +40,9 @@ struct CreateOptions {
   // If set, every archived entry is also recorded here, inside a directory the caller opened
   // for this archive (borrowed).
   CatalogWriter* catalog = nullptr;
+  // If set, every regular file archived (read or reused) is recorded with its inode and ctime
+  // as fstat saw them before the file was read (borrowed).
+  FileStateRecorder* file_state = nullptr;
 };
 
 struct CreateStats {

@@ -135,6 +135,8 @@ class Env:
             "HOME": self.home,
             "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
             "XDG_DATA_HOME": os.path.join(self.home, ".local", "share"),
+            "XDG_CACHE_HOME": os.path.join(self.home, ".cache"),
+            "CAIRN_CACHE_DIR": os.path.join(self.root, "cache"),
             "CAIRN_CONFIG_DIR": self.config,
             "CAIRN_DEFAULT_STORE": self.default_store,
             "USER": "tester",

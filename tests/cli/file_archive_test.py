@@ -5,10 +5,12 @@ with the real binary. Shares the harness of cli_test.py.
 Usage: file_archive_test.py PATH/TO/cairn [unittest args]
 """
 
+import glob
 import os
 import socket
 import stat
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -99,18 +101,40 @@ class FileArchiveCliTest(SharedStoreTestCase):
         src = self.env.path("data", "meta-tree")
         import subprocess
         subprocess.run(["cp", "-a", self.src, src], check=True)  # keeps the hard link
+        time.sleep(2.1)  # files changed within a second of a backup are read again by the next
         first = self.json_of(self.env, "backup", "--backup-type", "host", "--backup-id", "meta",
                              "--backup-time", str(T0), "--change-detection-mode", "metadata",
                              "root.pxar:" + src)
         self.assertEqual(first["archives"][0]["files-read"], 43)
         with open(os.path.join(src, "etc", "conf.d", "f05.conf"), "ab") as f:
             f.write(b"changed\n")
+        time.sleep(2.1)  # so that f05 is recorded in the file state and not read by the third run
         r = self.ok(self.env, "backup", "--backup-type", "host", "--backup-id", "meta",
                     "--backup-time", str(T0 + 1), "--change-detection-mode", "metadata",
                     "root.pxar:" + src)
         self.assertIn("43 files (42 unchanged, not read)", r.stdout.decode())
+        # The inode/ctime state lives in the client cache, one directory per store.
+        stores = glob.glob(os.path.join(self.env.root, "cache", "file-state", "*"))
+        self.assertEqual(len(stores), 1, stores)
+        self.assertTrue(glob.glob(os.path.join(stores[0], "*.fstate")))
         target = self.env.path("meta-out")
         self.ok(self.env, "restore", "host/meta/" + rfc3339(T0 + 1), "root.pxar", target)
+        self.assertEqual(tree_listing(target), tree_listing(src))
+
+        # Same size, mtime put back (rsync -t, tar x): only the ctime changed, and it is read.
+        path = os.path.join(src, "etc", "conf.d", "f06.conf")
+        st = os.stat(path)
+        with open(path, "r+b") as f:
+            data = f.read()
+            f.seek(0)
+            f.write(bytes(b ^ 0xFF for b in data))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        r = self.ok(self.env, "backup", "--backup-type", "host", "--backup-id", "meta",
+                    "--backup-time", str(T0 + 2), "--change-detection-mode", "metadata",
+                    "root.pxar:" + src)
+        self.assertIn("43 files (42 unchanged, not read)", r.stdout.decode())
+        target = self.env.path("meta-out2")
+        self.ok(self.env, "restore", "host/meta/" + rfc3339(T0 + 2), "root.pxar", target)
         self.assertEqual(tree_listing(target), tree_listing(src))
 
     def test_excludes_and_single_file_restore(self):
