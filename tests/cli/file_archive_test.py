@@ -9,6 +9,7 @@ import glob
 import os
 import socket
 import stat
+import subprocess
 import sys
 import time
 import unittest
@@ -245,6 +246,42 @@ class FileArchiveCliTest(SharedStoreTestCase):
         self.fails(self.env, 2, "backup", "--backup-id", "bad", "--backup-time", str(T0),
                    "root.mpxar:" + self.src, names=["root.mpxar"])
 
+    def test_restore_as_an_unprivileged_user_skips_ownership_with_one_warning(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to create owned files and devices, then drop privileges")
+        src = self.env.path("data", "owned")
+        os.makedirs(os.path.join(src, "sub"))
+        for i in range(5):
+            path = os.path.join(src, "sub", "f%d" % i)
+            with open(path, "wb") as f:
+                f.write(random_bytes(1000 + i, i))
+            os.chown(path, 1000 + i, 2000 + i)
+            os.chmod(path, 0o640)
+        os.mknod(os.path.join(src, "null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        self.ok(self.env, "backup", "--backup-type", "host", "--backup-id", "owned",
+                "--backup-time", str(T0), "root.pxar:" + src)
+        want = tree_listing(src)
+        # Let user nobody read the store and config and write the target's parent.
+        for path in (self.env.root, os.path.dirname(self.env.root)):
+            os.chmod(path, os.stat(path).st_mode | 0o711)
+        subprocess.run(["chmod", "-R", "a+rwX", self.env.root], check=True)
+        os.chmod(self.env.root, 0o777)
+        target = self.env.path("unprivileged-out")
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            cli_test.CAIRN, "restore", "host/owned/" + rfc3339(T0), "root.pxar",
+                            target], env=self.env.environ(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=600)
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 0, err)
+        self.assertEqual(err.count("ownership is not restored"), 1, err)
+        self.assertIn("null: creating devices needs root", err)
+        self.assertFalse(os.path.lexists(os.path.join(target, "null")))
+        got = tree_listing(target)
+        del want["null"]
+        self.assertEqual(got, want)
+        for i in range(5):
+            st = os.stat(os.path.join(target, "sub", "f%d" % i))
+            self.assertEqual((st.st_uid, st.st_gid), (65534, 65534))
 
 if __name__ == "__main__":
     if not cli_test.CAIRN or not os.access(cli_test.CAIRN, os.X_OK):
