@@ -17,6 +17,9 @@ function(cairn_layer name)
   if(tests)
     add_executable(${name}_tests ${tests})
     target_link_libraries(${name}_tests PRIVATE cairn_${name} cairn_testing GTest::gtest_main GTest::gmock)
+    if(CAIRN_SANITIZE)
+      target_compile_options(${name}_tests PRIVATE -O0)
+    endif()
     target_compile_definitions(${name}_tests PRIVATE
       CAIRN_SOURCE_DIR="${PROJECT_SOURCE_DIR}" CAIRN_BINARY_DIR="${CMAKE_BINARY_DIR}")
     gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60

