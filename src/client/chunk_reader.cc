@@ -29,7 +29,8 @@ Status LoadChunk(SnapshotReader& reader, const Digest& digest, uint64_t expected
   if (IsEncrypted(kind) != (crypt != nullptr)) {
     return Status::Corruption(name + ": encryption mode does not match the archive");
   }
-  Status decoded = DecodeBlobInto(encoded, crypt, plain);
+  // ReadChunk checked the CRC; the digest below covers every byte again.
+  Status decoded = DecodeCrcCheckedBlobInto(encoded, crypt, plain);
   if (!decoded.ok()) return decoded.WithContext(name);
   Digest actual = crypt ? crypt->ComputeDigest(*plain) : Sha256Of(*plain);
   if (actual != digest) return Status::Corruption(name + ": content does not match its digest");
@@ -42,43 +43,82 @@ Status LoadChunk(SnapshotReader& reader, const Digest& digest, uint64_t expected
 
 IndexSource::IndexSource(SnapshotReader& reader, const DynamicIndex& index,
                          const CryptConfig* crypt, unsigned read_ahead)
-    : reader_(reader), index_(index), crypt_(crypt), read_ahead_(std::max(1u, read_ahead)) {}
+    : reader_(reader), index_(index), crypt_(crypt), read_ahead_(std::max(1u, read_ahead)) {
+  for (unsigned t = 0; t < read_ahead_; ++t) workers_.emplace_back([this] { WorkerLoop(); });
+}
 
 IndexSource::~IndexSource() {
-  for (auto& [i, f] : ahead_) f.wait();
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void IndexSource::WorkerLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    Fetch* fetch = nullptr;
+    cv_.wait(lock, [&] {
+      if (closing_) return true;
+      for (auto& f : ahead_) {
+        if (!f->started) {
+          fetch = f.get();
+          return true;
+        }
+      }
+      return false;
+    });
+    if (closing_) return;
+    fetch->started = true;
+    lock.unlock();
+    fetch->status = LoadChunk(reader_, index_.digest(fetch->chunk),
+                              index_.chunk_range(fetch->chunk).length(), crypt_, &fetch->data);
+    lock.lock();
+    fetch->done = true;
+    cv_.notify_all();
+  }
 }
 
 void IndexSource::Prefetch() {
   while (ahead_.size() < read_ahead_ && next_fetch_ < index_.chunk_count()) {
-    size_t i = next_fetch_++;
-    ahead_.emplace_back(i, std::async(std::launch::async, [this, i]() -> Result<Bytes> {
-      Bytes plain;
-      CAIRN_RETURN_IF_ERROR(
-          LoadChunk(reader_, index_.digest(i), index_.chunk_range(i).length(), crypt_, &plain));
-      return plain;
-    }));
+    auto fetch = std::make_unique<Fetch>();
+    fetch->chunk = next_fetch_++;
+    if (!spare_.empty()) {
+      fetch->data = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    ahead_.push_back(std::move(fetch));
   }
+  cv_.notify_all();
+}
+
+void IndexSource::DropOldest(std::unique_lock<std::mutex>& lock) {
+  cv_.wait(lock, [&] { return !ahead_.front()->started || ahead_.front()->done; });
+  spare_.push_back(std::move(ahead_.front()->data));
+  ahead_.pop_front();
 }
 
 Status IndexSource::LoadCurrent() {
   CAIRN_ASSIGN_OR_RETURN(size_t i, index_.ChunkAt(position_));
   if (i == current_) return Status::OK();
-  // Drop read-ahead for chunks that were skipped.
-  while (!ahead_.empty() && ahead_.front().first < i) {
-    ahead_.front().second.wait();
-    ahead_.pop_front();
-  }
-  if (ahead_.empty() || ahead_.front().first != i) {
-    for (auto& [j, f] : ahead_) f.wait();
-    ahead_.clear();
+  std::unique_lock lock(mu_);
+  // Drop read-ahead for chunks that were skipped; start over if chunk i was not queued.
+  while (!ahead_.empty() && ahead_.front()->chunk < i) DropOldest(lock);
+  if (ahead_.empty() || ahead_.front()->chunk != i) {
+    while (!ahead_.empty()) DropOldest(lock);
     next_fetch_ = i;
   }
   Prefetch();
-  Result<Bytes> chunk = ahead_.front().second.get();
+  cv_.wait(lock, [&] { return ahead_.front()->done; });
+  std::unique_ptr<Fetch> fetch = std::move(ahead_.front());
   ahead_.pop_front();
+  if (plain_.capacity() > 0) spare_.push_back(std::move(plain_));
   Prefetch();
-  if (!chunk.ok()) return chunk.status();
-  plain_ = std::move(chunk).value();
+  lock.unlock();
+  if (!fetch->status.ok()) return fetch->status;
+  plain_ = std::move(fetch->data);
   current_ = i;
   ++chunks_read_;
   return Status::OK();

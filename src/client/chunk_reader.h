@@ -6,8 +6,12 @@
 // read by one thread; its prefetch threads are internal.
 #pragma once
 
+#include <condition_variable>
 #include <deque>
-#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "base/stream.h"
 #include "client/repository.h"
@@ -28,14 +32,15 @@ Status LoadChunk(SnapshotReader& reader, const Digest& digest, uint64_t expected
                  const CryptConfig* crypt, Bytes* plain);
 
 // The stream described by a dynamic index, read chunk by chunk. Up to `read_ahead` chunks are
-// fetched and decoded in parallel ahead of the reader. Skip() passes whole chunks without
-// fetching them.
+// fetched and decoded ahead of the reader, in parallel on as many threads of its own (each with
+// its decoder state, decoding into buffers of consumed chunks: no fresh pages per chunk).
+// Skip() passes whole chunks without fetching them.
 class IndexSource final : public ByteSource {
  public:
   // Borrows reader, index and crypt, which must outlive the source.
   IndexSource(SnapshotReader& reader, const DynamicIndex& index, const CryptConfig* crypt,
               unsigned read_ahead);
-  ~IndexSource() override;
+  ~IndexSource() override;  // waits for fetches under way
 
   Result<size_t> Read(std::span<uint8_t> buf) override;
   Result<uint64_t> Skip(uint64_t n) override;
@@ -43,9 +48,20 @@ class IndexSource final : public ByteSource {
   uint64_t chunks_read() const { return chunks_read_; }
 
  private:
+  struct Fetch {
+    size_t chunk;
+    Bytes data;
+    Status status;
+    bool started = false;
+    bool done = false;
+  };
   // Makes the chunk holding position_ current (fetching it, or taking it from the read-ahead).
   Status LoadCurrent();
+  // Queues fetches up to read_ahead_ chunks ahead. REQUIRES: mu_ held.
   void Prefetch();
+  // Waits for the oldest fetch, removes it and keeps its buffer. REQUIRES: lock holds mu_.
+  void DropOldest(std::unique_lock<std::mutex>& lock);
+  void WorkerLoop();
 
   SnapshotReader& reader_;
   const DynamicIndex& index_;
@@ -55,8 +71,14 @@ class IndexSource final : public ByteSource {
   size_t current_ = SIZE_MAX;  // chunk held in plain_
   Bytes plain_;
   size_t next_fetch_ = 0;  // first chunk not yet queued for prefetch
-  std::deque<std::pair<size_t, std::future<Result<Bytes>>>> ahead_;
   uint64_t chunks_read_ = 0;
+  std::vector<Bytes> spare_;  // buffers of consumed chunks, for the next fetches (reader only)
+
+  std::mutex mu_;
+  std::condition_variable cv_;  // a fetch was queued or finished, or the source is closing
+  std::deque<std::unique_ptr<Fetch>> ahead_;  // in chunk order; a worker owns a started one
+  bool closing_ = false;
+  std::vector<std::thread> workers_;
 };
 
 // Random access to the stream described by a dynamic index: each ReadAt fetches (and checks)

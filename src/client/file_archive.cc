@@ -305,14 +305,14 @@ Result<RestoreSummary> RestoreFileArchive(SnapshotReader& reader, const Manifest
   // whole archive is read as a stream.
   const bool split = indexes.size() > 1;
   std::optional<IndexSource> payload;
-  if (split) payload.emplace(reader, indexes[1], crypt, opt.threads);
+  if (split) payload.emplace(reader, indexes[1], crypt, opt.threads + 2);
   IndexRandomAccess random_archive(reader, indexes[0], crypt, 32);
   std::optional<IndexSource> archive;
   std::optional<RangeSource> subtree_source;
   std::unique_ptr<pxar::Accessor> accessor;
   std::unique_ptr<pxar::Decoder> decoder;
   if (opt.subtree.empty()) {
-    archive.emplace(reader, indexes[0], crypt, 2);
+    archive.emplace(reader, indexes[0], crypt, split ? 2 : opt.threads + 2);
     CAIRN_ASSIGN_OR_RETURN(decoder, pxar::Decoder::Open(&*archive, split ? &*payload : nullptr));
   } else {
     CAIRN_ASSIGN_OR_RETURN(accessor, pxar::Accessor::Open(&random_archive, nullptr));

@@ -194,17 +194,40 @@ Status CheckCrc(ByteView encoded, BlobKind kind) {
   return Status::OK();
 }
 
-// Inspects and CRC-checks `encoded`, and bounds its payload: no valid blob carries more than
-// kMaxBlobSize payload bytes (compression only ever shrinks it).
-Result<BlobKind> CheckBlob(ByteView encoded) {
+// Inspects `encoded`, CRC-checks it unless its reader did, and bounds its payload: no valid blob
+// carries more than kMaxBlobSize payload bytes (compression only ever shrinks it).
+enum class Crc { kCheck, kCheckedByReader };
+Result<BlobKind> CheckBlob(ByteView encoded, Crc crc = Crc::kCheck) {
   CAIRN_ASSIGN_OR_RETURN(BlobKind kind, InspectBlob(encoded));
   const size_t payload = encoded.size() - HeaderSize(kind);
   if (payload > kMaxBlobSize) {
     return Status::Corruption(
         fmt::format("blob payload of {} bytes exceeds the limit of {}", payload, kMaxBlobSize));
   }
-  CAIRN_RETURN_IF_ERROR(CheckCrc(encoded, kind));
+  if (crc == Crc::kCheck) CAIRN_RETURN_IF_ERROR(CheckCrc(encoded, kind));
   return kind;
+}
+
+Status DecodeInto(ByteView encoded, const CryptConfig* crypt, Bytes* out, Crc crc) {
+  CAIRN_ASSIGN_OR_RETURN(BlobKind kind, CheckBlob(encoded, crc));
+  const ByteView payload = encoded.subspan(HeaderSize(kind));
+  if (!IsEncrypted(kind)) {
+    if (IsCompressed(kind)) return DecompressTo(payload, out);
+    out->assign(payload.begin(), payload.end());
+    return Status::OK();
+  }
+  if (crypt == nullptr) {
+    return Status::InvalidArgument("blob is encrypted and no encryption key was given");
+  }
+  const uint8_t* iv = encoded.data() + kIvOffset;
+  const uint8_t* tag = encoded.data() + kTagOffset;
+  if (!IsCompressed(kind)) {
+    out->resize(payload.size());
+    return crypt->Decrypt(payload, iv, tag, *out);
+  }
+  std::span<uint8_t> compressed = Scratch(payload.size());
+  CAIRN_RETURN_IF_ERROR(crypt->Decrypt(payload, iv, tag, compressed));
+  return DecompressTo(compressed, out);
 }
 
 }  // namespace
@@ -278,25 +301,11 @@ Status VerifyBlobCrc(ByteView encoded) {
 }
 
 Status DecodeBlobInto(ByteView encoded, const CryptConfig* crypt, Bytes* out) {
-  CAIRN_ASSIGN_OR_RETURN(BlobKind kind, CheckBlob(encoded));
-  const ByteView payload = encoded.subspan(HeaderSize(kind));
-  if (!IsEncrypted(kind)) {
-    if (IsCompressed(kind)) return DecompressTo(payload, out);
-    out->assign(payload.begin(), payload.end());
-    return Status::OK();
-  }
-  if (crypt == nullptr) {
-    return Status::InvalidArgument("blob is encrypted and no encryption key was given");
-  }
-  const uint8_t* iv = encoded.data() + kIvOffset;
-  const uint8_t* tag = encoded.data() + kTagOffset;
-  if (!IsCompressed(kind)) {
-    out->resize(payload.size());
-    return crypt->Decrypt(payload, iv, tag, *out);
-  }
-  std::span<uint8_t> compressed = Scratch(payload.size());
-  CAIRN_RETURN_IF_ERROR(crypt->Decrypt(payload, iv, tag, compressed));
-  return DecompressTo(compressed, out);
+  return DecodeInto(encoded, crypt, out, Crc::kCheck);
+}
+
+Status DecodeCrcCheckedBlobInto(ByteView encoded, const CryptConfig* crypt, Bytes* out) {
+  return DecodeInto(encoded, crypt, out, Crc::kCheckedByReader);
 }
 
 Result<Bytes> DecodeBlob(ByteView encoded, const CryptConfig* crypt) {

@@ -50,6 +50,10 @@ Result<Bytes> DecodeBlob(ByteView encoded, const CryptConfig* crypt);
 // chunks into one buffer neither allocates nor zero-fills per chunk). *out is unspecified after
 // an error.
 Status DecodeBlobInto(ByteView encoded, const CryptConfig* crypt, Bytes* out);
+// As DecodeBlobInto, for a blob whose CRC its reader has already checked (every backend's and
+// repository's ReadChunk does): skips the second pass over the payload, checks the rest alike.
+// The caller checks the result (e.g. its digest) as for any chunk.
+Status DecodeCrcCheckedBlobInto(ByteView encoded, const CryptConfig* crypt, Bytes* out);
 
 // Checks magic and CRC (as VerifyBlobCrc); then, for an unencrypted chunk, decodes and checks
 // that SHA-256 of the plaintext equals `digest` (Corruption otherwise). For an encrypted chunk

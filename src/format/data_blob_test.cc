@@ -494,6 +494,48 @@ TEST(DataBlobTest, RandomDamageNeverCrashes) {
   }
 }
 
+TEST(DataBlobTest, CrcCheckedDecodeSkipsOnlyTheCrc) {
+  // For blobs whose reader checked the CRC already: the same output for good blobs; a stale
+  // CRC is not looked at, but everything else still is, and random damage (the CRC not fixed
+  // up, so only the other checks see it) never crashes and fails only with Corruption. Damage
+  // that decodes (e.g. in an uncompressed payload) is for the caller's digest check to catch.
+  Samples s;
+  for (const Bytes& blob : s.blobs) {
+    Bytes expected, actual;
+    ASSERT_TRUE(DecodeBlobInto(blob, &s.crypt, &expected).ok());
+    ASSERT_TRUE(DecodeCrcCheckedBlobInto(blob, &s.crypt, &actual).ok());
+    EXPECT_EQ(actual, expected);
+    Bytes stale_crc = blob;
+    stale_crc[9] ^= 1;
+    ASSERT_TRUE(DecodeCrcCheckedBlobInto(stale_crc, &s.crypt, &actual).ok());
+    EXPECT_EQ(actual, expected);
+    Bytes bad_magic = blob;
+    bad_magic[0] ^= 1;
+    EXPECT_TRUE(DecodeCrcCheckedBlobInto(bad_magic, &s.crypt, &actual).IsCorruption());
+  }
+  uint64_t state = 777;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  Bytes out;
+  for (int iter = 0; iter < 4000; ++iter) {
+    const Bytes& original = s.blobs[iter % s.blobs.size()];
+    Bytes blob = original;
+    if (next() % 2 == 0) {
+      blob[next() % blob.size()] ^= static_cast<uint8_t>(1u << (next() % 8));
+    } else {
+      blob.resize(next() % blob.size());
+    }
+    Status st = DecodeCrcCheckedBlobInto(blob, &s.crypt, &out);
+    if (!st.ok()) {
+      EXPECT_TRUE(st.IsCorruption()) << st.ToString();
+    }
+  }
+}
+
 // --- VerifyChunkBlob -------------------------------------------------------------------------
 
 TEST(DataBlobTest, VerifyChunkBlobChecksDigestAndReturnsSize) {
