@@ -29,6 +29,12 @@ unsigned DaysInMonth(int64_t y, unsigned m) {
 
 }  // namespace
 
+struct timespec NowTimespec() {
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return now;
+}
+
 int64_t NowEpoch() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -2,6 +2,8 @@
 // ("2026-11-23T10:00:00Z"), exactly as PBS names snapshot directories.
 #pragma once
 
+#include <ctime>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +14,8 @@ namespace cairn {
 
 // Seconds since the Unix epoch, now.
 int64_t NowEpoch();
+// Wall-clock time as a timespec (nanoseconds), e.g. to compare with file timestamps.
+struct timespec NowTimespec();
 
 // "%Y-%m-%dT%H:%M:%SZ" for `epoch` (UTC). InvalidArgument outside years 0000-9999.
 Result<std::string> FormatRfc3339Utc(int64_t epoch);

@@ -257,7 +257,7 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
       create.reuse = &*reuse;
     }
   }
-  FileStateRecorder recorder(NowEpoch());
+  FileStateRecorder recorder(NowTimespec());
   if (!state_path.empty()) create.file_state = &recorder;
   CAIRN_ASSIGN_OR_RETURN(CreateStats stats, CreateArchive(path, &meta, &payload, create));
   CAIRN_RETURN_IF_ERROR(meta.Finish(manifest));
@@ -269,7 +269,7 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
     if (!saved.ok()) {
       spdlog::warn("{}; the next metadata-mode backup reads every file", saved.ToString());
     } else if (recorder.racy_files() > 0) {
-      spdlog::info("{}: {} file(s) changed in the second before the backup; the next "
+      spdlog::info("{}: {} file(s) changed just before the backup; the next "
                    "metadata-mode backup reads them again", name, recorder.racy_files());
     }
   }

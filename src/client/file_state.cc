@@ -78,8 +78,37 @@ std::optional<FileIdentity> FileStateTable::Find(std::string_view path) const {
   return it->identity;
 }
 
+namespace {
+
+constexpr int64_t kNanos = 1'000'000'000;
+constexpr int64_t kFineRacyWindowNanos = 100'000'000;  // 100 ms
+constexpr int64_t kCoarseRacyWindowSeconds = 2;
+
+// Only the ctime fields are set.
+FileIdentity CtimeBefore(const struct timespec& t, int64_t nanos) {
+  int64_t sec = t.tv_sec - nanos / kNanos;
+  int64_t nsec = t.tv_nsec - nanos % kNanos;
+  if (nsec < 0) {
+    nsec += kNanos;
+    --sec;
+  }
+  return FileIdentity{0, sec, static_cast<uint32_t>(nsec)};
+}
+
+bool CtimeAtOrAfter(const FileIdentity& a, const FileIdentity& b) {
+  return a.ctime_sec != b.ctime_sec ? a.ctime_sec > b.ctime_sec : a.ctime_nsec >= b.ctime_nsec;
+}
+
+}  // namespace
+
+FileStateRecorder::FileStateRecorder(const struct timespec& backup_start)
+    : racy_from_fine_(CtimeBefore(backup_start, kFineRacyWindowNanos)),
+      racy_from_coarse_(CtimeBefore(backup_start, kCoarseRacyWindowSeconds * kNanos)) {}
+
 void FileStateRecorder::Add(std::string_view path, const FileIdentity& identity) {
-  if (identity.ctime_sec >= racy_from_sec_) {
+  const FileIdentity& racy_from =
+      identity.ctime_nsec == 0 ? racy_from_coarse_ : racy_from_fine_;
+  if (CtimeAtOrAfter(identity, racy_from)) {
     ++racy_files_;
     return;
   }

@@ -66,12 +66,14 @@ class FileStateTable {
 // Racy files: a file changed again within the same timestamp tick after the walker's fstat
 // keeps the ctime (and mtime and maybe size) that was recorded, so its change would never be
 // seen. As git does for its index, a file whose ctime is not clearly older than the backup's
-// start is therefore not recorded, and the next backup reads it.
+// start is therefore not recorded, and the next backup reads it. "Clearly older": by 100 ms for
+// a ctime with nanoseconds (the kernel stamps files from a clock that lags by at most one tick,
+// 1-10 ms, so any change after the walk started gets a later ctime), by 2 s for a ctime in
+// whole seconds (a filesystem that may keep only seconds, or two as FAT does).
 class FileStateRecorder {
  public:
-  // `backup_start_sec`: wall-clock seconds when the walk began. Files with a ctime at or after
-  // the second before it are racy.
-  explicit FileStateRecorder(int64_t backup_start_sec) : racy_from_sec_(backup_start_sec - 1) {}
+  // `backup_start`: wall-clock time when the walk began.
+  explicit FileStateRecorder(const struct timespec& backup_start);
 
   // Records `path` (relative to the archive root) unless its identity is racy.
   void Add(std::string_view path, const FileIdentity& identity);
@@ -84,7 +86,8 @@ class FileStateRecorder {
   uint64_t racy_files() const { return racy_files_; }
 
  private:
-  int64_t racy_from_sec_;
+  FileIdentity racy_from_fine_;    // racy from this ctime on (ctimes with nanoseconds)
+  FileIdentity racy_from_coarse_;  // the same for whole-second ctimes
   uint64_t racy_files_ = 0;
   FileStateTable table_;
 };

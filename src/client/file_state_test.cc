@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "base/file_util.h"
@@ -11,6 +12,8 @@ namespace cairn {
 namespace {
 
 constexpr int64_t kStart = 2000000000;
+// Half a second into kStart.
+constexpr struct timespec kStartTime = {kStart, 500'000'000};
 
 Digest Id(uint8_t fill) {
   Digest d;
@@ -22,7 +25,7 @@ class FileStateTest : public ::testing::Test {
  protected:
   // Records `count` files "dir/fN" with inode N and ctime N seconds (+N ns), saved for `id`.
   void SaveFiles(int count, const Digest& id) {
-    FileStateRecorder recorder(kStart);
+    FileStateRecorder recorder(kStartTime);
     for (int i = count - 1; i >= 0; --i) {  // unsorted on purpose
       recorder.Add("dir/f" + std::to_string(i),
                    {static_cast<uint64_t>(i), 1000 + i, static_cast<uint32_t>(i)});
@@ -89,21 +92,40 @@ TEST_F(FileStateTest, SavedWithPrivateModes) {
 }
 
 // A file changed in the same timestamp tick after its fstat would keep the recorded ctime:
-// files whose ctime is within a second of the start are left out, so they are read next time.
+// files whose ctime is within 100 ms of the start (2 s for whole-second ctimes, which may come
+// from a filesystem without sub-second timestamps) are left out, so they are read next time.
 TEST_F(FileStateTest, RacyFilesAreNotRecorded) {
-  FileStateRecorder recorder(kStart);
-  recorder.Add("old", {1, kStart - 2, 999999999});
-  recorder.Add("racy", {2, kStart - 1, 0});
-  recorder.Add("during", {3, kStart, 5});
-  recorder.Add("future", {4, kStart + 100, 0});
-  EXPECT_EQ(recorder.racy_files(), 3u);
+  FileStateRecorder recorder(kStartTime);  // kStart + 0.5 s
+  const std::map<std::string, FileIdentity> recorded = {
+      {"old", {1, kStart - 2, 999999999}},
+      {"fine, 101 ms before", {2, kStart, 399'000'000}},
+      {"fine, a second before", {3, kStart - 1, 500'000'000}},
+      {"whole second, 2.5 s before", {4, kStart - 2, 0}},
+  };
+  const std::map<std::string, FileIdentity> racy = {
+      {"fine, 100 ms before", {5, kStart, 400'000'000}},
+      {"fine, 1 ns before", {6, kStart, 499'999'999}},
+      {"whole second, 1.5 s before", {7, kStart - 1, 0}},
+      {"whole second, before the start", {8, kStart, 0}},
+      {"during", {9, kStart, 500'000'005}},
+      {"future", {10, kStart + 100, 0}},
+      {"fine, next second", {11, kStart + 1, 1}},
+  };
+  for (const auto& [path, identity] : recorded) recorder.Add(path, identity);
+  for (const auto& [path, identity] : racy) recorder.Add(path, identity);
+  EXPECT_EQ(recorder.racy_files(), racy.size());
   ASSERT_TRUE(recorder.Save(path_, Id(1)).ok());
   auto table = *FileStateTable::Load(path_, Id(1));
   ASSERT_TRUE(table.has_value());
-  EXPECT_TRUE(table->Find("old").has_value());
-  EXPECT_FALSE(table->Find("racy").has_value());
-  EXPECT_FALSE(table->Find("during").has_value());
-  EXPECT_FALSE(table->Find("future").has_value());
+  for (const auto& [path, identity] : recorded) EXPECT_EQ(table->Find(path), identity) << path;
+  for (const auto& [path, identity] : racy) EXPECT_FALSE(table->Find(path).has_value()) << path;
+}
+
+TEST_F(FileStateTest, TheRacyWindowCrossesASecondBoundary) {
+  FileStateRecorder recorder(timespec{kStart, 50'000'000});  // 100 ms back is kStart - 1 + 0.95
+  recorder.Add("clear", {1, kStart - 1, 949'999'999});
+  recorder.Add("racy", {2, kStart - 1, 950'000'000});
+  EXPECT_EQ(recorder.racy_files(), 1u);
 }
 
 TEST(FileStatePathTest, OneFilePerNamespaceGroupAndArchive) {
