@@ -128,7 +128,7 @@ struct Progress::Impl {
   std::mutex mu;
   double start = MonotonicSeconds();
   double last_draw = 0;
-  int last_decile = -1;
+  int last_step = -1;
   std::string last_what;
   bool drawn = false;
 };
@@ -147,29 +147,45 @@ void Progress::Update(const std::string& what, uint64_t done, uint64_t total) {
   if (what != impl_->last_what) {
     impl_->last_what = what;
     impl_->start = now;
-    impl_->last_decile = -1;
+    impl_->last_step = -1;
   }
   const double elapsed = std::max(now - impl_->start, 1e-6);
   const double rate = static_cast<double>(done) / elapsed;
-  const int pct = total ? static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)) : 0;
+  const std::string rate_text = HumanBytes(static_cast<uint64_t>(rate)) + "/s";
+  if (total == 0) {  // size unknown in advance (a directory tree): bytes so far and rate
+    if (impl_->tty) {
+      if (now - impl_->last_draw < 0.1) return;
+      impl_->last_draw = now;
+      std::fprintf(stderr, "\r%s %s read, %s\033[K", what.c_str(), HumanBytes(done).c_str(),
+                   rate_text.c_str());
+      impl_->drawn = true;
+    } else {
+      const int gib = static_cast<int>(done >> 30);  // a line per GiB
+      if (gib == impl_->last_step || gib == 0) return;
+      impl_->last_step = gib;
+      std::fprintf(stderr, "%s: %s read (%s)\n", what.c_str(), HumanBytes(done).c_str(),
+                   rate_text.c_str());
+    }
+    return;
+  }
+  const int pct = static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total));
   if (impl_->tty) {
     if (now - impl_->last_draw < 0.1 && done != total) return;
     impl_->last_draw = now;
     const int width = 30;
     const int filled = total ? std::min(width, pct * width / 100) : 0;
     std::string eta = total && rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(total - std::min(done, total)) / rate) : "?";
-    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s/%s %s/s ETA %s\033[K", what.c_str(),
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s/%s %s ETA %s\033[K", what.c_str(),
                  std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), pct,
-                 HumanBytes(done).c_str(), HumanBytes(total).c_str(),
-                 HumanBytes(static_cast<uint64_t>(rate)).c_str(), eta.c_str());
+                 HumanBytes(done).c_str(), HumanBytes(total).c_str(), rate_text.c_str(),
+                 eta.c_str());
     impl_->drawn = true;
   } else {
     const int decile = pct / 10;
-    if (decile == impl_->last_decile) return;
-    impl_->last_decile = decile;
-    std::string rate_text = elapsed < 0.2 ? "" : ", " + HumanBytes(static_cast<uint64_t>(rate)) + "/s";
+    if (decile == impl_->last_step) return;
+    impl_->last_step = decile;
     std::fprintf(stderr, "%s: %d%% (%s of %s%s)\n", what.c_str(), pct, HumanBytes(done).c_str(),
-                 HumanBytes(total).c_str(), rate_text.c_str());
+                 HumanBytes(total).c_str(), elapsed < 0.2 ? "" : (", " + rate_text).c_str());
   }
 }
 

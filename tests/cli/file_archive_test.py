@@ -89,6 +89,20 @@ class FileArchiveCliTest(SharedStoreTestCase):
             st = os.stat(os.path.join(target, "hosts-hard"))
             self.assertEqual(st.st_nlink, 2)
 
+    def test_progress_of_a_tree_is_bytes_read(self):
+        # A tree's size is unknown before the walk: progress says what was read (a line per GiB
+        # off a terminal), never a percentage of "0 B". A sparse file makes the GiB cheap.
+        src = self.env.path("data", "progress-tree")
+        os.makedirs(src)
+        with open(os.path.join(src, "sparse.img"), "wb") as f:
+            f.truncate((1 << 30) + (1 << 20))
+        r = self.ok(self.env, "backup", "--backup-type", "host", "--backup-id", "progress",
+                    "--backup-time", str(T0), "root.pxar:" + src)
+        err = r.stderr.decode()
+        self.assertIn("root.pxar: 1.0 GiB read (", err)
+        self.assertNotIn("%", err)
+        self.assertNotIn("of 0 B", err)
+
     def test_rerun_is_incremental_and_prints_a_summary(self):
         self.backup_tree("rerun", T0)
         r = self.ok(self.env, "backup", "--backup-type", "host", "--backup-id", "rerun",
