@@ -1,7 +1,7 @@
 #include "format/data_blob.h"
 
 #include <fmt/format.h>
-#include <zlib.h>
+#include <isa-l/crc.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -22,8 +22,9 @@ constexpr size_t kTagOffset = 28;
 constexpr size_t kScratchKeep = size_t{16} << 20;
 
 uint32_t Crc32(ByteView data) {
-  // crc32_z takes a size_t length, so any blob size is one call.
-  return static_cast<uint32_t>(crc32_z(crc32_z(0, Z_NULL, 0), data.data(), data.size()));
+  // ISA-L's reflected IEEE CRC-32 (zlib's crc32, 4-5x faster with carry-less multiplication):
+  // the same value, checked against zlib by the tests.
+  return crc32_gzip_refl(0, data.data(), data.size());
 }
 
 // A per-thread buffer of at least `size` bytes, reused so that the hot path neither allocates

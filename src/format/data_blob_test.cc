@@ -113,6 +113,24 @@ TEST(DataBlobTest, UncompressedLayoutIsExact) {
   EXPECT_EQ(*EncodeBlob(AsBytes("hello"), nullptr, true), *blob);
 }
 
+TEST(DataBlobTest, CrcIsZlibsForEverySizeAndAlignment) {
+  // The CRC is computed by ISA-L (carry-less multiplication, several code paths chosen by length
+  // and CPU); zlib's crc32 is the oracle, over the lengths and buffer offsets that exercise the
+  // head, folding and tail paths.
+  const Bytes data = RandomBytes((1 << 20) + 64, 5);
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 300; ++n) sizes.push_back(n);
+  for (size_t n : {511, 512, 513, 1023, 4096, 65535, 65536, 1 << 20}) sizes.push_back(n);
+  for (size_t offset : {0, 1, 7, 13}) {
+    for (size_t n : sizes) {
+      ByteView payload = ByteView(data).subspan(offset, n);
+      auto blob = EncodeBlob(payload, nullptr, false);
+      ASSERT_TRUE(blob.ok());
+      EXPECT_EQ(GetLE32(blob->data() + 8), ZlibCrc(payload)) << offset << " " << n;
+    }
+  }
+}
+
 TEST(DataBlobTest, CompressedLayout) {
   const Bytes plain = Compressible(100000);
   auto blob = EncodeBlob(plain, nullptr, true);
