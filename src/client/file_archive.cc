@@ -27,7 +27,7 @@ class DynamicArchiveWriter final : public ByteSink {
         opt_(opt),
         filename_(std::move(filename)),
         chunker_(BuzhashChunker::Create(avg_chunk).value()),
-        uploader_(session, opt.crypt, threads, 2 * threads + 2),
+        uploader_(session, opt.crypt, threads, threads + 2),
         stream_(
             chunker_,
             [this](Bytes chunk) {
