@@ -313,6 +313,17 @@ TEST(DataBlobTest, DecodesFixtureBlobs) {
 
 // --- Damage ----------------------------------------------------------------------------------
 
+// A small deterministic generator for the damage tests.
+struct XorShift {
+  uint64_t state;
+  uint64_t operator()() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+};
+
 struct Samples {
   CryptConfig crypt{CountingKey()};
   std::vector<Bytes> blobs;  // one of each kind
@@ -482,13 +493,7 @@ TEST(DataBlobTest, RandomDamageNeverCrashes) {
   // Flip, cut or rewrite bytes at random (fixing the CRC half the time) and decode: the result
   // is either the original data or a clean error. Run under ASan/UBSan to catch memory errors.
   Samples s;
-  uint64_t state = 12345;
-  auto next = [&state] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  XorShift next{12345};
   for (int iter = 0; iter < 4000; ++iter) {
     const Bytes& original = s.blobs[iter % s.blobs.size()];
     Bytes blob = original;
@@ -531,13 +536,7 @@ TEST(DataBlobTest, CrcCheckedDecodeSkipsOnlyTheCrc) {
     bad_magic[0] ^= 1;
     EXPECT_TRUE(DecodeCrcCheckedBlobInto(bad_magic, &s.crypt, &actual).IsCorruption());
   }
-  uint64_t state = 777;
-  auto next = [&state] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  XorShift next{777};
   Bytes out;
   for (int iter = 0; iter < 4000; ++iter) {
     const Bytes& original = s.blobs[iter % s.blobs.size()];
