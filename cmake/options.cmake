@@ -14,8 +14,6 @@ if(CAIRN_SANITIZE)
   add_compile_options(-O1 -g1)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
-  # Test files themselves (gtest macros, fixtures) build at -O0 (cmake/layers.cmake): 40% less
-  # compile time, and the code under test keeps -O1.
 endif()
 if(CAIRN_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)

@@ -2,9 +2,8 @@
 // ("2026-11-23T10:00:00Z"), exactly as PBS names snapshot directories.
 #pragma once
 
-#include <ctime>
-
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <string_view>
 
