@@ -21,8 +21,10 @@ std::string ParentDir(const std::string& path) {
 }  // namespace
 
 Result<FileLock> FileLock::Acquire(const std::string& path, LockMode mode,
-                                   std::chrono::milliseconds timeout, const std::string& what) {
-  CAIRN_RETURN_IF_ERROR(MakeDirs(ParentDir(path), 0755));
+                                   std::chrono::milliseconds timeout, const std::string& what,
+                                   const std::string& base) {
+  CAIRN_RETURN_IF_ERROR(base.empty() ? MakeDirs(ParentDir(path), 0755)
+                                     : MakeDirsBelow(base, ParentDir(path), 0755));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const int op = (mode == LockMode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB;
   for (;;) {

@@ -24,9 +24,11 @@ class FileLock {
   // Opens (creating with mode 0660, parent directories too) and locks `path`.
   // timeout 0 = try once. Busy if the lock is still held by someone else after `timeout`;
   // IOError/PermissionDenied if the file cannot be opened. `what` names the locked object in
-  // error messages ("group vm/100").
+  // error messages ("group vm/100"). With `base`, only parent directories below `base` are
+  // created and NotFound is returned if `base` does not exist (a removed tree stays removed).
   static Result<FileLock> Acquire(const std::string& path, LockMode mode,
-                                  std::chrono::milliseconds timeout, const std::string& what);
+                                  std::chrono::milliseconds timeout, const std::string& what,
+                                  const std::string& base = "");
 
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;

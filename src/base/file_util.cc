@@ -15,8 +15,19 @@
 
 #include <fmt/format.h>
 
+#include "base/file_faults.h"
+
 namespace cairn {
 namespace {
+
+// Asks the fault seam about mutation `op` of `path`; on an injected failure sets errno and
+// returns true, so call sites read `if (Injected(...) || ::syscall(...) != 0)`.
+bool Injected(FileOp op, const std::string& path, size_t* length = nullptr) {
+  const int err = FileFaults::Check(op, path, length);
+  if (err == 0) return false;
+  errno = err;
+  return true;
+}
 
 class Fd {
  public:
@@ -43,7 +54,9 @@ std::string DirName(const std::string& path) {
 Status WriteAll(int fd, ByteView data, const std::string& what) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    size_t length = data.size() - done;
+    if (Injected(FileOp::kWrite, what, &length)) return ErrnoStatus("write " + what, errno);
+    ssize_t n = ::write(fd, data.data() + done, length);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("write " + what, errno);
@@ -57,10 +70,12 @@ Status WriteAll(int fd, ByteView data, const std::string& what) {
 Result<std::string> WriteTemp(const std::string& path, ByteView data, mode_t mode,
                               SyncMode sync) {
   std::string tmp = TempPathFor(path);
+  if (Injected(FileOp::kCreate, tmp)) return ErrnoStatus("create " + tmp, errno);
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (fd.get() < 0) return ErrnoStatus("create " + tmp, errno);
   Status st = WriteAll(fd.get(), data, tmp);
-  if (st.ok() && sync == SyncMode::kFile && ::fsync(fd.get()) != 0) {
+  if (st.ok() && sync == SyncMode::kFile &&
+      (Injected(FileOp::kFsync, tmp) || ::fsync(fd.get()) != 0)) {
     st = ErrnoStatus("fsync " + tmp, errno);
   }
   if (st.ok() && ::fchmod(fd.get(), mode) != 0) st = ErrnoStatus("chmod " + tmp, errno);
@@ -141,13 +156,15 @@ Result<size_t> ReadFull(int fd, uint8_t* buf, size_t n, const std::string& what)
 Status FsyncDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus("open dir " + dir, errno);
-  if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync dir " + dir, errno);
+  if (Injected(FileOp::kFsync, dir) || ::fsync(fd.get()) != 0) {
+    return ErrnoStatus("fsync dir " + dir, errno);
+  }
   return Status::OK();
 }
 
 Status WriteFileAtomic(const std::string& path, ByteView data, mode_t mode, SyncMode sync) {
   CAIRN_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data, mode, sync));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (Injected(FileOp::kRename, path) || ::rename(tmp.c_str(), path.c_str()) != 0) {
     Status st = ErrnoStatus("rename to " + path, errno);
     ::unlink(tmp.c_str());
     return st;
@@ -158,7 +175,7 @@ Status WriteFileAtomic(const std::string& path, ByteView data, mode_t mode, Sync
 
 Status WriteFileCreateOnly(const std::string& path, ByteView data, mode_t mode, SyncMode sync) {
   CAIRN_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data, mode, sync));
-  int rc = ::link(tmp.c_str(), path.c_str());
+  int rc = Injected(FileOp::kRename, path) ? -1 : ::link(tmp.c_str(), path.c_str());
   int err = errno;
   ::unlink(tmp.c_str());
   if (rc != 0) return ErrnoStatus("create " + path, err);
@@ -173,7 +190,7 @@ Status MakeDirs(const std::string& path, mode_t mode) {
     pos = path.find('/', pos + 1);
     cur = path.substr(0, pos);
     if (cur.empty()) continue;
-    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) {
+    if ((Injected(FileOp::kMkdir, cur) || ::mkdir(cur.c_str(), mode) != 0) && errno != EEXIST) {
       return ErrnoStatus("mkdir " + cur, errno);
     }
   }
@@ -183,8 +200,41 @@ Status MakeDirs(const std::string& path, mode_t mode) {
   return Status::OK();
 }
 
+Status MakeDirsBelow(const std::string& base, const std::string& path, mode_t mode) {
+  struct stat st;
+  if (::stat(base.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::NotFound(base + " does not exist");
+  }
+  size_t pos = base.size();
+  while (pos < path.size()) {
+    pos = path.find('/', pos + 1);
+    const std::string cur = path.substr(0, pos);
+    if ((Injected(FileOp::kMkdir, cur) || ::mkdir(cur.c_str(), mode) != 0) && errno != EEXIST) {
+      if (errno == ENOENT) return Status::NotFound(base + " does not exist any more");
+      return ErrnoStatus("mkdir " + cur, errno);
+    }
+  }
+  return Status::OK();
+}
+
 Status RemoveFile(const std::string& path) {
-  if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove " + path, errno);
+  if (Injected(FileOp::kRemove, path) || ::unlink(path.c_str()) != 0) {
+    return ErrnoStatus("remove " + path, errno);
+  }
+  return Status::OK();
+}
+
+Status RenameFile(const std::string& from, const std::string& to) {
+  if (Injected(FileOp::kRename, to) || ::rename(from.c_str(), to.c_str()) != 0) {
+    return ErrnoStatus("rename " + from + " to " + to, errno);
+  }
+  return Status::OK();
+}
+
+Status SetFileTimes(const std::string& path, const struct timespec times[2]) {
+  if (Injected(FileOp::kTouch, path) || ::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+    return ErrnoStatus("touch " + path, errno);
+  }
   return Status::OK();
 }
 
@@ -216,6 +266,7 @@ Status RemoveContents(int dir, const std::string& path) {
   }
   for (const auto& [name, type] : entries) {
     std::string child = JoinPath(path, name);
+    if (Injected(FileOp::kRemove, child)) return ErrnoStatus("remove " + child, errno);
     if (type == DT_DIR || type == DT_UNKNOWN) {
       if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
       if (errno == ENOTEMPTY || errno == EEXIST) {
@@ -243,6 +294,7 @@ Status RemoveTree(const std::string& path) {
   if (::lstat(path.c_str(), &st) != 0) {
     return errno == ENOENT ? Status::OK() : ErrnoStatus("remove " + path, errno);
   }
+  if (Injected(FileOp::kRemove, path)) return ErrnoStatus("remove " + path, errno);
   if (!S_ISDIR(st.st_mode)) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("remove " + path, errno);
     return Status::OK();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <time.h>
 
 #include <string>
 #include <string_view>
@@ -50,8 +51,19 @@ Status FsyncDir(const std::string& dir);
 // mkdir -p. OK if the directory exists already.
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
 
+// mkdir -p for the part of `path` below `base`, which must exist: NotFound if it does not (or
+// vanishes meanwhile), so that a tree being removed is never brought back.
+// REQUIRES: `path` is `base` or a path below it.
+Status MakeDirsBelow(const std::string& base, const std::string& path, mode_t mode = 0755);
+
 // Removes a file; NotFound if it did not exist.
 Status RemoveFile(const std::string& path);
+
+// rename(2), through the fault seam (file_faults.h). Errors name both paths.
+Status RenameFile(const std::string& from, const std::string& to);
+
+// utimensat(2) of `path` (following symlinks), through the fault seam.
+Status SetFileTimes(const std::string& path, const struct timespec times[2]);
 
 // Removes a directory tree (does not follow symlinks). OK if it did not exist.
 Status RemoveTree(const std::string& path);

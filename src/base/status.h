@@ -61,6 +61,7 @@ class [[nodiscard]] Status {
   bool IsNotFound() const { return code_ == Code::kNotFound; }
   bool IsAlreadyExists() const { return code_ == Code::kAlreadyExists; }
   bool IsCorruption() const { return code_ == Code::kCorruption; }
+  bool IsBusy() const { return code_ == Code::kBusy; }
 
   // Returns a copy whose message is prefixed with "context: ". OK stays OK.
   Status WithContext(std::string_view context) const;

@@ -27,7 +27,8 @@ nlohmann::json ArchiveJson(const ArchiveSummary& a) {
           {"chunks", a.chunks.chunks},   {"known-chunks", a.chunks.known},
           {"zero-chunks", a.chunks.zero_chunks}, {"uploaded-chunks", a.chunks.uploaded},
           {"duplicate-chunks", a.chunks.duplicates}, {"uploaded-bytes", a.chunks.uploaded_bytes},
-          {"new-bytes", a.chunks.new_bytes}, {"stream-bytes", a.chunks.bytes}};
+          {"new-bytes", a.chunks.new_bytes}, {"stream-bytes", a.chunks.bytes},
+          {"restored-chunks", a.chunks.restored}};
   if (a.tree) {
     j["files"] = a.tree->files;
     j["directories"] = a.tree->directories;
@@ -62,10 +63,16 @@ std::string ArchiveText(const ArchiveSummary& a) {
     dedup = fmt::format(", dedup {:.2f}x", static_cast<double>(a.chunks.bytes) /
                                                static_cast<double>(a.chunks.new_bytes));
   }
-  return fmt::format("  {}: {}, {} chunks: {} new, {} reused, {} zero; {} sent{}\n", a.filename,
+  // Chunks of the previous snapshot the store had lost (removed, or set aside by verify).
+  std::string repaired =
+      a.chunks.restored == 0
+          ? ""
+          : fmt::format("; repaired the store: {} chunk(s) it had lost stored again",
+                        a.chunks.restored);
+  return fmt::format("  {}: {}, {} chunks: {} new, {} reused, {} zero; {} sent{}{}\n", a.filename,
                      what, a.chunks.chunks, a.chunks.uploaded - a.chunks.duplicates,
                      a.chunks.known + a.chunks.duplicates, a.chunks.zero_chunks,
-                     HumanBytes(a.chunks.uploaded_bytes), dedup);
+                     HumanBytes(a.chunks.uploaded_bytes), dedup, repaired);
 }
 
 struct BackupArgs {
@@ -146,6 +153,7 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
 struct RestoreArgs {
   std::string store = kDefaultStoreName, ns, keyfile, snapshot, archive, target, path;
   unsigned threads = 0;
+  bool overwrite = false;
 };
 
 Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
@@ -159,6 +167,7 @@ Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
   opt.crypt = crypt ? &*crypt : nullptr;
   opt.threads = args.threads;
   opt.subtree = args.path;
+  opt.overwrite = args.overwrite;
   while (opt.subtree.starts_with('/')) opt.subtree.erase(0, 1);
   while (opt.subtree.ends_with('/')) opt.subtree.pop_back();
   opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
@@ -217,6 +226,8 @@ void AddBackupCommands(CLI::App& app, Context& ctx) {
   restore->add_option("SNAPSHOT", r->snapshot, "e.g. host/web1/2026-11-23T10:00:00Z")->required();
   restore->add_option("--path", r->path,
                       "File archives: restore only this file or directory, e.g. /etc/hosts");
+  restore->add_flag("--overwrite", r->overwrite,
+                    "Images and blobs: replace an existing regular file (atomically)");
   restore->add_option("ARCHIVE", r->archive, "e.g. root.pxar, disk.img or vm.conf")->required();
   restore->add_option("TARGET", r->target,
                       "Directory to create (file archives), or file or block device to write")

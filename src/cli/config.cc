@@ -23,6 +23,23 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 
 std::string Home() { return EnvOr("HOME", "/root"); }
 
+// The optional fields of a datastore entry must have their types (a wrong one would otherwise
+// throw from nlohmann::json::value).
+Status CheckFieldTypes(const std::string& path, const std::string& name,
+                       const nlohmann::json& entry) {
+  for (const char* key : {"backend", "s3-endpoint", "bucket"}) {
+    if (entry.contains(key) && !entry[key].is_string()) {
+      return Status::Corruption(
+          fmt::format("{}: datastore '{}': '{}' must be a string", path, name, key));
+    }
+  }
+  if (entry.contains("max-cache-size") && !entry["max-cache-size"].is_number_unsigned()) {
+    return Status::Corruption(fmt::format(
+        "{}: datastore '{}': 'max-cache-size' must be a number of bytes", path, name));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string Config::DefaultDir() {
@@ -56,8 +73,11 @@ Result<Config> Config::Load(const std::string& dir) {
     return data.status();
   }
   auto json = nlohmann::json::parse(data->begin(), data->end(), nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
-    return Status::Corruption(path + " is not valid JSON");
+  if (json.is_discarded()) return Status::Corruption(path + " is not valid JSON");
+  if (!json.is_object()) {
+    return Status::Corruption(fmt::format(
+        "{} must hold a JSON object ({{\"datastores\": {{...}}}}), not {}", path,
+        json.type_name()));
   }
   auto stores = json.find("datastores");
   if (stores != json.end()) {
@@ -68,6 +88,7 @@ Result<Config> Config::Load(const std::string& dir) {
       }
       DatastoreEntry e;
       e.path = entry["path"].get<std::string>();
+      CAIRN_RETURN_IF_ERROR(CheckFieldTypes(path, name, entry));
       e.backend = entry.value("backend", "filesystem");
       e.s3_endpoint = entry.value("s3-endpoint", "");
       e.bucket = entry.value("bucket", "");
@@ -133,6 +154,29 @@ Result<std::shared_ptr<ObjectStore>> Config::OpenObjectStore(const std::string& 
   return std::shared_ptr<ObjectStore>(NewS3ObjectStore(std::move(client), endpoint_id));
 }
 
+namespace {
+
+// A command blocked by a mode that only its job clears says which command clears it: a refresh
+// or a removal that was interrupted stays in force until it is run again.
+Status WithMaintenanceHint(const Status& blocked, const Datastore& store, const std::string& name) {
+  if (!blocked.IsBusy()) return blocked;
+  auto mode = store.GetMaintenanceMode();
+  if (!mode.ok()) return blocked;
+  if (mode->type == MaintenanceType::kS3Refresh) {
+    return Status::Busy(fmt::format(
+        "{}; if no refresh is running any more, finish it with 'cairn datastore s3-refresh {}'",
+        blocked.message(), name));
+  }
+  if (mode->type == MaintenanceType::kDelete) {
+    return Status::Busy(fmt::format(
+        "{}; if no removal is running any more, finish it with 'cairn datastore remove "
+        "--destroy-data {}'", blocked.message(), name));
+  }
+  return blocked;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Datastore>> Config::OpenStore(const std::string& name, Operation op) {
   auto entry = Get(name);
   Result<std::unique_ptr<Datastore>> store = Status::NotFound(name);
@@ -158,7 +202,9 @@ Result<std::unique_ptr<Datastore>> Config::OpenStore(const std::string& name, Op
   }
   if (!store.ok()) return store.status().WithContext("datastore '" + name + "'");
   Status allowed = (*store)->BeginOperation(op);
-  if (!allowed.ok()) return allowed.WithContext("datastore '" + name + "'");
+  if (!allowed.ok()) {
+    return WithMaintenanceHint(allowed, **store, name).WithContext("datastore '" + name + "'");
+  }
   return store;
 }
 

@@ -97,18 +97,21 @@ Status ShowDatastore(const Context& ctx, const std::string& name) {
   return Status::OK();
 }
 
-Status RemoveDatastore(const Context& ctx, const std::string& name, bool destroy) {
+Status RemoveDatastore(const Context& ctx, const std::string& name, bool destroy,
+                       unsigned wait_seconds) {
   CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
   CAIRN_ASSIGN_OR_RETURN(DatastoreEntry entry, config.Get(name));
   {
-    // Only what opens as a datastore is touched; an S3 store gives up its in-use marker (so it
+    // Only what opens as a datastore is touched, and only once no operation runs on it (Busy
+    // otherwise, and the store stays as it was). An S3 store gives up its in-use marker (so it
     // can be attached elsewhere) or, with --destroy-data, all its objects. Without
     // --destroy-data a store that cannot be reached (its bucket or directory gone for good) is
     // still unregistered, with a warning.
     auto store = config.OpenStore(name, Operation::kLookup);
-    Status released = store.ok() ? (*store)->backend().Detach(destroy) : store.status();
+    Status released = store.ok() ? (*store)->Detach(destroy, std::chrono::seconds(wait_seconds))
+                                 : store.status();
     if (!released.ok()) {
-      if (destroy) return released;
+      if (destroy || released.IsBusy()) return released.WithContext("datastore '" + name + "'");
       spdlog::warn("datastore '{}' unregistered without releasing it: {}", name,
                    released.message());
     }
@@ -172,15 +175,22 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx, show_name] { return ShowDatastore(ctx, *show_name); };
   });
 
-  struct RemoveArgs { std::string name; bool destroy = false; };
+  struct RemoveArgs {
+    std::string name;
+    bool destroy = false;
+    unsigned wait_seconds = 0;
+  };
   auto remove_args = std::make_shared<RemoveArgs>();
   auto* remove = ds->add_subcommand("remove", "Unregister a datastore (data is kept)");
   remove->add_option("NAME", remove_args->name, "Datastore name")->required();
   remove->add_flag("--destroy-data", remove_args->destroy,
                    "Also delete the datastore's data (directory, and objects in the bucket)");
+  remove->add_option("--wait", remove_args->wait_seconds,
+                     "Seconds to wait for running operations to end (default 0: refuse at once)");
   remove->callback([&ctx, remove_args] {
     ctx.action = [&ctx, remove_args] {
-      return RemoveDatastore(ctx, remove_args->name, remove_args->destroy);
+      return RemoveDatastore(ctx, remove_args->name, remove_args->destroy,
+                             remove_args->wait_seconds);
     };
   });
 

@@ -77,6 +77,7 @@ void AddGcCommands(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx, args]() -> Status {
       GcOptions options = args->options;
       options.atime_safety_check = !args->no_atime_check;
+      options.store_name = args->store;
       CAIRN_RETURN_IF_ERROR(ValidateGcOptions(options));
       CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args->store, Operation::kWrite));
       CAIRN_ASSIGN_OR_RETURN(GcStatus result, RunGarbageCollection(*store, options));

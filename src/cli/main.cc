@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "base/file_faults.h"
 #include "base/log.h"
 #include "cli/context.h"
 
@@ -51,7 +52,9 @@ int main(int argc, char** argv) {
   }
   cairn::InitLogging(ctx.log_level);
   if (!ctx.action) return 0;
-  cairn::Status st = ctx.action();
+  // The fault seam of the file layer, for the fault and crash campaigns (scripts/).
+  cairn::Status st = cairn::FileFaults::InstallFromEnvironment();
+  if (st.ok()) st = ctx.action();
   if (!st.ok()) {
     std::fprintf(stderr, "error: %s\n", st.message().c_str());
     return ExitCodeFor(st);

@@ -19,8 +19,10 @@ Result<json> LoadJsonFile(const std::string& path) {
   if (!exists) return json::object();
   CAIRN_ASSIGN_OR_RETURN(Bytes data, ReadFile(path));
   json parsed = json::parse(AsString(data), nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    return Status::Corruption(path + " is not a JSON object");
+  if (parsed.is_discarded()) return Status::Corruption(path + " is not valid JSON");
+  if (!parsed.is_object()) {
+    return Status::Corruption(
+        fmt::format("{} must hold a JSON object, not {}", path, parsed.type_name()));
   }
   return parsed;
 }

@@ -29,12 +29,14 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
   ChunkUploader uploader(session, opt.crypt, opt.threads, 2 * opt.threads + 2);
 
   if (prev && UsableBaseFor(*prev, filename, opt.crypt)) {
-    CAIRN_ASSIGN_OR_RETURN(Bytes prev_bytes, session.PreviousArchive(filename));
-    auto prev_index = FixedIndex::Parse(prev_bytes, filename + " of the previous snapshot");
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Bytes> prev_bytes, ReadBaseArchive(session, filename));
+    auto prev_index = prev_bytes ? FixedIndex::Parse(*prev_bytes, filename + " of the previous "
+                                                                             "snapshot")
+                                 : Result<FixedIndex>(Status::NotFound(filename));
     if (prev_index.ok() && prev_index->chunk_size() == opt.chunk_size) {
-      for (const Digest& d : prev_index->digests()) uploader.AddKnown(d);
+      CAIRN_RETURN_IF_ERROR(UseBaseChunks(uploader, prev_index->digests(), filename).status());
       *reused = true;
-    } else if (!prev_index.ok()) {
+    } else if (prev_bytes && !prev_index.ok()) {
       spdlog::warn("not using the previous snapshot as base: {}", prev_index.status().ToString());
     }
   }
@@ -92,6 +94,27 @@ Result<ArchiveSummary> BackupBlob(BackupSession& session, const std::string& fil
 
 }  // namespace
 
+Result<std::optional<Bytes>> ReadBaseArchive(BackupSession& session, const std::string& filename) {
+  auto raw = session.PreviousArchive(filename);
+  if (raw.ok()) return std::optional<Bytes>(std::move(raw).value());
+  if (!raw.status().IsCorruption() && !raw.status().IsNotFound()) return raw.status();
+  // A damaged base cannot vouch for its chunks; the backup does without it.
+  spdlog::warn("not using the previous snapshot as base for {}: {}", filename,
+               raw.status().ToString());
+  return std::optional<Bytes>();
+}
+
+Result<std::vector<Digest>> UseBaseChunks(ChunkUploader& uploader, std::span<const Digest> digests,
+                                          const std::string& filename) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> lost, uploader.UseBaseChunks(digests));
+  if (!lost.empty()) {
+    spdlog::warn("{}: the store no longer holds {} chunk(s) of the previous snapshot (first: "
+                 "{}); this backup stores them again from the source",
+                 filename, lost.size(), DigestToHex(lost.front()));
+  }
+  return lost;
+}
+
 bool UsableBaseFor(const Manifest& prev, const std::string& filename, const CryptConfig* crypt) {
   const ManifestFile* entry = prev.FindFile(filename);
   if (entry == nullptr || entry->crypt_mode != ModeFor(crypt)) return false;
@@ -121,6 +144,12 @@ Result<BackupSource> ParseBackupSpec(const std::string& spec) {
   BackupSource source{spec.substr(0, colon), spec.substr(colon + 1)};
   auto server = ServerArchiveName(source.archive_name);
   if (!server.ok()) return server.status().WithContext("backup spec " + QuoteForMessage(spec));
+  if (*server == kManifestName || *server == kCatalogFileName) {
+    return Status::InvalidArgument(fmt::format(
+        "backup spec {}: the archive name {} is reserved for the snapshot's {}; choose another "
+        "name", QuoteForMessage(spec), QuoteForMessage(source.archive_name),
+        *server == kManifestName ? "manifest" : "file catalog"));
+  }
   auto type = ArchiveTypeOf(*server);
   if (!type.ok() || (*type == ArchiveType::kDynamicIndex && !IsFileArchiveName(source.archive_name))) {
     return Status::InvalidArgument(fmt::format(

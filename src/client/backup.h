@@ -6,7 +6,9 @@
 //                                           (file_archive.h), content-defined chunks
 //   NAME.conf / .json / .log / .key      -> NAME.conf.blob etc., one blob (at most 16 MiB)
 // Chunks already referenced by the same archive in the group's previous snapshot are not
-// uploaded again (when that snapshot used the same encryption key and did not fail verify).
+// uploaded again (when that snapshot used the same encryption key and did not fail verify),
+// unless the store lost them: those are stored again from the source, and a damaged base
+// makes a full backup instead of a failure.
 // With a key, chunks, blobs and the index's chunks are encrypted and the manifest is signed.
 //
 // Thread-safety: RunBackup may be called concurrently for different groups.
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <string>
 #include <vector>
@@ -82,6 +85,16 @@ struct ArchiveSummary {
 // True if `prev` may serve as incremental base for archive `filename`: it holds that archive in
 // the same crypt mode, under the same key, and did not fail verification.
 bool UsableBaseFor(const Manifest& prev, const std::string& filename, const CryptConfig* crypt);
+
+// The previous snapshot's archive `filename`, raw; nullopt (with a warning) if it is missing or
+// damaged, so that a damaged base makes a full backup of that archive rather than a failure.
+// Other errors (the store cannot be read) are returned.
+Result<std::optional<Bytes>> ReadBaseArchive(BackupSession& session, const std::string& filename);
+
+// ChunkUploader::UseBaseChunks for the chunks of the previous snapshot's archive `filename`,
+// warning once if the store lost some of them (they are stored again from the source).
+Result<std::vector<Digest>> UseBaseChunks(ChunkUploader& uploader, std::span<const Digest> digests,
+                                          const std::string& filename);
 
 struct BackupSummary {
   SnapshotRef snapshot;

@@ -40,6 +40,16 @@ void ChunkUploader::AddKnown(const Digest& digest) {
   known_.insert(digest);
 }
 
+Result<std::vector<Digest>> ChunkUploader::UseBaseChunks(std::span<const Digest> digests) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> lost, session_.RegisterKnownChunks(digests));
+  std::lock_guard lock(mu_);
+  lost_.insert(lost.begin(), lost.end());
+  for (const Digest& d : digests) {
+    if (lost_.count(d) == 0) known_.insert(d);
+  }
+  return lost;
+}
+
 Bytes ChunkUploader::TakeBuffer() {
   std::lock_guard lock(mu_);
   if (free_buffers_.empty()) return Bytes();
@@ -131,6 +141,7 @@ Status ChunkUploader::Process(Job& job) {
     stats_.uploaded_bytes += encoded.size();
     stats_.duplicates += duplicate;
     if (!duplicate) stats_.new_bytes += job.data.size();
+    if (!duplicate && lost_.count(digest) != 0) stats_.restored++;
   }
   std::lock_guard lock(mu_);
   if (!claimed) stats_.known++;

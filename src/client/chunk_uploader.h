@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -40,6 +41,7 @@ struct ChunkUploaderStats {
   uint64_t duplicates = 0;    // sent, but the store had them already
   uint64_t uploaded_bytes = 0;  // encoded bytes sent
   uint64_t new_bytes = 0;       // plaintext bytes of the chunks the store did not have
+  uint64_t restored = 0;  // chunks of the previous snapshot the store had lost, stored again
 };
 
 class ChunkUploader {
@@ -49,8 +51,14 @@ class ChunkUploader {
                 size_t max_in_flight);
   ~ChunkUploader();  // waits for the workers
 
-  // Marks a digest as already stored (e.g. from the previous snapshot's index).
+  // Marks a digest as already stored (e.g. uploaded by another stream of this session).
   void AddKnown(const Digest& digest);
+
+  // Registers the chunks of the previous snapshot's index with the session and marks those the
+  // store holds as known, so they are not uploaded again. Those the store lost (missing, or
+  // set aside as damaged) are uploaded when their data comes up (stats().restored counts them).
+  // Returns the digests the store lost. Call before the first Submit.
+  Result<std::vector<Digest>> UseBaseChunks(std::span<const Digest> digests);
 
   // A buffer for the next chunk: one a finished job gave back (keeping its size and pages, so
   // refilling it costs no allocation, zeroing or page faults), or an empty one.
@@ -91,6 +99,7 @@ class ChunkUploader {
   bool closing_ = false;
   Status error_;
   std::unordered_set<Digest, DigestHash> known_;
+  std::unordered_set<Digest, DigestHash> lost_;  // of the base, not held by the store
   std::unordered_map<uint64_t, Digest> zero_digests_;  // by chunk length
   std::vector<Digest> digests_;
   std::vector<Bytes> free_buffers_;  // at most max_in_flight_ + 1

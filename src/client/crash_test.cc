@@ -59,6 +59,7 @@ void ExpectOnlyFinishedSnapshots(Datastore& store, const std::string& restore_to
   for (const auto& snap : *snaps) EXPECT_TRUE(snap.error.empty()) << snap.error;
   if (!snaps->empty()) {
     RestoreOptions ropt;
+    ropt.overwrite = true;  // the same target every round
     auto r = RestoreArchive(*repo, BackupNamespace(), snaps->back().ref, "disk.img", restore_to,
                             ropt);
     ASSERT_TRUE(r.ok()) << "round " << round << ": " << r.status().ToString();

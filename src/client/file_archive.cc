@@ -1,6 +1,7 @@
 #include "client/file_archive.h"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -47,16 +48,22 @@ class DynamicArchiveWriter final : public ByteSink {
   ChunkStream& stream() { return stream_; }
   size_t min_chunk() const { return chunker_.min_size(); }
 
-  // Marks the chunks of the previous snapshot's archive of the same name as stored.
+  // Marks the chunks of the previous snapshot's archive of the same name as stored, except
+  // those the store lost (lost() lists them; they are stored again if their data comes up).
   Status UsePrevious(const Manifest& prev) {
     if (!UsableBaseFor(prev, filename_, opt_.crypt)) return Status::OK();
-    CAIRN_ASSIGN_OR_RETURN(Bytes raw, session_.PreviousArchive(filename_));
-    auto index = DynamicIndex::Parse(raw, filename_ + " of the previous snapshot");
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Bytes> raw, ReadBaseArchive(session_, filename_));
+    if (!raw) return Status::OK();
+    auto index = DynamicIndex::Parse(*raw, filename_ + " of the previous snapshot");
     if (!index.ok()) {
       spdlog::warn("not using the previous snapshot as base: {}", index.status().ToString());
       return Status::OK();
     }
-    for (const auto& e : index->entries()) uploader_.AddKnown(e.digest);
+    std::vector<Digest> digests;
+    digests.reserve(index->entries().size());
+    for (const auto& e : index->entries()) digests.push_back(e.digest);
+    CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> lost, UseBaseChunks(uploader_, digests, filename_));
+    lost_.insert(lost.begin(), lost.end());
     reused_ = true;
     return Status::OK();
   }
@@ -90,6 +97,8 @@ class DynamicArchiveWriter final : public ByteSink {
     return s;
   }
   bool reused() const { return reused_; }
+  // Chunks of the previous snapshot's archive the store no longer holds.
+  const std::unordered_set<Digest, DigestHash>& lost() const { return lost_; }
 
  private:
   BackupSession& session_;
@@ -103,6 +112,7 @@ class DynamicArchiveWriter final : public ByteSink {
   uint64_t injected_bytes_ = 0;
   uint64_t seq_ = 0;
   bool reused_ = false;
+  std::unordered_set<Digest, DigestHash> lost_;
 };
 
 // The previous snapshot's split archive, opened for metadata change detection.
@@ -122,14 +132,23 @@ Result<std::optional<PreviousSplitArchive>> OpenPreviousSplit(SnapshotReader* re
       !UsableBaseFor(*prev, payload_file, crypt)) {
     return std::optional<PreviousSplitArchive>();
   }
+  // A damaged or incomplete previous archive only costs reading every file again.
+  auto without_base = [&](const Status& st) -> Result<std::optional<PreviousSplitArchive>> {
+    if (!st.IsCorruption() && !st.IsNotFound()) return st;
+    spdlog::warn("{}: the previous split archive is damaged ({}); every file is read", stem,
+                 st.ToString());
+    return std::optional<PreviousSplitArchive>();
+  };
   PreviousSplitArchive p;
-  CAIRN_ASSIGN_OR_RETURN(DynamicIndex meta, LoadDynamicIndex(*reader, *prev, meta_file));
-  CAIRN_ASSIGN_OR_RETURN(DynamicIndex payload, LoadDynamicIndex(*reader, *prev, payload_file));
-  p.metadata_index = std::make_unique<DynamicIndex>(std::move(meta));
-  p.payload_index = std::make_unique<DynamicIndex>(std::move(payload));
+  auto meta = LoadDynamicIndex(*reader, *prev, meta_file);
+  if (!meta.ok()) return without_base(meta.status());
+  auto payload = LoadDynamicIndex(*reader, *prev, payload_file);
+  if (!payload.ok()) return without_base(payload.status());
+  p.metadata_index = std::make_unique<DynamicIndex>(std::move(meta).value());
+  p.payload_index = std::make_unique<DynamicIndex>(std::move(payload).value());
   p.metadata = std::make_unique<IndexRandomAccess>(*reader, *p.metadata_index, crypt, 32);
   auto accessor = pxar::Accessor::Open(p.metadata.get(), nullptr);
-  if (!accessor.ok()) return accessor.status().WithContext("previous " + meta_file);
+  if (!accessor.ok()) return without_base(accessor.status().WithContext("previous " + meta_file));
   p.accessor = std::move(accessor).value();
   return std::optional<PreviousSplitArchive>(std::move(p));
 }
@@ -154,6 +173,7 @@ void AddStats(ChunkUploaderStats& total, const ChunkUploaderStats& s) {
   total.duplicates += s.duplicates;
   total.uploaded_bytes += s.uploaded_bytes;
   total.new_bytes += s.new_bytes;
+  total.restored += s.restored;
 }
 
 std::string Stem(const std::string& name) { return name.substr(0, name.size() - 5); }  // ".pxar"
@@ -251,9 +271,13 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
       }
       if (!previous_state) previous.reset();
     }
+    if (previous && !meta.lost().empty()) {
+      spdlog::info("{}: the previous metadata archive lost chunks; every file is read", name);
+      previous.reset();
+    }
     if (previous) {
       reuse.emplace(*previous->accessor, *previous->payload_index, payload.stream(),
-                    previous_state ? &*previous_state : nullptr);
+                    previous_state ? &*previous_state : nullptr, &payload.lost());
       create.reuse = &*reuse;
     }
   }

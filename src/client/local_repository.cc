@@ -34,6 +34,10 @@ class LocalBackupSession final : public BackupSession {
     return store_.ReadSnapshotFile(writer_->ns(), *writer_->previous(), filename);
   }
 
+  Result<std::vector<Digest>> RegisterKnownChunks(std::span<const Digest> digests) override {
+    return writer_->RegisterKnownChunks(digests);
+  }
+
   Result<bool> UploadChunk(const Digest& digest, ByteView encoded, uint64_t plain_size) override {
     CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult r, writer_->InsertChunk(digest, encoded, plain_size));
     return r.duplicate;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/log.h"
+
 namespace cairn {
 namespace {
 
@@ -45,10 +47,19 @@ Result<std::optional<uint64_t>> PayloadReuse::Reuse(const std::string& path,
   if (previous_state_ && previous_state_->Find(path) != identity) {
     return std::optional<uint64_t>();  // replaced or rewritten, whatever its mtime says
   }
+  if (damaged_) return std::optional<uint64_t>();
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  CAIRN_ASSIGN_OR_RETURN(const auto* entries, PreviousDirectory(dir));
+  auto listed = PreviousDirectory(dir);
+  if (!listed.ok()) {
+    if (!listed.status().IsCorruption() && !listed.status().IsNotFound()) return listed.status();
+    spdlog::warn("the previous archive is damaged ({}); the remaining files are read",
+                 listed.status().ToString());
+    damaged_ = true;
+    return std::optional<uint64_t>();
+  }
+  const auto* entries = *listed;
   auto it = entries->find(name);
   if (it == entries->end()) return std::optional<uint64_t>();
   const pxar::Entry& prev = it->second;
@@ -61,6 +72,11 @@ Result<std::optional<uint64_t>> PayloadReuse::Reuse(const std::string& path,
   if (old_end > previous_payload_.size()) return std::optional<uint64_t>();
   CAIRN_ASSIGN_OR_RETURN(size_t first, previous_payload_.ChunkAt(old_offset));
   CAIRN_ASSIGN_OR_RETURN(size_t last, previous_payload_.ChunkAt(old_end - 1));
+  if (lost_ != nullptr && !lost_->empty()) {
+    for (size_t i = first; i <= last; ++i) {
+      if (lost_->count(previous_payload_.digest(i)) != 0) return std::optional<uint64_t>();
+    }
+  }
 
   const bool extends = run_ && old_offset >= run_->old_end &&
                        (first == run_->last_chunk || first == run_->last_chunk + 1);

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/result.h"
 #include "client/file_state.h"
@@ -39,19 +40,24 @@ class PayloadReuse {
  public:
   // `previous` reads the previous .mpxar; `previous_payload` is the previous .ppxar's index;
   // `stream` is the new payload stream the encoder writes to; `previous_state`, if not null,
-  // holds the inodes and ctimes recorded when the previous archive was written.
+  // holds the inodes and ctimes recorded when the previous archive was written; `lost`, if not
+  // null, the previous payload chunks the store no longer holds (files in them are read).
   PayloadReuse(pxar::Accessor& previous, const DynamicIndex& previous_payload,
-               ChunkStream& stream, const FileStateTable* previous_state = nullptr)
+               ChunkStream& stream, const FileStateTable* previous_state = nullptr,
+               const std::unordered_set<Digest, DigestHash>* lost = nullptr)
       : previous_(previous),
         previous_payload_(previous_payload),
         stream_(stream),
-        previous_state_(previous_state) {}
+        previous_state_(previous_state),
+        lost_(lost) {}
 
   // For the regular file at `path` (relative to the archive root) with `metadata`, `size` and
   // `identity`:
   // the payload offset to reference in the new stream if it can be reused, nullopt if it must be
-  // read. A file that cannot join the pending run ends it (Flush). Errors reading the previous
-  // archive are returned (the backup fails rather than silently storing a different tree).
+  // read. A file that cannot join the pending run ends it (Flush). If the previous archive
+  // turns out damaged (Corruption, NotFound), reuse stops with a warning and every later file is
+  // read; other errors reading it are returned (the backup fails rather than silently storing a
+  // different tree).
   Result<std::optional<uint64_t>> Reuse(const std::string& path, const pxar::Metadata& metadata,
                                         uint64_t size, const FileIdentity& identity,
                                         pxar::Encoder& encoder);
@@ -80,6 +86,8 @@ class PayloadReuse {
   const DynamicIndex& previous_payload_;
   ChunkStream& stream_;
   const FileStateTable* previous_state_;
+  const std::unordered_set<Digest, DigestHash>* lost_;
+  bool damaged_ = false;  // the previous archive could not be read: no more reuse
   std::optional<Run> run_;
   std::list<std::pair<std::string, std::map<std::string, pxar::Entry>>> directories_;
   uint64_t reused_files_ = 0;

@@ -112,6 +112,11 @@ class Extractor {
       return ErrnoStatus("create " + target, errno);
     }
     root_fd_ = ::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd_ < 0 && errno == ENOTDIR) {
+      return Status::InvalidArgument(fmt::format(
+          "restore target {} exists and is not a directory; a file archive is restored into a "
+          "new or empty directory", target));
+    }
     if (root_fd_ < 0) return ErrnoStatus("open " + target, errno);
     int dup = ::dup(root_fd_);
     DIR* d = dup >= 0 ? ::fdopendir(dup) : nullptr;

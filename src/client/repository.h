@@ -10,7 +10,9 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/result.h"
@@ -33,8 +35,14 @@ class BackupSession {
 
   // The manifest of the group's previous finished snapshot (the incremental base), if any.
   virtual Result<std::optional<Manifest>> PreviousManifest() = 0;
-  // An archive file of the previous snapshot, raw. NotFound if there is none by that name.
+  // An archive file of the previous snapshot, raw. NotFound if there is none by that name;
+  // Corruption if it is damaged.
   virtual Result<Bytes> PreviousArchive(const std::string& filename) = 0;
+  // Registers chunks of the previous snapshot (the digests of one of its indexes) that the
+  // client means to reference without uploading them. Returns those the store no longer holds
+  // in a usable form (missing, or only a damaged copy set aside by verify): the client uploads
+  // them when their data comes up again, which repairs the store.
+  virtual Result<std::vector<Digest>> RegisterKnownChunks(std::span<const Digest> digests) = 0;
 
   // Uploads an encoded chunk whose digest the client computed. Returns true if the store had it.
   virtual Result<bool> UploadChunk(const Digest& digest, ByteView encoded, uint64_t plain_size) = 0;

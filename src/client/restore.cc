@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
-#include <mutex>
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "base/file_faults.h"
 #include "base/file_util.h"
 #include "base/time.h"
 #include "client/chunk_reader.h"
@@ -21,10 +24,6 @@
 #include "format/fixed_index.h"
 
 namespace cairn {
-namespace {
-
-}  // namespace
-
 Result<const CryptConfig*> KeyFor(const Manifest& manifest, const ManifestFile& entry,
                                   const CryptConfig* crypt, const std::string& snap_name) {
   if (entry.crypt_mode == CryptMode::kNone) return static_cast<const CryptConfig*>(nullptr);
@@ -44,21 +43,89 @@ Result<const CryptConfig*> KeyFor(const Manifest& manifest, const ManifestFile& 
 
 namespace {
 
+// What an existing restore target is, and where the bytes go.
+struct TargetPlan {
+  std::string path;           // the file to write (symbolic links resolved)
+  bool block_device = false;  // written in place; otherwise a new file renamed into place
+};
+
+std::string DescribeFileType(mode_t mode) {
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "not a regular file";
+}
+
+// Decides how `path` may be written: absent (a new file), an existing regular file (replaced
+// atomically, only with `overwrite`) or, for images, a block device (written in place). Every
+// other existing node (character device, FIFO, socket, directory) is refused: replacing it with
+// a regular file would destroy it (e.g. /dev/full). Symbolic links are followed.
+Result<TargetPlan> PlanTarget(const std::string& path, bool image, bool overwrite) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return TargetPlan{path, false};
+    return ErrnoStatus("restore target " + path, errno);
+  }
+  TargetPlan plan{path, false};
+  if (S_ISLNK(st.st_mode)) {
+    char* resolved = ::realpath(path.c_str(), nullptr);
+    if (resolved == nullptr) {
+      return Status::InvalidArgument(fmt::format(
+          "restore target {} is a symbolic link that leads nowhere ({})", path,
+          std::strerror(errno)));
+    }
+    plan.path = resolved;
+    std::free(resolved);
+    if (::stat(plan.path.c_str(), &st) != 0) return ErrnoStatus("restore target " + path, errno);
+  }
+  if (S_ISBLK(st.st_mode) && image) {
+    plan.block_device = true;
+    return plan;
+  }
+  if (S_ISREG(st.st_mode)) {
+    if (!overwrite) {
+      return Status::InvalidArgument(fmt::format(
+          "restore target {} exists; pass --overwrite to replace it (atomically: the old file "
+          "stays until the restore is complete)", path));
+    }
+    return plan;
+  }
+  return Status::InvalidArgument(fmt::format(
+      "restore target {} is {}; {} is restored to a new or existing regular file{}", path,
+      DescribeFileType(st.st_mode), image ? "an image" : "a blob",
+      image ? " or a block device" : ""));
+}
+
+// Refuses to rename over `path` if something other than a regular file appeared there since
+// the target was planned.
+Status CheckStillReplaceable(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? Status::OK() : ErrnoStatus("restore target " + path, errno);
+  }
+  if (S_ISREG(st.st_mode)) return Status::OK();
+  return Status::InvalidArgument(fmt::format(
+      "restore target {} became {} during the restore; nothing was replaced", path,
+      DescribeFileType(st.st_mode)));
+}
+
 // A regular file written under a temp name and renamed into place on Commit, or an existing
 // block device written in place.
 class RestoreTarget {
  public:
-  static Result<RestoreTarget> Open(const std::string& path, uint64_t size) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
-      int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0) return ErrnoStatus("open " + path, errno);
-      return RestoreTarget(fd, path, "", false);
+  static Result<RestoreTarget> Open(const TargetPlan& plan, uint64_t size) {
+    if (plan.block_device) {
+      int fd = ::open(plan.path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) return ErrnoStatus("open " + plan.path, errno);
+      return RestoreTarget(fd, plan.path, "", false);
     }
-    std::string tmp = TempPathFor(path);
+    std::string tmp = TempPathFor(plan.path);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("create " + tmp, errno);
-    RestoreTarget target(fd, path, tmp, true);
+    RestoreTarget target(fd, plan.path, tmp, true);
     if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return ErrnoStatus("resize " + tmp, errno);
     return target;
   }
@@ -76,8 +143,11 @@ class RestoreTarget {
   Status WriteAt(ByteView data, uint64_t offset) {
     size_t done = 0;
     while (done < data.size()) {
-      ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
-                           static_cast<off_t>(offset + done));
+      size_t length = data.size() - done;
+      if (int err = FileFaults::Check(FileOp::kWrite, path_, &length)) {
+        return ErrnoStatus("write " + path_, err);
+      }
+      ssize_t n = ::pwrite(fd_, data.data() + done, length, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
         return ErrnoStatus("write " + path_, errno);
@@ -88,9 +158,11 @@ class RestoreTarget {
   }
 
   Status Commit() {
+    if (int err = FileFaults::Check(FileOp::kFsync, path_)) return ErrnoStatus("fsync " + path_, err);
     if (::fsync(fd_) != 0) return ErrnoStatus("fsync " + path_, errno);
     if (tmp_.empty()) return Status::OK();
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename to " + path_, errno);
+    CAIRN_RETURN_IF_ERROR(CheckStillReplaceable(path_));
+    CAIRN_RETURN_IF_ERROR(RenameFile(tmp_, path_));
     tmp_.clear();
     auto slash = path_.rfind('/');
     return FsyncDir(slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash));
@@ -106,9 +178,9 @@ class RestoreTarget {
 };
 
 Status RestoreImage(SnapshotReader& reader, const FixedIndex& index, const CryptConfig* crypt,
-                    const std::string& target_path, const RestoreOptions& opt,
+                    const TargetPlan& plan, const RestoreOptions& opt,
                     const std::string& filename) {
-  CAIRN_ASSIGN_OR_RETURN(RestoreTarget target, RestoreTarget::Open(target_path, index.size()));
+  CAIRN_ASSIGN_OR_RETURN(RestoreTarget target, RestoreTarget::Open(plan, index.size()));
   // Digests of all-zero chunks (full and last-partial length) so holes need no reads.
   std::vector<std::pair<uint64_t, Digest>> zero_digests;
   for (uint64_t len : {index.chunk_size(), index.size() % index.chunk_size()}) {
@@ -173,6 +245,11 @@ Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& n
   CAIRN_ASSIGN_OR_RETURN(Manifest manifest, reader->ReadManifest());
   if (IsFileArchiveName(archive) || filename.ends_with(".pxar.didx")) {
     std::string name = IsFileArchiveName(archive) ? archive : filename.substr(0, filename.size() - 5);
+    if (opt.overwrite) {
+      return Status::InvalidArgument(
+          "--overwrite applies to image and blob archives; a file archive is restored into a "
+          "new or empty directory");
+    }
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> files, FileArchiveFiles(manifest, name));
     CAIRN_ASSIGN_OR_RETURN(const CryptConfig* crypt,
                            KeyFor(manifest, *manifest.FindFile(files[0]), opt.crypt,
@@ -192,25 +269,29 @@ Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& n
     CAIRN_ASSIGN_OR_RETURN(std::string client_name, ClientArchiveName(filename));
     target_path = JoinPath(target, client_name);
   }
+  if (type != ArchiveType::kFixedIndex && type != ArchiveType::kBlob) {
+    return Status::InvalidArgument(filename + ": archives of this type cannot be restored");
+  }
+  CAIRN_ASSIGN_OR_RETURN(TargetPlan plan,
+                         PlanTarget(target_path, type == ArchiveType::kFixedIndex, opt.overwrite));
   RestoreSummary summary;
   summary.filename = filename;
-  summary.target = target_path;
+  summary.target = plan.path;
   if (type == ArchiveType::kFixedIndex) {
     const std::string object = snap.ToString() + "/" + filename;
     CAIRN_ASSIGN_OR_RETURN(FixedIndex index, FixedIndex::Parse(raw, object));
     if (index.size() != entry->size || index.csum() != entry->csum) {
       return Status::Corruption(object + ": index does not match the manifest (size or checksum)");
     }
-    CAIRN_RETURN_IF_ERROR(RestoreImage(*reader, index, crypt, target_path, opt, filename));
+    CAIRN_RETURN_IF_ERROR(RestoreImage(*reader, index, crypt, plan, opt, filename));
     summary.bytes = index.size();
-  } else if (type == ArchiveType::kBlob) {
+  } else {
     auto data = DecodeBlob(raw, crypt);
     if (!data.ok()) return data.status().WithContext(snap.ToString() + "/" + filename);
-    CAIRN_RETURN_IF_ERROR(WriteFileAtomic(target_path, *data, 0644));
+    CAIRN_RETURN_IF_ERROR(CheckStillReplaceable(plan.path));
+    CAIRN_RETURN_IF_ERROR(WriteFileAtomic(plan.path, *data, 0644));
     summary.bytes = data->size();
     if (opt.progress) opt.progress(filename, data->size(), data->size());
-  } else {
-    return Status::InvalidArgument(filename + ": file archives (pxar) are not supported yet");
   }
   summary.seconds = MonotonicSeconds() - start;
   return summary;

@@ -1,8 +1,10 @@
 // Restore of one archive of a snapshot from a Repository to a local path.
 //
-// Images (`.img`) are restored to a regular file or an existing block device; blobs to a
-// regular file. A regular-file target is written under a temporary name, fsynced and renamed
-// into place, so a failed restore never leaves a partial file where a good one stood. All-zero
+// Images (`.img`) are restored to a regular file or an existing block device (written in
+// place); blobs to a regular file. An existing regular file is replaced only when asked
+// (`overwrite`); any other existing node (character device, FIFO, socket) is refused, never
+// replaced. A regular-file target is written under a temporary name, fsynced and renamed into
+// place, so a failed restore never leaves a partial file where a good one stood. All-zero
 // chunks become holes in a new regular file. Every chunk is checked (CRC, decryption tag,
 // digest, length) before its bytes are written; any mismatch fails the restore naming the chunk.
 //
@@ -22,6 +24,9 @@ struct RestoreOptions {
   ProgressFn progress;
   // File archives: restore only this path of the archive (e.g. "etc/hosts"); "" for all.
   std::string subtree;
+  // Images and blobs: replace an existing regular file (atomically). File archives refuse it:
+  // they restore into a new or empty directory.
+  bool overwrite = false;
 };
 
 struct RestoreSummary {
@@ -43,7 +48,9 @@ Result<const CryptConfig*> KeyFor(const Manifest& manifest, const ManifestFile& 
 // under the archive's client name if `target` is an existing directory. A file archive
 // ("root.pxar") is extracted into directory `target`, which must be new or empty.
 // NotFound if the snapshot or archive does not exist; InvalidArgument if the archive is
-// encrypted and no key (or another key) was given; Corruption naming the damaged object.
+// encrypted and no key (or another key) was given, if the target exists and may not be
+// replaced (see above), or names something else than a directory for a file archive;
+// Corruption naming the damaged object.
 Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& ns,
                                       const SnapshotRef& snap, const std::string& archive,
                                       const std::string& target, const RestoreOptions& options);

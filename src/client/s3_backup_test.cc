@@ -34,8 +34,9 @@ BackupOptions Options(const std::string& group, int64_t time, bool no_cache = fa
 }
 
 Status Restore(Repository& repo, const SnapshotRef& snap, const std::string& target) {
-  return RestoreArchive(repo, BackupNamespace(), snap, "disk.img", target, RestoreOptions{})
-      .status();
+  RestoreOptions options;
+  options.overwrite = true;  // the same target, restore after restore
+  return RestoreArchive(repo, BackupNamespace(), snap, "disk.img", target, options).status();
 }
 
 struct LocalChunks {

@@ -18,7 +18,8 @@ ChunkLockGuard::~ChunkLockGuard() {
   if (owner_ != nullptr) owner_->Release(stripe_);
 }
 
-ChunkLocks::ChunkLocks(const std::string& root) : path_(JoinPath(root, ".locks/chunks.lck")) {}
+ChunkLocks::ChunkLocks(const std::string& root)
+    : root_(root), path_(JoinPath(root, ".locks/chunks.lck")) {}
 
 ChunkLocks::~ChunkLocks() {
   if (fd_ >= 0) ::close(fd_);
@@ -42,7 +43,8 @@ Result<std::optional<ChunkLockGuard>> ChunkLocks::TryLock(const Digest& digest) 
 }
 
 Status ChunkLocks::OpenLocked() {
-  CAIRN_RETURN_IF_ERROR(MakeDirs(path_.substr(0, path_.rfind('/')), 0750));
+  // Never brings back a datastore directory that was removed.
+  CAIRN_RETURN_IF_ERROR(MakeDirsBelow(root_, path_.substr(0, path_.rfind('/')), 0750));
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
   if (fd_ < 0) return ErrnoStatus("open chunk lock file " + path_, errno);
   return Status::OK();

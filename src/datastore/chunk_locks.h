@@ -70,6 +70,7 @@ class ChunkLocks {
   Status OpenLocked();
   void Release(uint16_t stripe);
 
+  const std::string root_;
   const std::string path_;
   std::mutex mu_;
   std::condition_variable released_;

@@ -16,9 +16,8 @@ namespace {
 
 // Sets a file's atime to now (GC's mark), leaving its mtime. NotFound if absent.
 Status TouchAtime(const std::string& path) {
-  struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
-  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) return ErrnoStatus("touch " + path, errno);
-  return Status::OK();
+  const struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+  return SetFileTimes(path, times);
 }
 
 }  // namespace
@@ -123,9 +122,8 @@ Result<int> ChunkStore::NextBadIndex(const Digest& digest) const {
 Result<int> ChunkStore::SetAside(const Digest& digest) const {
   CAIRN_ASSIGN_OR_RETURN(int n, NextBadIndex(digest));
   const std::string path = ChunkPath(digest);
-  if (::rename(path.c_str(), BadChunkPath(digest, n).c_str()) != 0) {
-    return ErrnoStatus("set aside corrupt chunk " + path, errno);
-  }
+  Status renamed = RenameFile(path, BadChunkPath(digest, n));
+  if (!renamed.ok()) return renamed.WithContext("set aside corrupt chunk");
   CAIRN_RETURN_IF_ERROR(FsyncDir(path.substr(0, path.rfind('/'))));
   return n;
 }

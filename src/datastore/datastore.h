@@ -24,11 +24,10 @@
 #include "datastore/maintenance.h"
 #include "datastore/names.h"
 #include "datastore/object_store_backend.h"
+#include "format/archive_name.h"
 #include "format/manifest.h"
 
 namespace cairn {
-
-inline constexpr char kManifestName[] = "index.json.blob";
 
 struct SnapshotInfo {
   SnapshotRef ref;
@@ -91,15 +90,25 @@ class Datastore {
   // holds the store.
   Status BeginOperation(Operation op);
   Result<MaintenanceMode> GetMaintenanceMode() const;
-  // Sets the mode. InvalidArgument for s3-refresh (only a refresh sets it); Busy while a
-  // refresh runs.
+  // Sets the mode. InvalidArgument for s3-refresh and delete (only their jobs set them); Busy
+  // while a refresh runs or the store is being removed.
   Status SetMaintenanceMode(const MaintenanceMode& mode);
   // Rebuilds the local metadata (namespaces, groups, owners, notes, snapshots, protected
   // markers; not chunks) from the backend's persisted copy, under maintenance mode s3-refresh:
   // waits up to `wait` for running operations of other processes to end (Busy after that,
   // with the mode restored). Invalid keys are reported in the result and skipped.
-  // InvalidArgument for a backend without a remote copy.
+  // InvalidArgument for a backend without a remote copy; Busy while mode delete is set.
   Result<RefreshReport> RefreshFromBackend(std::chrono::milliseconds wait);
+  // Lets go of the whole store (`datastore remove`): sets maintenance mode delete, so that no
+  // operation of any process starts any more (they get Busy), and waits up to `wait` for the
+  // running ones to end: Busy after that, with the previous mode back and nothing changed.
+  // Then, with `destroy_data`, deletes all of the store's data (remote objects, then the local
+  // directory, chunks first and its lock and mode files last); without it, releases any claim
+  // on the persisted data (an object store's in-use marker) and restores the previous mode.
+  // If deleting fails midway the mode stays delete (what is left must not be used) and the
+  // error says to run the removal again, which finishes it. The object must not be used after
+  // a successful call with `destroy_data`.
+  Status Detach(bool destroy_data, std::chrono::milliseconds wait);
 
   // --- namespaces ---
   // Creates `ns`; its parent must exist (NotFound otherwise). OK if it exists.

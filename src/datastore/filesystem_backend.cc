@@ -1,6 +1,9 @@
 // The filesystem backend: chunks in the local ChunkStore, metadata in the local directory.
 
+#include <unistd.h>
+
 #include <cassert>
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -10,6 +13,31 @@
 
 namespace cairn {
 namespace {
+
+// Removes a datastore directory so that it stops being one at once and its guards go last:
+// the chunk store first (a datastore without `.chunks` no longer opens), then all other content,
+// then the lock files and the maintenance mode. A process that was opening the store meanwhile
+// may create a lock file again; the removal then tries again, a few times.
+Status RemoveDatastoreDirectory(const std::string& root) {
+  constexpr const char* kLast[] = {".locks", ".maintenance"};
+  Status st;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    CAIRN_RETURN_IF_ERROR(RemoveTree(JoinPath(root, ".chunks")));
+    auto entries = ListDir(root);
+    if (!entries.ok()) return entries.status().IsNotFound() ? Status::OK() : entries.status();
+    for (const auto& e : *entries) {
+      if (e.name != kLast[0] && e.name != kLast[1]) {
+        CAIRN_RETURN_IF_ERROR(RemoveTree(JoinPath(root, e.name)));
+      }
+    }
+    for (const char* name : kLast) CAIRN_RETURN_IF_ERROR(RemoveTree(JoinPath(root, name)));
+    if (::rmdir(root.c_str()) == 0 || errno == ENOENT) return Status::OK();
+    const int err = errno;
+    st = ErrnoStatus("remove " + root, err);
+    if (err != ENOTEMPTY && err != EEXIST) return st;
+  }
+  return st;
+}
 
 class FilesystemBackend final : public DatastoreBackend {
  public:
@@ -48,7 +76,7 @@ class FilesystemBackend final : public DatastoreBackend {
   }
 
   Status Detach(bool destroy_data) override {
-    return destroy_data ? RemoveTree(root_) : Status::OK();
+    return destroy_data ? RemoveDatastoreDirectory(root_) : Status::OK();
   }
 
   BackendStats Stats() const override { return BackendStats{}; }

@@ -53,16 +53,22 @@ class DigestCache {
 
 class Marker {
  public:
-  Marker(DatastoreBackend& backend, GcStatus& status, uint64_t cache_capacity)
-      : backend_(backend), status_(status), seen_(cache_capacity) {}
+  Marker(DatastoreBackend& backend, GcStatus& status, uint64_t cache_capacity,
+         std::string store_name)
+      : backend_(backend),
+        status_(status),
+        seen_(cache_capacity),
+        store_name_(std::move(store_name)) {}
 
   // Marks every chunk of the index file at `path`; a file that vanished is skipped.
   Status MarkIndex(const std::string& path, std::string_view rel) {
     auto data = ReadFile(path);
     if (!data.ok()) return data.status().IsNotFound() ? Status::OK() : data.status();
     status_.index_file_count++;
-    return ForEachIndexChunk(*data, rel, &status_.index_data_bytes,
-                             [this](const Digest& digest) { return Mark(digest); });
+    Status st = ForEachIndexChunk(*data, rel, &status_.index_data_bytes,
+                                  [this](const Digest& digest) { return Mark(digest); });
+    if (st.IsCorruption()) return Status::Corruption(st.message() + HowToResolve(rel));
+    return st;
   }
 
   // Walks `dir` (relative `rel`, "" for the root) for index files.
@@ -97,9 +103,32 @@ class Marker {
     return Status::OK();
   }
 
+  // What to do about the damaged index at `rel` ("[ns/<a>/...]<type>/<id>/<time>/<file>"),
+  // as the commands that do it.
+  std::string HowToResolve(std::string_view rel) const {
+    std::vector<std::string> parts;
+    for (size_t pos = 0; pos <= rel.size();) {
+      size_t slash = std::min(rel.find('/', pos), rel.size());
+      parts.emplace_back(rel.substr(pos, slash - pos));
+      pos = slash + 1;
+    }
+    std::string ns;
+    size_t i = 0;
+    for (; i + 1 < parts.size() && parts[i] == "ns"; i += 2) ns += (ns.empty() ? "" : "/") + parts[i + 1];
+    if (parts.size() != i + 4) return "; garbage collection stopped before deleting anything";
+    const std::string snapshot = parts[i] + "/" + parts[i + 1] + "/" + parts[i + 2];
+    std::string where = store_name_.empty() ? "" : " --store " + store_name_;
+    if (!ns.empty()) where += " --ns " + ns;
+    return fmt::format(
+        "; garbage collection stopped before deleting anything. The snapshot {} cannot be "
+        "restored as it is: remove it with 'cairn snapshot forget{} {}' (or put back a good copy "
+        "of the file), then run gc again", snapshot, where, snapshot);
+  }
+
   DatastoreBackend& backend_;
   GcStatus& status_;
   DigestCache seen_;
+  std::string store_name_;
 };
 
 // Proves that marking a chunk moves its atime forward (pbs-reference 5.1), without sleeping:
@@ -111,7 +140,7 @@ Status CheckAtimeUpdates(Datastore& store, int64_t now) {
   CAIRN_RETURN_IF_ERROR(store.backend().InsertChunk(digest, encoded, ChunkCaching::kCache).status());
   const std::string path = JoinPath(store.path(), ChunkStore::RelativeChunkPath(digest));
   const struct timespec past[2] = {{now - 2 * 86400, 0}, {0, UTIME_OMIT}};
-  if (::utimensat(AT_FDCWD, path.c_str(), past, 0) != 0) return ErrnoStatus("set atime of " + path, errno);
+  CAIRN_RETURN_IF_ERROR(SetFileTimes(path, past).WithContext("set atime"));
   CAIRN_RETURN_IF_ERROR(store.backend().MarkChunk(digest).status());
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
@@ -164,7 +193,7 @@ Result<GcStatus> RunGarbageCollection(Datastore& store, const GcOptions& options
     status.cutoff.min_atime = status.cutoff.oldest_writer - kWriterGapSeconds;
   }
 
-  Marker marker(backend, status, options.cache_capacity);
+  Marker marker(backend, status, options.cache_capacity, options.store_name);
   CAIRN_RETURN_IF_ERROR(marker.Walk(store.path(), ""));
   if (status.missing_chunks > 0) {
     spdlog::warn("{} referenced chunks are missing; verify names the damaged snapshots",

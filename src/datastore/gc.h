@@ -36,6 +36,8 @@ struct GcOptions {
   int64_t atime_cutoff_minutes = 1445;  // gc-atime-cutoff: 1..2880 (24 h 5 min by default)
   uint64_t cache_capacity = 1048576;    // gc-cache-capacity: digests remembered; 0..8388608
   bool atime_safety_check = true;       // gc-atime-safety-check
+  // The store's configured name, used in the commands an error suggests ("" if it has none).
+  std::string store_name;
 };
 
 struct GcStatus {

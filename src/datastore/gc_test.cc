@@ -231,10 +231,20 @@ TEST_P(GcTest, AnUnreadableIndexStopsGcBeforeItDeletesAnything) {
   bytes[4096] ^= 1;  // the first digest no longer matches the index checksum
   testing::WriteTestFile(index, bytes);
   AgeLocalChunkFiles(store_->path(), 2 * kDay);
-  auto status = RunGarbageCollection(*store_, {});
+  GcOptions options;
+  options.store_name = "store1";
+  auto status = RunGarbageCollection(*store_, options);
   EXPECT_TRUE(status.status().IsCorruption()) << status.status().ToString();
   EXPECT_NE(status.status().message().find("disk.img.fidx"), std::string::npos);
+  // Regression (issue 21): the error did not say how to get GC going again.
+  EXPECT_NE(status.status().message().find("cairn snapshot forget --store store1 " +
+                                           snap.ToString()),
+            std::string::npos)
+      << status.status().ToString();
   EXPECT_EQ(Stored(), Digests({1, 2, 3}));
+  // Following the advice lets GC run.
+  ASSERT_TRUE(store_->ForgetSnapshot({}, snap).ok());
+  EXPECT_TRUE(RunGarbageCollection(*store_, options).ok());
 }
 
 TEST_P(GcTest, OnlyOneGcRunsAtATime) {

@@ -12,7 +12,18 @@
 
 namespace cairn {
 
-DatastoreLocks::DatastoreLocks(std::string root) : locks_dir_(JoinPath(root, ".locks")) {}
+DatastoreLocks::DatastoreLocks(std::string root)
+    : root_(std::move(root)), locks_dir_(JoinPath(root_, ".locks")) {}
+
+Result<FileLock> DatastoreLocks::Acquire(const std::string& path, LockMode mode,
+                                         std::chrono::milliseconds timeout,
+                                         const std::string& what) const {
+  auto lock = FileLock::Acquire(path, mode, timeout, what, root_);
+  if (!lock.ok() && lock.status().IsNotFound()) {
+    return Status::NotFound(fmt::format("datastore at {} was removed", root_));
+  }
+  return lock;
+}
 
 std::string DatastoreLocks::GroupDir(const BackupNamespace& ns, const BackupGroup& group) const {
   std::string dir = locks_dir_;
@@ -24,38 +35,38 @@ Result<FileLock> DatastoreLocks::LockGroup(const BackupNamespace& ns, const Back
                                            LockMode mode, std::chrono::milliseconds timeout) const {
   std::string what = "group " + group.ToString();
   if (!ns.IsRoot()) what += " in namespace " + ns.ToString();
-  return FileLock::Acquire(JoinPath(GroupDir(ns, group), "group.lck"), mode, timeout, what);
+  return Acquire(JoinPath(GroupDir(ns, group), "group.lck"), mode, timeout, what);
 }
 
 Result<FileLock> DatastoreLocks::LockSnapshot(const BackupNamespace& ns, const SnapshotRef& snap,
                                               LockMode mode,
                                               std::chrono::milliseconds timeout) const {
   std::string what = "snapshot " + snap.ToString();
-  return FileLock::Acquire(JoinPath(GroupDir(ns, snap.group), snap.TimeString() + ".lck"), mode,
+  return Acquire(JoinPath(GroupDir(ns, snap.group), snap.TimeString() + ".lck"), mode,
                            timeout, what);
 }
 
 Result<FileLock> DatastoreLocks::LockManifest(const BackupNamespace& ns,
                                               const SnapshotRef& snap) const {
-  return FileLock::Acquire(JoinPath(GroupDir(ns, snap.group), snap.TimeString() + ".manifest.lck"),
+  return Acquire(JoinPath(GroupDir(ns, snap.group), snap.TimeString() + ".manifest.lck"),
                            LockMode::kExclusive, std::chrono::seconds(5),
                            "manifest of " + snap.ToString());
 }
 
 Result<FileLock> DatastoreLocks::LockOperations(LockMode mode,
                                                 std::chrono::milliseconds timeout) const {
-  return FileLock::Acquire(JoinPath(locks_dir_, "operations.lck"), mode, timeout,
+  return Acquire(JoinPath(locks_dir_, "operations.lck"), mode, timeout,
                            mode == LockMode::kShared ? "datastore (a refresh is running)"
                                                      : "datastore (operations are running)");
 }
 
 Result<FileLock> DatastoreLocks::LockRefresh() const {
-  return FileLock::Acquire(JoinPath(locks_dir_, "refresh.lck"), LockMode::kExclusive,
+  return Acquire(JoinPath(locks_dir_, "refresh.lck"), LockMode::kExclusive,
                            std::chrono::milliseconds(0), "datastore refresh");
 }
 
 Result<FileLock> DatastoreLocks::LockGarbageCollection() const {
-  return FileLock::Acquire(JoinPath(locks_dir_, "gc.lck"), LockMode::kExclusive,
+  return Acquire(JoinPath(locks_dir_, "gc.lck"), LockMode::kExclusive,
                            std::chrono::milliseconds(0), "garbage collection");
 }
 
@@ -70,7 +81,7 @@ Result<WriterRegistration> DatastoreLocks::RegisterWriter(int64_t start_epoch) c
   std::string path = fmt::format("{}/writers/{}-{}-{}", locks_dir_, start_epoch, ::getpid(),
                                  counter.fetch_add(1));
   // OldestActiveWriter may hold a new file's lock shared for a moment while it probes: wait.
-  CAIRN_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(path, LockMode::kExclusive,
+  CAIRN_ASSIGN_OR_RETURN(FileLock lock, Acquire(path, LockMode::kExclusive,
                                                           std::chrono::seconds(5), "writer"));
   return WriterRegistration(std::move(lock));
 }
@@ -93,7 +104,7 @@ Result<std::optional<int64_t>> DatastoreLocks::OldestActiveWriter() const {
       continue;  // not ours
     }
     std::string path = JoinPath(dir, name);
-    auto probe = FileLock::Acquire(path, LockMode::kShared, std::chrono::milliseconds(0), "writer");
+    auto probe = Acquire(path, LockMode::kShared, std::chrono::milliseconds(0), "writer");
     if (probe.ok()) {
       (void)RemoveFile(path);  // nobody holds it: its writer is gone
       continue;

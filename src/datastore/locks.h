@@ -77,7 +77,11 @@ class DatastoreLocks {
 
  private:
   std::string GroupDir(const BackupNamespace& ns, const BackupGroup& group) const;
+  // FileLock::Acquire below the datastore root: NotFound once the datastore was removed.
+  Result<FileLock> Acquire(const std::string& path, LockMode mode,
+                           std::chrono::milliseconds timeout, const std::string& what) const;
 
+  std::string root_;
   std::string locks_dir_;
 };
 

@@ -17,6 +17,7 @@ constexpr std::pair<MaintenanceType, std::string_view> kNames[] = {
     {MaintenanceType::kReadOnly, "read-only"},
     {MaintenanceType::kOffline, "offline"},
     {MaintenanceType::kS3Refresh, "s3-refresh"},
+    {MaintenanceType::kDelete, "delete"},
 };
 
 }  // namespace
@@ -33,18 +34,22 @@ Result<MaintenanceType> ParseMaintenanceType(std::string_view text) {
     if (name == text) return t;
   }
   return Status::InvalidArgument(fmt::format(
-      "unknown maintenance mode '{}' (none, read-only, offline, s3-refresh)", text));
+      "unknown maintenance mode '{}' (none, read-only, offline, s3-refresh, delete)", text));
 }
 
 Status CheckOperationAllowed(const MaintenanceMode& mode, Operation op) {
   const bool blocked =
       (mode.type == MaintenanceType::kReadOnly && op == Operation::kWrite) ||
-      ((mode.type == MaintenanceType::kOffline || mode.type == MaintenanceType::kS3Refresh) &&
+      ((mode.type == MaintenanceType::kOffline || IsJobMode(mode.type)) &&
        op != Operation::kLookup);
   if (!blocked) return Status::OK();
   return Status::Busy(fmt::format("datastore is in maintenance mode {}{}",
                                   MaintenanceTypeName(mode.type),
                                   mode.message.empty() ? "" : " (" + mode.message + ")"));
+}
+
+bool IsJobMode(MaintenanceType type) {
+  return type == MaintenanceType::kS3Refresh || type == MaintenanceType::kDelete;
 }
 
 Result<MaintenanceMode> LoadMaintenanceMode(const std::string& root) {

@@ -113,8 +113,9 @@ Result<bool> ClaimReferencedObject(const ObjectStoreChunks& chunks, const ChunkF
     if (referenced) CAIRN_RETURN_IF_ERROR(WriteFileAtomic(local, {}, 0644, SyncMode::kNone));
     return referenced;
   }
-  if (::rename(note.c_str(), local.c_str()) == 0) return true;
-  if (errno != ENOENT) return ErrnoStatus("rename " + note, errno);
+  Status renamed = RenameFile(note, local);
+  if (renamed.ok()) return true;
+  if (!renamed.IsNotFound()) return renamed;
   return false;
 }
 

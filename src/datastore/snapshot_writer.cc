@@ -1,5 +1,9 @@
 #include "datastore/snapshot_writer.h"
 
+#include <unistd.h>
+
+#include <unordered_set>
+
 #include <fmt/format.h>
 
 #include "base/file_util.h"
@@ -45,7 +49,12 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
     }
   } else if (current_owner.status().IsNotFound()) {
     CAIRN_RETURN_IF_ERROR(store.backend_->CreateDir(group_rel));
-    CAIRN_RETURN_IF_ERROR(store.SetOwner(ns, group, owner));
+    Status owned = store.SetOwner(ns, group, owner);
+    if (!owned.ok()) {
+      // E.g. a full disk: leave no ownerless group behind (rmdir removes only an empty one).
+      ::rmdir(store.Local(group_rel).c_str());
+      return owned.WithContext("create group " + group.ToString());
+    }
   } else {
     return current_owner.status();
   }
@@ -88,6 +97,17 @@ SnapshotWriter::~SnapshotWriter() {
   }
 }
 
+Result<std::vector<Digest>> SnapshotWriter::RegisterKnownChunks(std::span<const Digest> digests) {
+  std::unordered_set<Digest, DigestHash> seen;
+  std::vector<Digest> unusable;
+  for (const Digest& digest : digests) {
+    if (!seen.insert(digest).second) continue;
+    CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, store_.backend_->MarkChunk(digest));
+    if (mark != ChunkMark::kMarked) unusable.push_back(digest);
+  }
+  return unusable;
+}
+
 Result<ChunkInsertResult> SnapshotWriter::InsertChunk(const Digest& digest, ByteView encoded,
                                                       uint64_t plain_size) {
   CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult result, store_.backend_->InsertChunk(digest, encoded, caching_));
@@ -121,15 +141,16 @@ Status SnapshotWriter::MarkIndexChunks(const std::string& filename, ByteView con
     CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, store_.backend_->MarkChunk(digest));
     if (mark == ChunkMark::kMarked) return Status::OK();
     if (mark == ChunkMark::kOnlyBadCopies) {
-      // Verify set the chunk aside after this backup found it stored: run the backup again,
-      // it uploads a good copy.
+      // The backup registered or uploaded it, so a damaged copy was set aside meanwhile.
       return Status::InvalidArgument(fmt::format(
-          "{} references chunk {}, which verify found corrupt and set aside while this backup "
-          "ran; back up again to store a good copy",
+          "{} references chunk {}, of which the store holds only a damaged copy that verify set "
+          "aside; back up again to store a good copy",
           filename, DigestToHex(digest)));
     }
-    return Status::InvalidArgument(fmt::format("{} references chunk {}, which is not stored",
-                                               filename, DigestToHex(digest)));
+    return Status::InvalidArgument(fmt::format(
+        "{} references chunk {}, which is not stored (it was neither uploaded nor registered "
+        "from the previous snapshot by this backup, or it was removed while the backup ran)",
+        filename, DigestToHex(digest)));
   });
 }
 

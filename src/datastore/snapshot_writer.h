@@ -16,7 +16,9 @@
 #include <memory>
 #include <optional>
 #include <map>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "base/file_lock.h"
 #include "datastore/datastore.h"
@@ -47,6 +49,13 @@ class SnapshotWriter {
   const SnapshotRef& snapshot() const { return snapshot_; }
   // The group's newest finished snapshot before this one (the incremental base), if any.
   const std::optional<SnapshotRef>& previous() const { return previous_; }
+
+  // Marks (for GC, as WriteArchive does) chunks of the previous snapshot this backup means to
+  // reference without uploading them, and returns those the store no longer holds in a usable
+  // form: missing, or only damaged copies verify set aside. The client must upload those again
+  // (InsertChunk stores them anew), so a damaged base never fails a backup. Each digest is
+  // returned once.
+  Result<std::vector<Digest>> RegisterKnownChunks(std::span<const Digest> digests);
 
   // Stores an encoded chunk (thread-safe). `plain_size` is the chunk's plaintext length.
   Result<ChunkInsertResult> InsertChunk(const Digest& digest, ByteView encoded,

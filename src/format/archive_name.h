@@ -23,6 +23,8 @@
 namespace cairn {
 
 inline constexpr size_t kMaxArchiveNameLength = 255;
+// The snapshot's manifest: a blob name no archive may take.
+inline constexpr char kManifestName[] = "index.json.blob";
 
 enum class ArchiveType { kFixedIndex, kDynamicIndex, kBlob };
 

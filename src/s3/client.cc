@@ -176,7 +176,34 @@ Result<HttpResponse> S3Client::HeadBucketReply() {
     return Status::NotFound(reply.status().message() +
                             " (no such bucket, or these credentials cannot see it)");
   }
+  if (reply.status().code() == Code::kPermissionDenied) {
+    return Status::PermissionDenied(reply.status().message() + ExplainDenial());
+  }
   return reply;
+}
+
+std::string S3Client::ExplainDenial() {
+  // A HEAD reply has no body, so it cannot say why it was refused: a one-key listing of the
+  // same bucket, refused the same way, carries the S3 error code.
+  Operation op{RequestKind::kList, "GET"};
+  op.query = {{"list-type", "2"}, {"max-keys", "1"}};
+  op.what = "list";
+  Status st = Execute(op).status();
+  const std::string& m = st.message();
+  if (st.code() != Code::kPermissionDenied) return "";
+  if (m.find("SignatureDoesNotMatch") != std::string::npos) {
+    return " (SignatureDoesNotMatch: the secret key is wrong for this access key)";
+  }
+  if (m.find("InvalidAccessKeyId") != std::string::npos) {
+    return " (InvalidAccessKeyId: the server does not know this access key)";
+  }
+  if (m.find("RequestTimeTooSkewed") != std::string::npos) {
+    return " (RequestTimeTooSkewed: this host's clock is off; fix it)";
+  }
+  if (m.find("AccessDenied") != std::string::npos) {
+    return " (AccessDenied: the credentials are valid but have no permission on this bucket)";
+  }
+  return "";
 }
 
 Status S3Client::HeadBucket() { return HeadBucketReply().status(); }

@@ -142,8 +142,12 @@ class S3Client {
   bool MayRetry(int attempt) const;
   // Counts a retry and waits before attempt `attempt` + 1.
   void WaitToRetry(int attempt, std::optional<double> retry_after);
-  // HEAD on the bucket; NotFound says the bucket may be missing or invisible.
+  // HEAD on the bucket; NotFound says the bucket may be missing or invisible, PermissionDenied
+  // says why the credentials were refused (ExplainDenial).
   Result<HttpResponse> HeadBucketReply();
+  // After a refused HEAD: why, as " (Code: what to do)" from a request whose reply has a body;
+  // "" if that request does not tell.
+  std::string ExplainDenial();
   // One attempt; `*retry_after` receives the server's Retry-After, if any.
   Result<HttpResponse> ExecuteOnce(const Operation& op, std::optional<double>* retry_after);
   Status DeleteBatch(const std::vector<ObjectKey>& keys);

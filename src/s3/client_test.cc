@@ -267,8 +267,19 @@ TEST(S3ClientAuthTest, WrongSecretIsACredentialsError) {
   wrong.credentials.secret_key += "x";
   auto bad = S3Client::Create(wrong, (*good)->bucket(), FastRetries());
   ASSERT_TRUE(bad.ok());
+  // Regression (issue 21): a refused HEAD said only "head bucket 'bkt': 403"; it now says
+  // which of the credentials is wrong.
   Status head = (*bad)->HeadBucket();
   EXPECT_EQ(head.code(), Code::kPermissionDenied) << head.ToString();
+  EXPECT_NE(head.message().find("SignatureDoesNotMatch: the secret key is wrong"),
+            std::string::npos) << head.ToString();
+  EndpointConfig unknown = peer.config;
+  unknown.credentials.access_key = "AKIAUNKNOWNKEY000000";
+  auto stranger = S3Client::Create(unknown, (*good)->bucket(), FastRetries());
+  ASSERT_TRUE(stranger.ok());
+  Status refused = (*stranger)->HeadBucket();
+  EXPECT_EQ(refused.code(), Code::kPermissionDenied) << refused.ToString();
+  EXPECT_NE(refused.message().find("InvalidAccessKeyId"), std::string::npos) << refused.ToString();
   Status put = (*bad)->PutObject(Key("k"), AsBytes("w"));
   EXPECT_EQ(put.code(), Code::kPermissionDenied) << put.ToString();
   EXPECT_NE(put.message().find("SignatureDoesNotMatch"), std::string::npos) << put.ToString();

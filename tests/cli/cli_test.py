@@ -366,6 +366,49 @@ class DatastoreCommandsTest(CliTestCase):
         with open(os.path.join(victim, "important")) as f:
             self.assertEqual(f.read(), "data")
 
+    def test_destroy_waits_for_running_operations(self):
+        """Regression (issue 21, defect 2): `datastore remove --destroy-data` while a backup ran
+        deleted the store under it (the backup still reported its snapshot created), ended with
+        "Directory not empty" and left a registered but unusable store whose path could not be
+        reused. A running operation is simulated here, deterministically, by holding the
+        operations lock shared as every running command does."""
+        env = self.env
+        path = env.path("stores", "busy1")
+        self.ok(env, "datastore", "create", "busy1", path)
+        conf = env.write("vm.conf", VM_CONF)
+        self.ok(env, "backup", "--store", "busy1", "--backup-type", "vm", "--backup-id", "1",
+                "--backup-time", str(T0), "vm.conf:" + conf)
+        ops = os.path.join(path, ".locks", "operations.lck")
+        self.assertTrue(os.path.exists(ops))
+        before = tree_state(path, ignore_locks=True)
+        with open(ops, "rb") as f:
+            fcntl.flock(f, fcntl.LOCK_SH)
+            self.fails(env, 5, "datastore", "remove", "--destroy-data", "busy1",
+                       names=["busy1", "running"])
+            self.fails(env, 5, "datastore", "remove", "busy1", names=["busy1", "running"])
+        self.assertUnchanged(before, tree_state(path, ignore_locks=True))
+        shown = self.json_of(env, "datastore", "show", "busy1")
+        self.assertEqual(shown["maintenance-mode"], "none")
+        self.assertEqual(shown["snapshots"], 1)
+        # Nothing runs any more: the removal completes and the path can be used again.
+        self.json_of(env, "datastore", "remove", "--destroy-data", "--wait", "5", "busy1")
+        self.assertFalse(os.path.exists(path))
+        self.ok(env, "datastore", "create", "busy1", path)
+
+    def test_interrupted_destroy_blocks_commands_and_is_finished_by_rerunning_it(self):
+        env = self.env
+        path = env.path("stores", "half")
+        self.ok(env, "datastore", "create", "half", path)
+        # What a removal that died after setting its mode leaves behind.
+        with open(os.path.join(path, ".maintenance"), "w") as f:
+            json.dump({"type": "delete", "message": "deleting all data"}, f)
+        err = self.fails(env, 5, "snapshot", "list", "--store", "half", names=["half"])
+        self.assertIn("cairn datastore remove --destroy-data half", err)
+        self.fails(env, 5, "datastore", "maintenance", "half", "--mode", "none", names=["removed"])
+        self.fails(env, 2, "datastore", "maintenance", "half", "--mode", "delete")
+        self.ok(env, "datastore", "remove", "--destroy-data", "half")
+        self.assertFalse(os.path.exists(path))
+
     def test_invalid_config_file_is_reported(self):
         env = self.env
         os.makedirs(env.config)
@@ -376,6 +419,26 @@ class DatastoreCommandsTest(CliTestCase):
         self.fails(env, 4, "datastore", "list", names=[cfg])
         self.fails(env, 4, "snapshot", "list", names=[cfg])
         self.assertUnchanged(before, tree_state(env.root))
+        # Regression (issue 21): valid JSON of the wrong shape was called "not valid JSON".
+        for text, kind in (("[]", "array"), ("null", "null"), ("7", "number")):
+            with open(cfg, "w") as f:
+                f.write(text)
+            err = self.fails(env, 4, "datastore", "list", names=[cfg, "must hold a JSON object"])
+            self.assertIn("not " + kind, err)
+        with open(cfg, "w") as f:
+            json.dump({"datastores": {"x1": {"path": "/tmp", "backend": 5}}}, f)
+        self.fails(env, 4, "datastore", "list", names=[cfg, "'backend' must be a string"])
+
+    def test_leftover_refresh_mode_says_how_to_finish_it(self):
+        """Regression (issue 21): a command blocked by an s3-refresh mode left by an interrupted
+        refresh did not say that rerunning `datastore s3-refresh` clears it."""
+        env = self.env
+        path = env.path("stores", "left")
+        self.ok(env, "datastore", "create", "left", path)
+        with open(os.path.join(path, ".maintenance"), "w") as f:
+            json.dump({"type": "s3-refresh", "message": "refresh interrupted; rerun"}, f)
+        err = self.fails(env, 5, "snapshot", "list", "--store", "left", names=["left"])
+        self.assertIn("cairn datastore s3-refresh left", err)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,10 +525,13 @@ class BackupRestoreTest(SharedStoreTestCase):
         self.ok(env, "restore", snap, "vm.conf", conf_out)
         with open(conf_out, "rb") as f:
             self.assertEqual(f.read(), VM_CONF)
-        # Restoring over an existing file replaces it.
+        # An existing file is kept unless --overwrite is given; with it, it is replaced.
         with open(out, "wb") as f:
             f.write(b"old content")
-        self.ok(env, "restore", snap, "disk.img", out)
+        self.fails(env, 2, "restore", snap, "disk.img", out, names=[out, "--overwrite"])
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), b"old content")
+        self.ok(env, "restore", "--overwrite", snap, "disk.img", out)
         self.assertEqual(sha256_file(out), sha256_file(self.img))
 
     def test_backup_json_fields_and_incremental(self):
@@ -612,6 +678,36 @@ class BackupRestoreTest(SharedStoreTestCase):
         self.assertIn("\r", tty)
         self.assertIn("100%", tty)
         self.assertIn("ETA", tty)
+
+    def test_restore_never_replaces_a_device_or_fifo(self):
+        """Regression (issue 21, defect 1): restoring onto a character device or FIFO exited 0
+        and left a regular file in its place (as root this destroyed /dev/full)."""
+        env = self.env
+        img = env.write("dev.img", make_image(77, chunks=2, zero_chunks=()))
+        conf = env.write("vm.conf", VM_CONF)
+        snap = self.backup("disk.img:" + img, "vm.conf:" + conf, bid="devtarget")["snapshot"]
+        nodes = [env.path("myfifo")]
+        os.mkfifo(nodes[0])
+        if os.geteuid() == 0:
+            nodes.append(env.path("mynull"))
+            os.mknod(nodes[1], 0o644 | stat.S_IFCHR, os.makedev(1, 3))
+        for node in nodes:
+            before = os.lstat(node)
+            for archive in ("vm.conf", "disk.img"):
+                for extra in ((), ("--overwrite",)):
+                    self.fails(env, 2, "restore", *extra, snap, archive, node, names=[node])
+                    after = os.lstat(node)
+                    self.assertEqual((after.st_mode, after.st_ino), (before.st_mode, before.st_ino))
+        # An existing regular file is replaced only with --overwrite.
+        mine = env.path("mine.conf")
+        with open(mine, "w") as f:
+            f.write("precious")
+        self.fails(env, 2, "restore", snap, "vm.conf", mine, names=[mine, "--overwrite"])
+        with open(mine) as f:
+            self.assertEqual(f.read(), "precious")
+        self.ok(env, "restore", "--overwrite", snap, "vm.conf", mine)
+        with open(mine, "rb") as f:
+            self.assertEqual(f.read(), VM_CONF)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1093,11 +1189,12 @@ class CorruptionTest(SharedStoreTestCase):
         return tree_state(self.env.root, ignore_locks=True)
 
     def restore_fails_untouched(self, code, archive="disk.img", names=()):
-        """Restores `archive` onto the good copy (must fail with `code`, naming `names`, and
-        change nothing) and onto a new path (must fail and create nothing)."""
+        """Restores `archive` onto the good copy (with --overwrite: must fail with `code`, naming
+        `names`, and change nothing) and onto a new path (must fail and create nothing)."""
         target = self.good_img if archive == "disk.img" else self.good_conf
         before = self.state()
-        err = self.fails(self.env, code, "restore", self.snap, archive, target, names=names)
+        err = self.fails(self.env, code, "restore", "--overwrite", self.snap, archive, target,
+                         names=names)
         self.assertUnchanged(before, self.state())
         new = self.env.path(self.bid + "-new")
         self.fails(self.env, code, "restore", self.snap, archive, new, names=names)
