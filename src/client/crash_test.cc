@@ -1,7 +1,9 @@
 // Crash consistency: a backup process killed with SIGKILL at arbitrary points must leave a
 // datastore that opens, lists only finished snapshots (each of which restores), and accepts
-// the next backup. Kill points come from a seeded generator, so a failure is reproducible; the
-// assertions hold wherever the kill lands, so the test does not depend on timing. On S3 the
+// the next backup. Kill points are counted in file mutations (the file layer's fault seam,
+// base/file_faults.h, kills the child right before its K-th one) and K comes from a seeded
+// generator, so every kill lands inside the work, a failure is reproducible, and nothing
+// depends on timing. On S3 the
 // check is made from the bucket's side too: a second cache attached with --reuse after each
 // kill lists only finished snapshots, and the newest restores from chunks fetched from the
 // bucket (so none that it references is missing there).
@@ -11,11 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <random>
-#include <thread>
 
+#include "base/file_faults.h"
 #include "base/file_util.h"
 #include "client/backup.h"
 #include "client/local_repository.h"
@@ -36,11 +37,15 @@ BackupOptions Options(int64_t time) {
   return opt;
 }
 
-// Runs in the child: back up again and again, each time with partly new data.
-[[noreturn]] void BackupForever(const testing::TestStore& test_store, const std::string& image,
-                                int64_t first_time) {
+// Runs in the child: back up again and again until the K-th file mutation kills it.
+[[noreturn]] void BackupUntilKilled(const testing::TestStore& test_store,
+                                    const std::string& image, int64_t first_time, uint64_t k) {
   auto store = test_store.OpenAnother();
   if (!store.ok()) _exit(10);
+  FileFaultRule kill;
+  kill.action = FileFaultRule::Action::kKill;
+  kill.nth = k;
+  FileFaults::Install({kill});
   auto repo = NewLocalRepository(**store);
   for (int64_t t = first_time;; ++t) {
     (void)RunBackup(*repo, Options(t), {BackupSource{"disk.img", image}});
@@ -79,14 +84,16 @@ TEST_P(CrashTest, SigkillDuringBackupLeavesConsistentStore) {
   const int rounds = 12;
   for (int round = 0; round < rounds; ++round) {
     testing::WriteTestFile(image, testing::RandomBytes(48 * kChunk + 777, round));
+    // One backup of this image makes about 5 mutations per chunk (49 chunks) plus metadata:
+    // K lands in the first or the second backup of the round.
+    const uint64_t k = 1 + rng() % 500;
     pid_t child = fork();
     ASSERT_GE(child, 0);
-    if (child == 0) BackupForever(*test_store, image, 1000 * (round + 1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
-    ASSERT_EQ(kill(child, SIGKILL), 0);
+    if (child == 0) BackupUntilKilled(*test_store, image, 1000 * (round + 1), k);
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+    ASSERT_EQ(WTERMSIG(status), SIGKILL) << "round " << round << ", k " << k;
 
     auto store = test_store->OpenAnother();
     ASSERT_TRUE(store.ok()) << store.status().ToString();

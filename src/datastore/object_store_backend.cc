@@ -11,6 +11,8 @@
 #include "datastore/content_path.h"
 #include "datastore/object_store_sweep.h"
 #include "format/data_blob.h"
+#include "format/dynamic_index.h"
+#include "format/fixed_index.h"
 
 namespace cairn {
 namespace {
@@ -109,16 +111,16 @@ class ObjectStoreBackend final : public DatastoreBackend {
   Result<MetadataDownload> DownloadMetadata(const std::string& target_dir) override {
     MetadataDownload result;
     const std::string content_prefix = prefix_ + kContentPrefix;
-    std::vector<std::pair<std::string, ContentPath>> files;
+    std::vector<std::pair<StoredObject, ContentPath>> files;
     Status listed = objects_->List(content_prefix, [&](const StoredObject& object) {
       auto path = ParseContentPath(std::string_view(object.key).substr(content_prefix.size()));
       if (!path.ok()) {
         result.skipped.push_back(object.key);
       } else if (path->kind == ContentKind::kNamespaceMarker) {
         result.namespaces++;
-        files.emplace_back("", std::move(path).value());
+        files.emplace_back(StoredObject{}, std::move(path).value());
       } else {
-        files.emplace_back(object.key, std::move(path).value());
+        files.emplace_back(object, std::move(path).value());
       }
       return true;
     });
@@ -127,10 +129,10 @@ class ObjectStoreBackend final : public DatastoreBackend {
       spdlog::warn("skipping object {}: not valid datastore content", key);
     }
     CAIRN_RETURN_IF_ERROR(ParallelFor(files.size(), objects_->Concurrency(), [&](size_t i) {
-      const auto& [key, path] = files[i];
+      const auto& [object, path] = files[i];
       CAIRN_RETURN_IF_ERROR(MakeDirs(JoinPath(target_dir, path.dir), 0755));
-      if (key.empty()) return Status::OK();
-      CAIRN_ASSIGN_OR_RETURN(Bytes data, objects_->Get(key));
+      if (object.key.empty()) return Status::OK();
+      CAIRN_ASSIGN_OR_RETURN(Bytes data, DownloadChecked(object, path.file));
       return WriteFileAtomic(JoinPath(target_dir, path.file), data, 0644, SyncMode::kNone);
     }));
     result.files = files.size() - result.namespaces;
@@ -200,6 +202,44 @@ class ObjectStoreBackend final : public DatastoreBackend {
   }
   std::string ContentKey(const std::string& rel_path) const {
     return prefix_ + kContentPrefix + rel_path;
+  }
+
+  // Gets a metadata object and checks it as far as the listing and its kind allow (size, the
+  // ETag's MD5; a blob's CRC; an index's header and checksum), getting it again when the check
+  // fails: bytes damaged
+  // on the way must not become the local copy. An object that fails every time is damaged in
+  // the bucket itself: it is kept as it is there (the snapshot then lists as damaged, and
+  // verify names it), with a warning.
+  Result<Bytes> DownloadChecked(const StoredObject& object, const std::string& file) {
+    constexpr int kAttempts = 3;
+    Status why;
+    Bytes data;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      CAIRN_ASSIGN_OR_RETURN(data, objects_->Get(object.key));
+      why = CheckMetadataFile(file, data, object);
+      if (why.ok()) return data;
+    }
+    spdlog::warn("object {} fails its check {} times ({}); keeping it as the bucket holds it",
+                 object.key, kAttempts, why.message());
+    return data;
+  }
+
+  static Status CheckMetadataFile(const std::string& file, ByteView data,
+                                  const StoredObject& listed) {
+    if (data.size() != listed.size) {
+      return Status::Corruption(
+          fmt::format("{} bytes received, {} listed", data.size(), listed.size));
+    }
+    if (!ContentMatchesEtag(listed, data)) {
+      return Status::Corruption("the content does not match the object's ETag (MD5)");
+    }
+    if (file.ends_with(".blob")) {
+      CAIRN_RETURN_IF_ERROR(InspectBlob(data).status());
+      return VerifyBlobCrc(data);
+    }
+    if (file.ends_with(".fidx")) return FixedIndex::Parse(data, file).status();
+    if (file.ends_with(".didx")) return DynamicIndex::Parse(data, file).status();
+    return Status::OK();
   }
 
   Status MissingChunk(const Digest& digest) const {

@@ -10,6 +10,7 @@
 #include "datastore/datastore.h"
 #include "datastore/snapshot_writer.h"
 #include "format/data_blob.h"
+#include "storage/fault_object_store.h"
 #include "storage/s3_object_store.h"
 #include "testing/test_stores.h"
 #include "testing/test_util.h"
@@ -187,6 +188,39 @@ TEST_F(ObjectStoreDatastoreTest, RefreshRebuildsMetadataAndSkipsInvalidKeys) {
   EXPECT_EQ(*store->GetOwner(ns, snap.group), "root@pam");
   EXPECT_EQ(store->ListSnapshots(root_, *BackupGroup::Parse("host/web"))->size(), 1u);
   EXPECT_EQ(store->GetMaintenanceMode()->type, MaintenanceType::kNone);
+}
+
+// Regression (issue 21, found by the object store fault campaign): s3-refresh wrote whatever
+// bytes a GET returned, so one byte flipped on the way turned a good manifest in the bucket
+// into a damaged local one, and the snapshot stopped restoring. Metadata is now checked as it
+// arrives (size, blob CRC, index checksum) and fetched again when the check fails.
+TEST_F(ObjectStoreDatastoreTest, RefreshFetchesAgainWhatArrivesDamaged) {
+  auto faulty = std::make_shared<FaultObjectStore>(objects_, 1);
+  ObjectStoreDatastoreOptions options = Options("h");
+  options.backend.objects = faulty;
+  auto store = Create("a", options);
+  ASSERT_NE(store, nullptr);
+  auto snap = Backup(*store, root_, "vm/100", 100);
+  // Gets 1, 2 and 4 arrive damaged: at most two attempts of one object, whatever the order.
+  std::vector<ObjectFaultRule> flips;
+  for (uint64_t nth : {1, 2, 4}) {
+    ObjectFaultRule flip;
+    flip.call = ObjectCall::kGet;
+    flip.nth = nth;
+    flip.action = ObjectFaultRule::Action::kFlipByte;
+    flips.push_back(flip);
+  }
+  faulty->SetRules(flips);
+  auto report = store->RefreshFromBackend({});
+  faulty->SetRules({});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GE(faulty->counts().flipped, 2u);
+  EXPECT_EQ(*store->GetOwner(root_, snap.group), "root@pam");
+  auto snaps = store->ListSnapshots(root_, snap.group);
+  ASSERT_TRUE(snaps.ok());
+  ASSERT_EQ(snaps->size(), 1u);
+  EXPECT_TRUE((*snaps)[0].error.empty()) << (*snaps)[0].error;
+  EXPECT_TRUE(store->ReadSnapshotFile(root_, snap, "vm.conf.blob").ok());
 }
 
 TEST_F(ObjectStoreDatastoreTest, RefreshWaitsForRunningOperations) {

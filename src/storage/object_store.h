@@ -28,7 +28,14 @@ struct StoredObject {
   std::string key;
   uint64_t size = 0;
   int64_t last_modified = 0;  // Unix seconds
+  // The entity tag as the store gives it ("" if none). For an S3 single-part upload (all Cairn
+  // writes) it is the hex MD5 of the content; multipart and encrypted objects have others.
+  std::string etag;
 };
+
+// False only if `object`'s etag is a plain MD5 (32 hex digits) that is not the MD5 of `data`:
+// the bytes are not what the store holds. True when the etag cannot tell.
+bool ContentMatchesEtag(const StoredObject& object, ByteView data);
 
 enum class PutMode {
   kReplace,     // create or overwrite

@@ -67,7 +67,7 @@ class S3ObjectStore final : public ObjectStore {
       CAIRN_ASSIGN_OR_RETURN(bool more, lister.Next(&page));
       if (!more) return Status::OK();
       for (const auto& object : page.objects) {
-        if (!visit(StoredObject{object.key, object.size, object.last_modified})) {
+        if (!visit(StoredObject{object.key, object.size, object.last_modified, object.etag})) {
           return Status::OK();
         }
       }

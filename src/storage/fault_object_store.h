@@ -1,0 +1,72 @@
+// FaultObjectStore wraps an object store and makes chosen calls misbehave, as a flaky network or
+// a faulty server would, so that every job can be run against faults at the object store seam:
+//
+//   kFail       the call fails with Unavailable before it reaches the store
+//   kLostReply  the call reaches the store (an object is stored, copied or deleted) but its reply
+//               is lost: the caller sees Unavailable
+//   kFlipByte   a get returns the object with one byte flipped (a corrupting network or disk)
+//
+// A rule picks calls by kind and key substring, and fires on the Nth matching call or, seeded,
+// on about one matching call in N. Counters say how many faults were injected, by action.
+//
+// Ownership: shares the wrapped store. Thread-safety: thread-safe; rules may be replaced while
+// calls run (a call uses the rules it saw when it started).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "storage/object_store_wrapper.h"
+
+namespace cairn {
+
+enum class ObjectCall { kGet, kPut, kCopy, kDelete, kDeleteMany, kList };
+
+struct ObjectFaultRule {
+  std::optional<ObjectCall> call;  // nullopt: any call
+  uint64_t nth = 0;                // the Nth matching call (1-based); 0: use one_in
+  uint64_t one_in = 0;             // with nth == 0: each matching call with probability 1/one_in
+  std::string key_part;            // only keys (or prefixes) containing this; "" = all
+  enum class Action { kFail, kLostReply, kFlipByte } action = Action::kFail;
+};
+
+struct ObjectFaultCounts {
+  uint64_t calls = 0;  // calls seen, faulty or not
+  uint64_t failed = 0;
+  uint64_t lost_replies = 0;
+  uint64_t flipped = 0;
+};
+
+class FaultObjectStore final : public ObjectStoreWrapper {
+ public:
+  FaultObjectStore(std::shared_ptr<ObjectStore> target, uint64_t seed);
+
+  // Replaces the rules and resets their call counters (not the fault counts).
+  void SetRules(std::vector<ObjectFaultRule> rules);
+  ObjectFaultCounts counts() const;
+
+  Result<Bytes> Get(const std::string& key) override;
+  Result<PutResult> Put(const std::string& key, ByteView data, PutMode mode) override;
+  Status Copy(const std::string& source, const std::string& target) override;
+  Status Delete(const std::string& key) override;
+  Status DeleteMany(const std::vector<std::string>& keys) override;
+  Status List(const std::string& prefix,
+              const std::function<bool(const StoredObject&)>& visit) override;
+
+ private:
+  // The action of the first rule that fires for this call, if any; counts the call.
+  std::optional<ObjectFaultRule::Action> Decide(ObjectCall call, const std::string& key);
+  Status Injected(const char* what, const std::string& key, ObjectFaultRule::Action action);
+
+  mutable std::mutex mu_;
+  std::vector<std::pair<ObjectFaultRule, uint64_t>> rules_;  // with matching calls seen
+  std::mt19937_64 random_;
+  ObjectFaultCounts counts_;
+};
+
+}  // namespace cairn
