@@ -23,6 +23,7 @@ std::atomic<bool> g_enabled{false};
 std::atomic<uint64_t> g_mutations{0};
 std::mutex g_mu;
 std::vector<RuleState>* g_rules = new std::vector<RuleState>();  // never freed: used at exit
+std::string* g_last_injection = new std::string();
 
 constexpr std::pair<std::string_view, FileOp> kOps[] = {
     {"create", FileOp::kCreate}, {"write", FileOp::kWrite},   {"fsync", FileOp::kFsync},
@@ -87,6 +88,7 @@ void FileFaults::Install(std::vector<FileFaultRule> rules, bool count) {
   g_rules->clear();
   for (auto& rule : rules) g_rules->push_back(RuleState{std::move(rule), 0});
   g_mutations = 0;
+  g_last_injection->clear();
   g_enabled = count || !g_rules->empty();
 }
 
@@ -124,6 +126,9 @@ int FileFaults::Check(FileOp op, const std::string& path, size_t* length) {
     if (!rule.path_part.empty() && path.find(rule.path_part) == std::string::npos) continue;
     ++state.seen;
     if (rule.nth != 0 && state.seen != rule.nth) continue;
+    for (const auto& [name, value] : kOps) {
+      if (value == op) *g_last_injection = fmt::format("{} {}", name, path);
+    }
     switch (rule.action) {
       case FileFaultRule::Action::kKill:
         ::kill(::getpid(), SIGKILL);
@@ -140,5 +145,10 @@ int FileFaults::Check(FileOp op, const std::string& path, size_t* length) {
 }
 
 uint64_t FileFaults::MutationCount() { return g_mutations.load(); }
+
+std::string FileFaults::LastInjection() {
+  std::lock_guard lock(g_mu);
+  return *g_last_injection;
+}
 
 }  // namespace cairn

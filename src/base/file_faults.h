@@ -57,6 +57,10 @@ class FileFaults {
 
   // Mutations checked since the rules were installed (0 while the seam is off).
   static uint64_t MutationCount();
+
+  // The last fault injected, as "<op> <path>" ("" if none since the rules were installed): what
+  // a campaign reports about a point.
+  static std::string LastInjection();
 };
 
 }  // namespace cairn

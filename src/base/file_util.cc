@@ -183,6 +183,24 @@ Status WriteFileCreateOnly(const std::string& path, ByteView data, mode_t mode, 
   return Status::OK();
 }
 
+namespace {
+
+// mkdir of one directory; OK if it exists. The fault seam sees only directories that are
+// created (on a full disk, mkdir of an existing directory still answers EEXIST).
+Status MakeDir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0) {
+    if (Injected(FileOp::kMkdir, path)) {
+      const int err = errno;
+      ::rmdir(path.c_str());
+      return ErrnoStatus("mkdir " + path, err);
+    }
+    return Status::OK();
+  }
+  return errno == EEXIST ? Status::OK() : ErrnoStatus("mkdir " + path, errno);
+}
+
+}  // namespace
+
 Status MakeDirs(const std::string& path, mode_t mode) {
   std::string cur;
   size_t pos = 0;
@@ -190,9 +208,7 @@ Status MakeDirs(const std::string& path, mode_t mode) {
     pos = path.find('/', pos + 1);
     cur = path.substr(0, pos);
     if (cur.empty()) continue;
-    if ((Injected(FileOp::kMkdir, cur) || ::mkdir(cur.c_str(), mode) != 0) && errno != EEXIST) {
-      return ErrnoStatus("mkdir " + cur, errno);
-    }
+    CAIRN_RETURN_IF_ERROR(MakeDir(cur, mode));
   }
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
@@ -209,10 +225,9 @@ Status MakeDirsBelow(const std::string& base, const std::string& path, mode_t mo
   while (pos < path.size()) {
     pos = path.find('/', pos + 1);
     const std::string cur = path.substr(0, pos);
-    if ((Injected(FileOp::kMkdir, cur) || ::mkdir(cur.c_str(), mode) != 0) && errno != EEXIST) {
-      if (errno == ENOENT) return Status::NotFound(base + " does not exist any more");
-      return ErrnoStatus("mkdir " + cur, errno);
-    }
+    Status made = MakeDir(cur, mode);
+    if (made.IsNotFound()) return Status::NotFound(base + " does not exist any more");
+    CAIRN_RETURN_IF_ERROR(made);
   }
   return Status::OK();
 }

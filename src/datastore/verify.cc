@@ -91,7 +91,14 @@ class VerifyJob {
       return result;
     };
     auto lock = store_.locks().LockSnapshot(ns, snap, LockMode::kShared);
-    if (!lock.ok()) return skip("in use (" + lock.status().message() + ")");
+    if (!lock.ok() && lock.status().IsBusy()) return skip("in use (" + lock.status().message() + ")");
+    if (!lock.ok()) {
+      // Found by the file fault campaign: a lock that could not be taken for an I/O error
+      // (a full disk) was reported as "in use" and the snapshot skipped.
+      result.verdict = VerifyVerdict::kNotVerified;
+      result.problems = {"could not lock the snapshot: " + lock.status().message()};
+      return result;
+    }
     auto manifest = store_.LoadManifest(ns, snap);
     if (!manifest.ok()) {
       if (manifest.status().IsNotFound()) return skip("removed while the job ran");

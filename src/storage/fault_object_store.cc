@@ -59,57 +59,46 @@ Result<Bytes> FaultObjectStore::Get(const std::string& key) {
   return data;
 }
 
-Result<PutResult> FaultObjectStore::Put(const std::string& key, ByteView data, PutMode mode) {
-  auto action = Decide(ObjectCall::kPut, key);
-  if (action == ObjectFaultRule::Action::kFail) return Injected("put", key, *action);
-  auto result = ObjectStoreWrapper::Put(key, data, mode);
+template <typename R, typename Run>
+R FaultObjectStore::Guarded(ObjectCall call, const std::string& key, const char* what, Run run) {
+  auto action = Decide(call, key);
+  if (action == ObjectFaultRule::Action::kFail) return Injected(what, key, *action);
+  R result = run();
   if (action == ObjectFaultRule::Action::kLostReply && result.ok()) {
-    return Injected("put", key, *action);
+    return Injected(what, key, *action);
   }
   return result;
 }
 
+Result<PutResult> FaultObjectStore::Put(const std::string& key, ByteView data, PutMode mode) {
+  return Guarded<Result<PutResult>>(ObjectCall::kPut, key, "put", [&] {
+    return ObjectStoreWrapper::Put(key, data, mode);
+  });
+}
+
 Status FaultObjectStore::Copy(const std::string& source, const std::string& target) {
-  auto action = Decide(ObjectCall::kCopy, target);
-  if (action == ObjectFaultRule::Action::kFail) return Injected("copy to", target, *action);
-  Status st = ObjectStoreWrapper::Copy(source, target);
-  if (action == ObjectFaultRule::Action::kLostReply && st.ok()) {
-    return Injected("copy to", target, *action);
-  }
-  return st;
+  return Guarded<Status>(ObjectCall::kCopy, target, "copy to", [&] {
+    return ObjectStoreWrapper::Copy(source, target);
+  });
 }
 
 Status FaultObjectStore::Delete(const std::string& key) {
-  auto action = Decide(ObjectCall::kDelete, key);
-  if (action == ObjectFaultRule::Action::kFail) return Injected("delete", key, *action);
-  Status st = ObjectStoreWrapper::Delete(key);
-  if (action == ObjectFaultRule::Action::kLostReply && st.ok()) {
-    return Injected("delete", key, *action);
-  }
-  return st;
+  return Guarded<Status>(ObjectCall::kDelete, key, "delete", [&] {
+    return ObjectStoreWrapper::Delete(key);
+  });
 }
 
 Status FaultObjectStore::DeleteMany(const std::vector<std::string>& keys) {
-  const std::string first = keys.empty() ? std::string() : keys.front();
-  auto action = Decide(ObjectCall::kDeleteMany, first);
-  if (action == ObjectFaultRule::Action::kFail) return Injected("delete from", first, *action);
-  Status st = ObjectStoreWrapper::DeleteMany(keys);
-  if (action == ObjectFaultRule::Action::kLostReply && st.ok()) {
-    return Injected("delete from", first, *action);
-  }
-  return st;
+  return Guarded<Status>(ObjectCall::kDeleteMany, keys.empty() ? std::string() : keys.front(),
+                         "delete from", [&] { return ObjectStoreWrapper::DeleteMany(keys); });
 }
 
+// A lost reply of a listing is one that fails after some pages: the visitor saw part of it.
 Status FaultObjectStore::List(const std::string& prefix,
                               const std::function<bool(const StoredObject&)>& visit) {
-  auto action = Decide(ObjectCall::kList, prefix);
-  if (action == ObjectFaultRule::Action::kFail) return Injected("list", prefix, *action);
-  Status st = ObjectStoreWrapper::List(prefix, visit);
-  // A listing that fails after some pages: the visitor saw part of it.
-  if (action == ObjectFaultRule::Action::kLostReply && st.ok()) {
-    return Injected("list", prefix, *action);
-  }
-  return st;
+  return Guarded<Status>(ObjectCall::kList, prefix, "list", [&] {
+    return ObjectStoreWrapper::List(prefix, visit);
+  });
 }
 
 }  // namespace cairn

@@ -62,6 +62,10 @@ class FaultObjectStore final : public ObjectStoreWrapper {
   // The action of the first rule that fires for this call, if any; counts the call.
   std::optional<ObjectFaultRule::Action> Decide(ObjectCall call, const std::string& key);
   Status Injected(const char* what, const std::string& key, ObjectFaultRule::Action action);
+  // Runs `run` (the wrapped call) as the rules say: not at all (kFail), or reporting a lost
+  // reply after it succeeded (kLostReply). kFlipByte is Get's own.
+  template <typename R, typename Run>
+  R Guarded(ObjectCall call, const std::string& key, const char* what, Run run);
 
   mutable std::mutex mu_;
   std::vector<std::pair<ObjectFaultRule, uint64_t>> rules_;  // with matching calls seen

@@ -397,11 +397,8 @@ class DatastoreCommandsTest(CliTestCase):
 
     def test_interrupted_destroy_blocks_commands_and_is_finished_by_rerunning_it(self):
         env = self.env
-        path = env.path("stores", "half")
-        self.ok(env, "datastore", "create", "half", path)
         # What a removal that died after setting its mode leaves behind.
-        with open(os.path.join(path, ".maintenance"), "w") as f:
-            json.dump({"type": "delete", "message": "deleting all data"}, f)
+        path = self.store_left_in_mode("half", "delete", "deleting all data")
         err = self.fails(env, 5, "snapshot", "list", "--store", "half", names=["half"])
         self.assertIn("cairn datastore remove --destroy-data half", err)
         self.fails(env, 5, "datastore", "maintenance", "half", "--mode", "none", names=["removed"])
@@ -432,13 +429,18 @@ class DatastoreCommandsTest(CliTestCase):
     def test_leftover_refresh_mode_says_how_to_finish_it(self):
         """Regression (issue 21): a command blocked by an s3-refresh mode left by an interrupted
         refresh did not say that rerunning `datastore s3-refresh` clears it."""
-        env = self.env
-        path = env.path("stores", "left")
-        self.ok(env, "datastore", "create", "left", path)
-        with open(os.path.join(path, ".maintenance"), "w") as f:
-            json.dump({"type": "s3-refresh", "message": "refresh interrupted; rerun"}, f)
-        err = self.fails(env, 5, "snapshot", "list", "--store", "left", names=["left"])
+        self.store_left_in_mode("left", "s3-refresh", "refresh interrupted; rerun")
+        err = self.fails(self.env, 5, "snapshot", "list", "--store", "left", names=["left"])
         self.assertIn("cairn datastore s3-refresh left", err)
+
+    def store_left_in_mode(self, name, mode, message):
+        """A new filesystem datastore `name` with maintenance mode `mode` set as its job would
+        leave it; returns its path."""
+        path = self.env.path("stores", name)
+        self.ok(self.env, "datastore", "create", name, path)
+        with open(os.path.join(path, ".maintenance"), "w") as f:
+            json.dump({"type": mode, "message": message}, f)
+        return path
 
 
 # ---------------------------------------------------------------------------------------------
