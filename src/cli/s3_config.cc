@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <limits>
+
 #include "base/file_util.h"
 #include "base/quote.h"
 
@@ -27,22 +29,48 @@ Result<json> LoadJsonFile(const std::string& path) {
   return parsed;
 }
 
+// An optional whole-number field from 0 to `max` (`fallback` if absent). A fraction, a negative
+// number or a larger one is Corruption: nlohmann would wrap it, or convert a huge float with
+// undefined behaviour (found by fuzzing: "burst-in": 1e30).
+Result<uint64_t> WholeNumber(const std::string& id, const json& j, const char* name,
+                             uint64_t fallback, uint64_t max) {
+  if (!j.contains(name)) return fallback;
+  const json& value = j[name];
+  if (!value.is_number_unsigned() || value.get<uint64_t>() > max) {
+    return Status::Corruption(fmt::format("S3 endpoint {}: '{}' must be a whole number from 0 to {}",
+                                          QuoteForMessage(id), name, max));
+  }
+  return value.get<uint64_t>();
+}
+
 Result<s3::EndpointConfig> EndpointFromJson(const std::string& id, const json& j) {
   s3::EndpointConfig config;
   config.id = id;
+  if (!j.is_object()) {
+    return Status::Corruption(fmt::format("S3 endpoint {}: not a JSON object", QuoteForMessage(id)));
+  }
+  constexpr uint64_t kMaxRate = std::numeric_limits<uint64_t>::max();
+  CAIRN_ASSIGN_OR_RETURN(config.rate_in, WholeNumber(id, j, "rate-in", 0, kMaxRate));
+  CAIRN_ASSIGN_OR_RETURN(config.burst_in, WholeNumber(id, j, "burst-in", 0, kMaxRate));
+  CAIRN_ASSIGN_OR_RETURN(config.rate_out, WholeNumber(id, j, "rate-out", 0, kMaxRate));
+  CAIRN_ASSIGN_OR_RETURN(config.burst_out, WholeNumber(id, j, "burst-out", 0, kMaxRate));
+  CAIRN_ASSIGN_OR_RETURN(uint64_t connections, WholeNumber(id, j, "max-connections", 8, 1024));
+  config.max_connections = static_cast<int>(connections);
+  if (j.contains("port")) {
+    CAIRN_ASSIGN_OR_RETURN(uint64_t port, WholeNumber(id, j, "port", 0, 65535));
+    config.port = static_cast<uint16_t>(port);
+  }
+  if (j.contains("put-rate-limit") && !j["put-rate-limit"].is_number()) {
+    return Status::Corruption(fmt::format("S3 endpoint {}: 'put-rate-limit' must be a number",
+                                          QuoteForMessage(id)));
+  }
   try {
     config.endpoint = j.at("endpoint").get<std::string>();
-    if (j.contains("port")) config.port = j["port"].get<uint16_t>();
     config.region = j.value("region", std::string(s3::kDefaultRegion));
     config.credentials.access_key = j.at("access-key").get<std::string>();
     config.path_style = j.value("path-style", false);
     config.fingerprint = j.value("fingerprint", "");
     config.put_rate_limit = j.value("put-rate-limit", 0.0);
-    config.rate_in = j.value("rate-in", uint64_t{0});
-    config.burst_in = j.value("burst-in", uint64_t{0});
-    config.rate_out = j.value("rate-out", uint64_t{0});
-    config.burst_out = j.value("burst-out", uint64_t{0});
-    config.max_connections = j.value("max-connections", 8);
     for (const json& quirk : j.value("provider-quirks", json::array())) {
       CAIRN_RETURN_IF_ERROR(config.quirks.Add(quirk.get<std::string>()));
     }

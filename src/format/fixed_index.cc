@@ -83,6 +83,13 @@ Result<FixedIndex> FixedIndex::Parse(ByteView data, std::string_view object_name
                    "chunk size " + std::to_string(index.chunk_size_) + " is not a power of two");
   }
   uint64_t n = ChunkCount(index.size_, index.chunk_size_);
+  // Found by fuzzing: a size near 2^64 with a huge chunk size made the last chunk's end wrap
+  // around (and its length negative).
+  if (n > std::numeric_limits<uint64_t>::max() / index.chunk_size_) {
+    return Corrupt(object_name, "size " + std::to_string(index.size_) + " with chunk size " +
+                                    std::to_string(index.chunk_size_) +
+                                    " cannot be addressed");
+  }
   uint64_t body = data.size() - kIndexHeaderSize;
   if (n > body / kFixedIndexEntrySize || body != n * kFixedIndexEntrySize) {
     return Corrupt(object_name, "has length " + std::to_string(data.size()) +

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "base/file_util.h"
+
 namespace cairn {
 namespace {
 
@@ -261,6 +263,24 @@ TEST(FixedIndexTest, RejectsNonPowerOfTwoChunkSize) {
     PutLE64(f.data() + 72, cs);
     ExpectCorruption(f, "chunk size " + std::to_string(cs));
   }
+}
+
+// Regression (found by fuzz/fixed_index_fuzzer, input fuzz/regressions/fixed_index/
+// chunk-range-overflow): size 2^64 - 1 with chunk size 2^63 has two chunks whose entries and
+// checksum were valid, but the second one's end wrapped around to 0, so chunk_range() gave it
+// a negative length. Such an index is now refused.
+TEST(FixedIndexTest, RejectsSizesWhoseChunksCannotBeAddressed) {
+  auto built = BuildAppending(k4MiB, {k4MiB, 7});
+  ASSERT_TRUE(built.ok());
+  Bytes f = built->bytes;
+  PutLE64(f.data() + 64, std::numeric_limits<uint64_t>::max());
+  PutLE64(f.data() + 72, uint64_t{1} << 63);
+  FixCsum(&f);
+  ExpectCorruption(f, "chunk end beyond 2^64");
+  auto fuzzed = ReadFile(std::string(CAIRN_SOURCE_DIR) +
+                         "/fuzz/regressions/fixed_index/chunk-range-overflow");
+  ASSERT_TRUE(fuzzed.ok());
+  ExpectCorruption(*fuzzed, "the fuzzer's input");
 }
 
 TEST(FixedIndexTest, RejectsBadCsum) {

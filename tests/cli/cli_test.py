@@ -426,6 +426,19 @@ class DatastoreCommandsTest(CliTestCase):
             json.dump({"datastores": {"x1": {"path": "/tmp", "backend": 5}}}, f)
         self.fails(env, 4, "datastore", "list", names=[cfg, "'backend' must be a string"])
 
+    def test_s3_config_with_out_of_range_numbers_is_refused(self):
+        """Regression (found by fuzz/s3_config_fuzzer): "burst-in": 1e30 was converted to an
+        integer with undefined behaviour; numbers of the wrong kind are now refused by name."""
+        env = self.env
+        os.makedirs(env.config, exist_ok=True)
+        cfg = os.path.join(env.config, "s3.json")
+        for field, value in (("burst-in", 1e30), ("rate-out", -5), ("port", 70000),
+                             ("max-connections", 2.5)):
+            with open(cfg, "w") as f:
+                json.dump({"endpoints": {"aws": {"endpoint": "s3.amazonaws.com",
+                                                 "access-key": "AKIA", field: value}}}, f)
+            self.fails(env, 4, "s3", "endpoint", "list", names=["aws", field])
+
     def test_leftover_refresh_mode_says_how_to_finish_it(self):
         """Regression (issue 21): a command blocked by an s3-refresh mode left by an interrupted
         refresh did not say that rerunning `datastore s3-refresh` clears it."""
