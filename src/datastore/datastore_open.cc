@@ -12,12 +12,39 @@
 namespace cairn {
 namespace {
 
-// Makes `path` a datastore directory (`.chunks/0000..ffff`, `.lock`). AlreadyExists if it holds
-// anything but lost+found.
+// Written first when a datastore directory is prepared and removed last when the datastore is
+// complete: a directory holding it is what a create or attach killed midway left (found by the
+// crash campaign: such a leftover refused every later attempt with "already contains a
+// datastore"), so the next create or attach clears it and starts again, and nothing opens it.
+constexpr char kCreatingMarker[] = ".cairn-creating";
+
+// Undoes PrepareLocalDirectory and anything a failed attach wrote, leaving `path` as empty as
+// it was found.
+void RemovePreparedDirectory(const std::string& path) {
+  auto entries = ListDir(path);
+  if (!entries.ok()) return;
+  for (const auto& e : *entries) {
+    if (e.name == "lost+found" || e.name == kCreatingMarker) continue;
+    Status st = RemoveTree(JoinPath(path, e.name));
+    if (!st.ok()) spdlog::warn("cleanup of {}: {}", path, st.ToString());
+  }
+  (void)RemoveFile(JoinPath(path, kCreatingMarker));  // last: the rest is gone
+}
+
+// Makes `path` a datastore directory (`.chunks/0000..ffff`, `.lock`) marked as being created.
+// AlreadyExists if it holds anything but lost+found (or the leftover of an interrupted
+// creation, which is cleared).
 Status PrepareLocalDirectory(const std::string& path) {
   if (path.empty()) return Status::InvalidArgument("datastore path is empty");
   CAIRN_RETURN_IF_ERROR(MakeDirs(path, 0755));
   CAIRN_ASSIGN_OR_RETURN(auto entries, ListDir(path));
+  for (const auto& e : entries) {
+    if (e.name.starts_with(kCreatingMarker)) {  // the marker, or its temp file if killed there
+      spdlog::info("{} holds a datastore whose creation was interrupted; starting again", path);
+      RemovePreparedDirectory(path);
+      return PrepareLocalDirectory(path);
+    }
+  }
   for (const auto& e : entries) {
     if (e.name == ".chunks") {
       return Status::AlreadyExists(fmt::format("{} already contains a datastore", path));
@@ -27,26 +54,25 @@ Status PrepareLocalDirectory(const std::string& path) {
           fmt::format("{} is not empty (found '{}'); use an empty directory", path, e.name));
     }
   }
+  CAIRN_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(path, kCreatingMarker), {}, 0644));
   ChunkStore chunks(path);
   CAIRN_RETURN_IF_ERROR(chunks.Create());
   return WriteFileAtomic(JoinPath(path, ".lock"), {}, 0644);
 }
 
-// Undoes PrepareLocalDirectory and anything a failed attach wrote, leaving `path` as empty as
-// it was found.
-void RemovePreparedDirectory(const std::string& path) {
-  auto entries = ListDir(path);
-  if (!entries.ok()) return;
-  for (const auto& e : *entries) {
-    if (e.name == "lost+found") continue;
-    Status st = RemoveTree(JoinPath(path, e.name));
-    if (!st.ok()) spdlog::warn("cleanup of {}: {}", path, st.ToString());
-  }
+// Marks the datastore at `path` complete.
+Status FinishPreparedDirectory(const std::string& path) {
+  CAIRN_RETURN_IF_ERROR(RemoveFile(JoinPath(path, kCreatingMarker)));
+  return FsyncDir(path);
 }
 
 Status CheckLocalDatastore(const std::string& path) {
   Status st = ChunkStore(path).Verify();
-  if (st.ok()) return st;
+  if (st.ok()) {
+    CAIRN_ASSIGN_OR_RETURN(bool unfinished, PathExists(JoinPath(path, kCreatingMarker)));
+    if (!unfinished) return st;
+    st = Status::NotFound("its creation was interrupted; create it again");
+  }
   return Status(st.code(), fmt::format("{} is not a datastore ({})", path, st.message()));
 }
 
@@ -79,6 +105,7 @@ Result<bool> PrefixHoldsData(ObjectStore& objects, const std::string& prefix,
 
 Result<std::unique_ptr<Datastore>> Datastore::CreateFilesystem(const std::string& path) {
   CAIRN_RETURN_IF_ERROR(PrepareLocalDirectory(path));
+  CAIRN_RETURN_IF_ERROR(FinishPreparedDirectory(path));
   return OpenFilesystem(path);
 }
 
@@ -120,8 +147,11 @@ Result<std::unique_ptr<Datastore>> Datastore::CreateOnObjectStore(
     nlohmann::json marker = {{"hostname", options.hostname}};
     CAIRN_RETURN_IF_ERROR(
         objects.Put(in_use_key, AsBytes(marker.dump()), PutMode::kReplace).status());
-    CAIRN_ASSIGN_OR_RETURN(auto store, OpenOnObjectStore(path, options.backend));
+    // Opened directly: it is not complete (and does not open) before it holds its metadata.
+    auto store = std::unique_ptr<Datastore>(
+        new Datastore(path, NewObjectStoreBackend(path, options.backend)));
     if (options.reuse) CAIRN_RETURN_IF_ERROR(store->RefreshFromBackend({}).status());
+    CAIRN_RETURN_IF_ERROR(FinishPreparedDirectory(path));
     return store;
   };
   auto store = attach();

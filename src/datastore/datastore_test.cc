@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 
+#include "base/file_faults.h"
 #include "base/file_util.h"
 #include "datastore/snapshot_writer.h"
 #include "format/data_blob.h"
@@ -382,6 +383,48 @@ TEST_P(DatastoreTest, AFailedOwnerWriteLeavesNoGroupBehind) {
   // With room again the group is created normally.
   Backup(root_, "vm/300", 100);
   EXPECT_EQ(*store_->GetOwner(root_, group), "root@pam");
+}
+
+// Regression (issue 21, found by the crash campaign): `namespace remove --delete-groups` killed
+// midway left snapshots listed whose index files were already deleted (the tree was removed in
+// directory order, "disk.img.fidx" before "index.json.blob"). Manifests now go first; a removal
+// stopped at any step (here by an I/O error at its k-th removal) leaves only whole snapshots.
+TEST_P(DatastoreTest, AnInterruptedNamespaceRemovalLeavesOnlyWholeSnapshots) {
+  if (test_store_->remote()) GTEST_SKIP() << "the local removal order is what is tested";
+  const auto ns = *BackupNamespace::Parse("site");
+  const auto sub = *BackupNamespace::Parse("site/sub");
+  for (uint64_t k = 1;; ++k) {
+    ASSERT_TRUE(store_->CreateNamespace(ns).ok());
+    ASSERT_TRUE(store_->CreateNamespace(sub).ok());
+    for (int64_t t = 1; t <= 2; ++t) {
+      Backup(ns, "vm/1", t);
+      Backup(sub, "vm/2", t);
+    }
+    FileFaultRule fail;
+    fail.op = FileOp::kRemove;
+    fail.nth = k;
+    fail.error = EIO;
+    FileFaults::Install({fail});
+    Status st = store_->RemoveNamespace(ns, true);
+    FileFaults::Clear();
+    if (st.ok()) break;  // k is past the last removal
+    for (const auto& n : {ns, sub}) {
+      auto groups = store_->ListGroups(n);
+      if (!groups.ok()) continue;
+      for (const auto& g : *groups) {
+        auto snaps = store_->ListSnapshots(n, g);
+        if (!snaps.ok()) continue;
+        for (const auto& info : *snaps) {
+          EXPECT_TRUE(info.error.empty()) << k << ": " << info.error;
+          for (const auto& file : info.files) {
+            EXPECT_TRUE(store_->ReadSnapshotFile(n, info.ref, file).ok())
+                << "step " << k << ": " << info.ref.ToString() << " is listed without " << file;
+          }
+        }
+      }
+    }
+    ASSERT_TRUE(store_->RemoveNamespace(ns, true).ok()) << k;  // and it can be finished
+  }
 }
 
 TEST_P(DatastoreTest, WriterRegistryReportsOldestLiveWriter) {

@@ -3,9 +3,12 @@
 // the provider matters).
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 
+#include "base/file_faults.h"
 #include "base/file_util.h"
 #include "datastore/datastore.h"
 #include "datastore/snapshot_writer.h"
@@ -221,6 +224,44 @@ TEST_F(ObjectStoreDatastoreTest, RefreshFetchesAgainWhatArrivesDamaged) {
   ASSERT_EQ(snaps->size(), 1u);
   EXPECT_TRUE((*snaps)[0].error.empty()) << (*snaps)[0].error;
   EXPECT_TRUE(store->ReadSnapshotFile(root_, snap, "vm.conf.blob").ok());
+}
+
+// Regression (issue 21, found by the crash campaign): `datastore create --reuse` killed midway
+// left a half-prepared cache directory that refused every later attempt ("already contains a
+// datastore") while no config named it. The directory is now marked while it is created; the
+// next attempt clears such a leftover and attaches, and nothing opens it meanwhile.
+TEST_F(ObjectStoreDatastoreTest, AnAttachKilledMidwayCanBeRunAgain) {
+  auto first = Create("a", Options("h"));
+  ASSERT_NE(first, nullptr);
+  auto snap = Backup(*first, root_, "vm/100", 100);
+  first.reset();
+  // Killed at the k-th file mutation: while preparing the 65,536 chunk directories, right after
+  // them, and during the metadata refresh.
+  for (uint64_t k : {uint64_t{1}, uint64_t{3}, uint64_t{40000}, uint64_t{65539},
+                     uint64_t{65545}, uint64_t{65560}}) {
+    const std::string path = dir_.Sub("b" + std::to_string(k));
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      FileFaultRule kill;
+      kill.action = FileFaultRule::Action::kKill;
+      kill.nth = k;
+      FileFaults::Install({kill});
+      ObjectStoreDatastoreOptions options = Options("h");
+      options.reuse = true;
+      auto store = Datastore::CreateOnObjectStore(path, options);
+      ::_exit(store.ok() ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    if (!WIFSIGNALED(status)) continue;  // k was beyond the end of this attach
+    EXPECT_FALSE(Datastore::OpenOnObjectStore(path, Options("h").backend).ok()) << k;
+    ObjectStoreDatastoreOptions options = Options("h");
+    options.reuse = true;
+    auto again = Datastore::CreateOnObjectStore(path, options);
+    ASSERT_TRUE(again.ok()) << "k " << k << ": " << again.status().ToString();
+    EXPECT_EQ((*again)->ListSnapshots(root_, snap.group)->size(), 1u) << k;
+  }
 }
 
 TEST_F(ObjectStoreDatastoreTest, RefreshWaitsForRunningOperations) {
