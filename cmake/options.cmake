@@ -3,6 +3,7 @@ option(CAIRN_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitize
 option(CAIRN_TSAN "Build with ThreadSanitizer" OFF)
 option(CAIRN_BUILD_BENCH "Build the Google Benchmark micro suite" ON)
 option(CAIRN_BUILD_CLI "Build the cairn command and its end-to-end tests" ON)
+option(CAIRN_FUZZ "Build the libFuzzer targets of fuzz/ (clang only; ASan + UBSan)" OFF)
 
 add_compile_options(-Wall -Wextra -Werror)
 # Line tables only: all perf and sanitizer reports need, and a fifth less compile time than -g.
@@ -18,4 +19,20 @@ endif()
 if(CAIRN_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+endif()
+if(CAIRN_FUZZ)
+  # libFuzzer ships with clang. Every layer gets coverage instrumentation (fuzzer-no-link) and
+  # ASan + UBSan, every UBSan report aborts so libFuzzer counts it as a crash, and assert() stays
+  # on (-UNDEBUG after the build type's -DNDEBUG): a broken invariant is a finding too. The fuzz
+  # targets add -fsanitize=fuzzer at link time (fuzz/CMakeLists.txt).
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CAIRN_FUZZ needs clang (libFuzzer): configure with CXX=clang++")
+  endif()
+  if(CAIRN_SANITIZE OR CAIRN_TSAN)
+    message(FATAL_ERROR "CAIRN_FUZZ already builds with ASan + UBSan; leave CAIRN_SANITIZE and "
+                        "CAIRN_TSAN off")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer -UNDEBUG)
+  add_link_options(-fsanitize=address,undefined)
 endif()
