@@ -1,18 +1,40 @@
-# cairn_layer(NAME DEPS ... [TEST_PROPERTIES ...]): builds src/NAME/*.cc (minus *_test.cc) into
-# the static library cairn_NAME, and src/NAME/*_test.cc into the test binary NAME_tests
+# cairn_layer(NAME DEPS ... [TEST_PROPERTIES ...]): builds src/NAME/**.cc (minus *_test.cc) into
+# the static library cairn_NAME, and src/NAME/**_test.cc into the test binary NAME_tests
 # registered with CTest (TEST_PROPERTIES are added to each of its tests, e.g. a fixture).
+#
+# Layering is enforced by the compiler, not by convention: a layer does not see src/. It sees an
+# include view, build/layer-include/NAME/, holding one link per layer it may use (itself and,
+# transitively, the layers of its DEPS), so `#include "client/x.h"` from the datastore layer
+# fails to compile. A layer's view is a superset of its dependencies' views, so the views it
+# inherits through linking add nothing it may not see.
 include(GoogleTest)
 
 function(cairn_layer name)
   cmake_parse_arguments(ARG "" "" "DEPS;TEST_PROPERTIES" ${ARGN})
-  file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cc)
-  file(GLOB tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*_test.cc)
-  list(REMOVE_ITEM sources ${tests} ${PROJECT_SOURCE_DIR}/src/${name}/main.cc)
-  if(NOT sources)
-    return()  # layer not written yet
-  endif()
+  set(src ${PROJECT_SOURCE_DIR}/src/${name})
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${src}/*.cc)
+  file(GLOB_RECURSE tests CONFIGURE_DEPENDS ${src}/*_test.cc)
+  list(REMOVE_ITEM sources ${tests} ${src}/main.cc)
+
+  # The layers this one may include: itself and what its layer dependencies may include.
+  set(visible ${name})
+  foreach(dep IN LISTS ARG_DEPS)
+    if(dep MATCHES "^cairn_(.+)$")
+      get_property(dep_visible GLOBAL PROPERTY CAIRN_VISIBLE_${CMAKE_MATCH_1})
+      list(APPEND visible ${dep_visible})
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES visible)
+  set_property(GLOBAL PROPERTY CAIRN_VISIBLE_${name} ${visible})
+  set(view ${CMAKE_BINARY_DIR}/layer-include/${name})
+  file(REMOVE_RECURSE ${view})
+  file(MAKE_DIRECTORY ${view})
+  foreach(layer IN LISTS visible)
+    file(CREATE_LINK ${PROJECT_SOURCE_DIR}/src/${layer} ${view}/${layer} SYMBOLIC)
+  endforeach()
+
   add_library(cairn_${name} STATIC ${sources})
-  target_include_directories(cairn_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_include_directories(cairn_${name} PUBLIC ${view})
   target_link_libraries(cairn_${name} PUBLIC ${ARG_DEPS})
   if(tests)
     add_executable(${name}_tests ${tests})

@@ -1,4 +1,4 @@
-// Fuzzes the pcat1 catalog reader (format/catalog.h): `catalog.pcat1.didx`'s stream, which
+// Fuzzes the pcat1 catalog reader (format/pxar/catalog.h): `catalog.pcat1.didx`'s stream, which
 // `cairn catalog` browses without reading any archive. The reader is opened and the tree
 // walked from the root block (each block listed once: blocks may be shared), entries looked up
 // by their path; every name must be safe (no '/', NUL, "." or ".."). The varint
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/stream.h"
-#include "format/catalog.h"
+#include "format/pxar/catalog.h"
 #include "fuzz_support.h"
 
 namespace cairn {

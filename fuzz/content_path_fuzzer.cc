@@ -1,16 +1,16 @@
 // Fuzzes the parsers of keys listed from an S3 bucket. ParseContentPath
-// (datastore/content_path.h) maps a metadata object's key to the file a refresh writes below the
-// local datastore root: whatever it accepts must stay inside the datastore (`dir` and `file`
-// relative, of plain components: no "", "." or ".." and no NUL; `file` directly inside `dir`;
-// the shape its kind names). s3::ObjectKey::Parse (s3/object_key.h) guards every request: a key
-// it accepts keeps its documented rules (1..1024 bytes, no leading '/', no control character,
+// (datastore/backend/content_path.h) maps a metadata object's key to the file a refresh writes
+// below the local datastore root: whatever it accepts must stay inside the datastore (`dir` and
+// `file` relative, of plain components: no "", "." or ".." and no NUL; `file` directly inside
+// `dir`; the shape its kind names). s3::ObjectKey::Parse (s3/object_key.h) guards every request: a
+// key it accepts keeps its documented rules (1..1024 bytes, no leading '/', no control character,
 // no "", "." or ".." segment).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "datastore/content_path.h"
+#include "datastore/backend/content_path.h"
 #include "fuzz_support.h"
 #include "s3/object_key.h"
 

@@ -20,14 +20,12 @@ constexpr uint64_t kMaxPbkdf2Iterations = uint64_t{1} << 12;
 
 bool CheapToUnlock(const KeyFile& file) {
   switch (file.kdf()) {
-    case KeyFile::Kdf::kNone:
-      return true;
+    case KeyFile::Kdf::kNone: return true;
     case KeyFile::Kdf::kScrypt:
       return file.scrypt_n() <= kMaxScryptWork && file.scrypt_r() <= kMaxScryptWork &&
              file.scrypt_p() <= kMaxScryptWork &&
              file.scrypt_n() * file.scrypt_r() * file.scrypt_p() <= kMaxScryptWork;
-    case KeyFile::Kdf::kPbkdf2:
-      return file.pbkdf2_iterations() <= kMaxPbkdf2Iterations;
+    case KeyFile::Kdf::kPbkdf2: return file.pbkdf2_iterations() <= kMaxPbkdf2Iterations;
   }
   return false;
 }

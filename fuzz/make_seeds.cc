@@ -22,13 +22,13 @@
 
 #include "base/file_util.h"
 #include "base/hex.h"
-#include "format/catalog.h"
 #include "format/data_blob.h"
 #include "format/dynamic_index.h"
 #include "format/fixed_index.h"
 #include "format/key_file.h"
 #include "format/manifest.h"
-#include "format/pxar_encoder.h"
+#include "format/pxar/catalog.h"
+#include "format/pxar/encoder.h"
 #include "fuzz_support.h"
 
 namespace cairn::fuzz {
@@ -96,7 +96,9 @@ Bytes TwoPartInput(ByteView first, ByteView second) {
   return out;
 }
 
-Digest DigestOf(std::string_view text) { return Sha256Of(AsBytes(text)); }
+Digest DigestOf(std::string_view text) {
+  return Sha256Of(AsBytes(text));
+}
 
 void BlobSeeds(SeedDir& out) {
   const CryptConfig crypt(kKey);

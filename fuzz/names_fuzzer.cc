@@ -1,18 +1,18 @@
 // Fuzzes the validation of names that reach the datastore from users, clients and buckets:
-// namespaces, backup groups, snapshot references, datastore names (datastore/names.h) and
+// namespaces, backup groups, snapshot references, datastore names (types/backup_names.h) and
 // archive file names (format/archive_name.h). Anything accepted must map to a relative path of
 // plain components (no "", "." or ".." and no NUL) and read back to the same value from its
 // own ToString; a server archive name made from a client name must be valid. UPIDs
-// (format/upid.h, read from manifests' verify_state) must read back from their ToString.
+// (types/upid.h, read from manifests' verify_state) must read back from their ToString.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "datastore/names.h"
 #include "format/archive_name.h"
-#include "format/upid.h"
 #include "fuzz_support.h"
+#include "types/backup_names.h"
+#include "types/upid.h"
 
 namespace cairn {
 namespace {

@@ -1,4 +1,4 @@
-// Fuzzes the random-access pxar reader (format/pxar_accessor.h), which `restore --path` and the
+// Fuzzes the random-access pxar reader (format/pxar/accessor.h), which `restore --path` and the
 // archive browser use on a file archive from a datastore. The input is an archive and,
 // optionally, a v2 payload stream (fuzz_support.h SplitInput). The accessor is opened and the
 // tree walked through the GOODBYE tables: every directory listed, every entry looked up by its
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/stream.h"
-#include "format/pxar_accessor.h"
+#include "format/pxar/accessor.h"
 #include "fuzz_support.h"
 #include "pxar_support.h"
 
@@ -65,12 +65,8 @@ void FuzzPxarAccessor(const uint8_t* data, size_t size) {
                  "a listed entry is not a child of its directory");
       if (lookups++ < kMaxLookups) (void)accessor.Lookup(child.path);
       switch (child.kind) {
-        case pxar::EntryKind::kDirectory:
-          pending.push_back(child);
-          break;
-        case pxar::EntryKind::kFile:
-          ReadAll(accessor, child);
-          break;
+        case pxar::EntryKind::kDirectory: pending.push_back(child); break;
+        case pxar::EntryKind::kFile: ReadAll(accessor, child); break;
         case pxar::EntryKind::kHardlink: {
           auto target = accessor.ResolveHardlink(child);
           if (target.ok()) {
@@ -79,8 +75,7 @@ void FuzzPxarAccessor(const uint8_t* data, size_t size) {
           }
           break;
         }
-        default:
-          break;
+        default: break;
       }
     }
   }

@@ -1,4 +1,4 @@
-// Fuzzes the sequential pxar decoder (format/pxar_decoder.h), which restore and `catalog` run
+// Fuzzes the sequential pxar decoder (format/pxar/decoder.h), which restore and `catalog` run
 // over a whole file archive from a datastore. The input is an archive and, optionally, the
 // payload stream of a split (v2) archive (layout: fuzz_support.h SplitInput). Every entry is
 // decoded until the end or the first error; file contents are read in full, or (flags bit 1)
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "base/stream.h"
-#include "format/pxar_decoder.h"
+#include "format/pxar/decoder.h"
 #include "fuzz_support.h"
 #include "pxar_support.h"
 

@@ -6,8 +6,8 @@
 
 #include <string_view>
 
-#include "format/pxar_decoder.h"
-#include "format/pxar_format.h"
+#include "format/pxar/decoder.h"
+#include "format/pxar/format.h"
 #include "fuzz_support.h"
 
 namespace cairn::fuzz {

@@ -1,4 +1,4 @@
-// Fuzzes the S3 endpoint configuration parser (cli/s3_config.h, S3EndpointStore::Load): the
+// Fuzzes the S3 endpoint configuration parser (config/s3_endpoints.h, S3EndpointStore::Load): the
 // config directory's `s3.json` and `s3-secrets.json`, which a user may edit by hand. The input
 // is the settings file, then optionally a NUL byte and the secrets file (absent without the
 // NUL); both are written (mode 0600) to a scratch directory for Load. Each endpoint loaded is
@@ -10,12 +10,12 @@
 #include <string>
 #include <string_view>
 
-#include "cli/s3_config.h"
+#include "config/s3_endpoints.h"
 #include "fuzz_support.h"
 #include "s3/endpoint.h"
 #include "scratch_dir.h"
 
-namespace cairn::cli {
+namespace cairn::config {
 namespace {
 
 bool SameEndpoint(const s3::EndpointConfig& a, const s3::EndpointConfig& b) {
@@ -67,9 +67,9 @@ void FuzzS3Config(std::string_view input) {
 }
 
 }  // namespace
-}  // namespace cairn::cli
+}  // namespace cairn::config
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  cairn::cli::FuzzS3Config(std::string_view(reinterpret_cast<const char*>(data), size));
+  cairn::config::FuzzS3Config(std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }

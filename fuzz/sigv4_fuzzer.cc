@@ -33,7 +33,9 @@ std::vector<std::string> SplitFields(std::string_view input) {
   return fields;
 }
 
-bool IsHexUpper(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
+bool IsHexUpper(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
 
 void CheckEncoded(std::string_view text, bool encode_slash) {
   const std::string out = UriEncode(text, encode_slash);

@@ -11,6 +11,7 @@
 #include "base/file_lock.h"
 #include "base/file_util.h"
 #include "base/hex.h"
+#include "base/job_control.h"
 #include "base/parallel.h"
 #include "base/result.h"
 #include "base/time.h"
@@ -163,7 +164,10 @@ TEST(FileLockTest, SharedAndExclusiveExclude) {
   auto ex = FileLock::Acquire(path, LockMode::kExclusive, milliseconds(0), "group a");
   EXPECT_EQ(ex.status().code(), Code::kBusy);
   EXPECT_NE(ex.status().message().find("group a"), std::string::npos);
-  { auto drop1 = std::move(s1.value()); auto drop2 = std::move(s2.value()); }
+  {
+    auto drop1 = std::move(s1.value());
+    auto drop2 = std::move(s2.value());
+  }
   auto ex2 = FileLock::Acquire(path, LockMode::kExclusive, milliseconds(0), "a");
   EXPECT_TRUE(ex2.ok());
 }
@@ -193,8 +197,8 @@ TEST(UnitsTest, ParseByteSize) {
   EXPECT_EQ(*ParseByteSize("64gb"), 64ull << 30);
   EXPECT_EQ(*ParseByteSize("1t"), 1ull << 40);
   EXPECT_EQ(*ParseByteSize("7B"), 7u);
-  for (const char* bad : {"", "G", "-1", "1.5G", "12Q", "1 G", "1ib", "99999999999999999999",
-                          "17179869184G"}) {
+  for (const char* bad :
+       {"", "G", "-1", "1.5G", "12Q", "1 G", "1ib", "99999999999999999999", "17179869184G"}) {
     auto parsed = ParseByteSize(bad);
     EXPECT_EQ(parsed.status().code(), Code::kInvalidArgument) << bad;
   }
@@ -207,15 +211,16 @@ TEST(SlotsTest, NeverMoreHoldersThanSlotsAndNobodyIsLeftWaiting) {
   Slots slots(2);
   std::atomic<int> holders{0}, most{0};
   ASSERT_TRUE(ParallelFor(2000, 8, [&](size_t) {
-    slots.Acquire();
-    const int now = ++holders;
-    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
-    }
-    std::this_thread::yield();
-    holders--;
-    slots.Release();
-    return Status::OK();
-  }).ok());
+                slots.Acquire();
+                const int now = ++holders;
+                for (int seen = most.load();
+                     now > seen && !most.compare_exchange_weak(seen, now);) {
+                }
+                std::this_thread::yield();
+                holders--;
+                slots.Release();
+                return Status::OK();
+              }).ok());
   EXPECT_LE(most.load(), 2);
   EXPECT_GE(most.load(), 1);
 }
@@ -223,9 +228,9 @@ TEST(SlotsTest, NeverMoreHoldersThanSlotsAndNobodyIsLeftWaiting) {
 TEST(ParallelForTest, VisitsEveryIndexOnceAndReturnsTheFirstError) {
   std::vector<std::atomic<int>> seen(1000);
   ASSERT_TRUE(ParallelFor(seen.size(), 4, [&](size_t i) {
-    seen[i]++;
-    return Status::OK();
-  }).ok());
+                seen[i]++;
+                return Status::OK();
+              }).ok());
   for (const auto& n : seen) EXPECT_EQ(n.load(), 1);
   EXPECT_TRUE(ParallelFor(0, 4, [](size_t) { return Status::IOError("never called"); }).ok());
   std::atomic<int> calls{0};
@@ -236,6 +241,25 @@ TEST(ParallelForTest, VisitsEveryIndexOnceAndReturnsTheFirstError) {
   EXPECT_TRUE(st.IsNotFound());
   EXPECT_EQ(st.message(), "ten");
   EXPECT_LT(calls.load(), 1000);  // stopped handing out work
+}
+
+TEST(JobControlTest, CopiesShareTheSinkAndTheCancellation) {
+  std::vector<std::pair<JobLogLevel, std::string>> lines;
+  JobControl job(
+      [&](JobLogLevel level, std::string_view line) { lines.emplace_back(level, line); });
+  JobControl copy = job;
+  copy.Warn("chunk {} is missing", 7);
+  job.Info("done");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], std::make_pair(JobLogLevel::kWarning, std::string("chunk 7 is missing")));
+  EXPECT_EQ(lines[1].first, JobLogLevel::kInfo);
+  EXPECT_TRUE(job.CheckCancelled("gc").ok());
+  copy.Cancel();
+  EXPECT_TRUE(job.cancelled());
+  Status stopped = job.CheckCancelled("garbage collection");
+  EXPECT_EQ(stopped.code(), Code::kAborted);
+  EXPECT_EQ(stopped.message(), "garbage collection cancelled");
+  EXPECT_FALSE(JobControl().cancelled());  // a new control is not
 }
 
 }  // namespace

@@ -7,9 +7,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 
 #include <fmt/format.h>
+
+#include "base/mutex.h"
 
 namespace cairn {
 namespace {
@@ -21,9 +22,10 @@ struct RuleState {
 
 std::atomic<bool> g_enabled{false};
 std::atomic<uint64_t> g_mutations{0};
-std::mutex g_mu;
-std::vector<RuleState>* g_rules = new std::vector<RuleState>();  // never freed: used at exit
-std::string* g_last_injection = new std::string();
+Mutex g_mu;
+// Never freed: used at exit.
+std::vector<RuleState>* g_rules CAIRN_PT_GUARDED_BY(g_mu) = new std::vector<RuleState>();
+std::string* g_last_injection CAIRN_PT_GUARDED_BY(g_mu) = new std::string();
 
 constexpr std::pair<std::string_view, FileOp> kOps[] = {
     {"create", FileOp::kCreate}, {"write", FileOp::kWrite},   {"fsync", FileOp::kFsync},
@@ -84,7 +86,7 @@ void PrintCountAtExit() {
 }  // namespace
 
 void FileFaults::Install(std::vector<FileFaultRule> rules, bool count) {
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   g_rules->clear();
   for (auto& rule : rules) g_rules->push_back(RuleState{std::move(rule), 0});
   g_mutations = 0;
@@ -118,7 +120,7 @@ Status FileFaults::InstallFromEnvironment() {
 
 int FileFaults::Check(FileOp op, const std::string& path, size_t* length) {
   if (!g_enabled.load(std::memory_order_relaxed)) return 0;
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   ++g_mutations;
   for (RuleState& state : *g_rules) {
     const FileFaultRule& rule = state.rule;
@@ -137,17 +139,18 @@ int FileFaults::Check(FileOp op, const std::string& path, size_t* length) {
       case FileFaultRule::Action::kShortWrite:
         if (length != nullptr && *length > 1) *length /= 2;
         break;
-      case FileFaultRule::Action::kFail:
-        return rule.error;
+      case FileFaultRule::Action::kFail: return rule.error;
     }
   }
   return 0;
 }
 
-uint64_t FileFaults::MutationCount() { return g_mutations.load(); }
+uint64_t FileFaults::MutationCount() {
+  return g_mutations.load();
+}
 
 std::string FileFaults::LastInjection() {
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   return *g_last_injection;
 }
 

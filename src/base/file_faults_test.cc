@@ -32,7 +32,9 @@ FileFaultRule Fail(FileOp op, uint64_t nth, int error) {
   return rule;
 }
 
-size_t EntriesIn(const std::string& dir) { return ListDir(dir)->size(); }
+size_t EntriesIn(const std::string& dir) {
+  return ListDir(dir)->size();
+}
 
 TEST_F(FileFaultsTest, ParsesRulesAndRefusesNonsense) {
   auto rules = FileFaults::Parse("kill@any#57,ENOSPC@write#3~.chunks/,short@write#*,count");
@@ -69,8 +71,8 @@ TEST_F(FileFaultsTest, CountsMutationsOnlyWhileOn) {
 TEST_F(FileFaultsTest, AFailedAtomicWriteAtAnyStepKeepsTheOldFile) {
   const std::string path = dir_.Sub("f");
   testing::WriteTestFile(path, AsBytes(std::string_view("old")));
-  const std::pair<FileOp, uint64_t> steps[] = {{FileOp::kCreate, 1}, {FileOp::kWrite, 1},
-                                               {FileOp::kFsync, 1},  {FileOp::kRename, 1}};
+  const std::pair<FileOp, uint64_t> steps[] = {
+      {FileOp::kCreate, 1}, {FileOp::kWrite, 1}, {FileOp::kFsync, 1}, {FileOp::kRename, 1}};
   for (const auto& [op, nth] : steps) {
     for (int error : {ENOSPC, EIO}) {
       FileFaults::Install({Fail(op, nth, error)});

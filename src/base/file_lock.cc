@@ -50,7 +50,9 @@ Result<FileLock> FileLock::Acquire(const std::string& path, LockMode mode,
 }
 
 FileLock::FileLock(FileLock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::exchange(other.path_, {})), mode_(other.mode_) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::exchange(other.path_, {})),
+      mode_(other.mode_) {}
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {

@@ -40,7 +40,8 @@ class FileLock {
   LockMode mode() const { return mode_; }
 
  private:
-  FileLock(int fd, std::string path, LockMode mode) : fd_(fd), path_(std::move(path)), mode_(mode) {}
+  FileLock(int fd, std::string path, LockMode mode)
+      : fd_(fd), path_(std::move(path)), mode_(mode) {}
   int fd_ = -1;
   std::string path_;
   LockMode mode_ = LockMode::kShared;

@@ -67,8 +67,7 @@ Status WriteAll(int fd, ByteView data, const std::string& what) {
 }
 
 // Writes `data` to a fresh temp file next to `path`; returns the temp name.
-Result<std::string> WriteTemp(const std::string& path, ByteView data, mode_t mode,
-                              SyncMode sync) {
+Result<std::string> WriteTemp(const std::string& path, ByteView data, mode_t mode, SyncMode sync) {
   std::string tmp = TempPathFor(path);
   if (Injected(FileOp::kCreate, tmp)) return ErrnoStatus("create " + tmp, errno);
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));

@@ -7,11 +7,10 @@
 // thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace cairn {
@@ -27,22 +26,22 @@ class Slots {
   explicit Slots(unsigned count) : free_(count) {}
   // Waits for a free slot and takes it.
   void Acquire() {
-    std::unique_lock lock(mu_);
-    freed_.wait(lock, [&] { return free_ > 0; });
+    MutexLock lock(mu_);
+    while (free_ == 0) freed_.Wait();
     free_--;
   }
   void Release() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       free_++;
     }
-    freed_.notify_one();
+    freed_.Signal();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable freed_;
-  unsigned free_;
+  Mutex mu_;
+  CondVar freed_{&mu_};
+  unsigned free_ CAIRN_GUARDED_BY(mu_);
 };
 
 }  // namespace cairn

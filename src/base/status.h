@@ -77,8 +77,8 @@ class [[nodiscard]] Status {
 }  // namespace cairn
 
 // Returns early from the enclosing function if `expr` yields a non-OK Status.
-#define CAIRN_RETURN_IF_ERROR(expr)                   \
-  do {                                                \
-    ::cairn::Status cairn_status_tmp_ = (expr);       \
+#define CAIRN_RETURN_IF_ERROR(expr)                        \
+  do {                                                     \
+    ::cairn::Status cairn_status_tmp_ = (expr);            \
     if (!cairn_status_tmp_.ok()) return cairn_status_tmp_; \
   } while (0)

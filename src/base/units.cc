@@ -32,7 +32,8 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
   }
   if (digits == 0) return invalid();
   std::string unit;
-  for (char c : text.substr(digits)) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : text.substr(digits))
+    unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (unit.size() == 3 && unit.substr(1) == "ib") unit.resize(1);
   if (unit.size() == 2 && unit[1] == 'b') unit.resize(1);
   int shift = 0;

@@ -6,10 +6,10 @@
 
 #include "base/bytes.h"
 #include "base/time.h"
+#include "cli/context.h"
 #include "client/backup.h"
 #include "client/local_repository.h"
 #include "client/restore.h"
-#include "cli/context.h"
 #include "format/chunker.h"
 #include "format/digest.h"
 
@@ -23,12 +23,17 @@ std::string CurrentOwner() {
 }
 
 nlohmann::json ArchiveJson(const ArchiveSummary& a) {
-  nlohmann::json j = {{"filename", a.filename},      {"size", a.size},
-          {"chunks", a.chunks.chunks},   {"known-chunks", a.chunks.known},
-          {"zero-chunks", a.chunks.zero_chunks}, {"uploaded-chunks", a.chunks.uploaded},
-          {"duplicate-chunks", a.chunks.duplicates}, {"uploaded-bytes", a.chunks.uploaded_bytes},
-          {"new-bytes", a.chunks.new_bytes}, {"stream-bytes", a.chunks.bytes},
-          {"restored-chunks", a.chunks.restored}};
+  nlohmann::json j = {{"filename", a.filename},
+                      {"size", a.size},
+                      {"chunks", a.chunks.chunks},
+                      {"known-chunks", a.chunks.known},
+                      {"zero-chunks", a.chunks.zero_chunks},
+                      {"uploaded-chunks", a.chunks.uploaded},
+                      {"duplicate-chunks", a.chunks.duplicates},
+                      {"uploaded-bytes", a.chunks.uploaded_bytes},
+                      {"new-bytes", a.chunks.new_bytes},
+                      {"stream-bytes", a.chunks.bytes},
+                      {"restored-chunks", a.chunks.restored}};
   if (a.tree) {
     j["files"] = a.tree->files;
     j["directories"] = a.tree->directories;
@@ -51,9 +56,9 @@ std::string ArchiveText(const ArchiveSummary& a) {
     what = fmt::format("{} files, {} directories, {} read", a.tree->files, a.tree->directories,
                        HumanBytes(a.size));
     if (a.tree->reused_files > 0) {
-      what = fmt::format("{} files ({} unchanged, not read), {} directories, {} read",
-                         a.tree->files, a.tree->reused_files, a.tree->directories,
-                         HumanBytes(a.size));
+      what =
+          fmt::format("{} files ({} unchanged, not read), {} directories, {} read", a.tree->files,
+                      a.tree->reused_files, a.tree->directories, HumanBytes(a.size));
     }
     if (a.tree->warnings > 0) what += fmt::format(" ({} warnings)", a.tree->warnings);
   }
@@ -76,7 +81,7 @@ std::string ArchiveText(const ArchiveSummary& a) {
 }
 
 struct BackupArgs {
-  std::string store = kDefaultStoreName, ns, type = "host", id, keyfile;
+  std::string store = config::kDefaultStoreName, ns, type = "host", id, keyfile;
   int64_t time = 0;
   unsigned threads = 0;
   bool no_cache = false;
@@ -123,7 +128,7 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   opt.excludes = std::move(excludes);
   opt.one_file_system = !args.all_file_systems;
   // One state directory per store: a backup to another store must not overwrite this one's.
-  opt.file_state_dir = fmt::format("{}/file-state/{}", Config::DefaultCacheDir(),
+  opt.file_state_dir = fmt::format("{}/file-state/{}", config::DatastoreConfig::DefaultCacheDir(),
                                    DigestToHex(Sha256Of(AsBytes(store->path()))).substr(0, 16));
   opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
     progress.Update(what, done, total);
@@ -132,9 +137,10 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   progress.Finish();
 
   nlohmann::json archives = nlohmann::json::array();
-  std::string text = fmt::format("snapshot {}{} created in {:.2f}s{}\n", summary.snapshot.ToString(),
-                                 ns.IsRoot() ? "" : " (namespace " + ns.ToString() + ")",
-                                 summary.seconds, summary.incremental ? " (incremental)" : "");
+  std::string text =
+      fmt::format("snapshot {}{} created in {:.2f}s{}\n", summary.snapshot.ToString(),
+                  ns.IsRoot() ? "" : " (namespace " + ns.ToString() + ")", summary.seconds,
+                  summary.incremental ? " (incremental)" : "");
   uint64_t total = 0;
   for (const auto& a : summary.archives) {
     archives.push_back(ArchiveJson(a));
@@ -142,16 +148,21 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
     text += ArchiveText(a);
   }
   const double rate = summary.seconds > 0 ? static_cast<double>(total) / summary.seconds : 0;
-  text += fmt::format("  {} in total, {}/s", HumanBytes(total), HumanBytes(static_cast<uint64_t>(rate)));
-  ctx.Emit({{"snapshot", summary.snapshot.ToString()}, {"namespace", ns.ToString()},
-            {"backup-time", summary.snapshot.time}, {"incremental", summary.incremental},
-            {"duration", summary.seconds}, {"bytes", total}, {"archives", archives}},
+  text += fmt::format("  {} in total, {}/s", HumanBytes(total),
+                      HumanBytes(static_cast<uint64_t>(rate)));
+  ctx.Emit({{"snapshot", summary.snapshot.ToString()},
+            {"namespace", ns.ToString()},
+            {"backup-time", summary.snapshot.time},
+            {"incremental", summary.incremental},
+            {"duration", summary.seconds},
+            {"bytes", total},
+            {"archives", archives}},
            text);
   return Status::OK();
 }
 
 struct RestoreArgs {
-  std::string store = kDefaultStoreName, ns, keyfile, snapshot, archive, target, path;
+  std::string store = config::kDefaultStoreName, ns, keyfile, snapshot, archive, target, path;
   unsigned threads = 0;
   bool overwrite = false;
 };
@@ -176,10 +187,15 @@ Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(RestoreSummary summary,
                          RestoreArchive(*repo, ns, snap, args.archive, args.target, opt));
   progress.Finish();
-  const double rate = summary.seconds > 0 ? static_cast<double>(summary.bytes) / summary.seconds : 0;
+  const double rate =
+      summary.seconds > 0 ? static_cast<double>(summary.bytes) / summary.seconds : 0;
   std::string files = summary.files ? fmt::format("{} files, ", summary.files) : "";
-  ctx.Emit({{"snapshot", snap.ToString()}, {"archive", summary.filename}, {"target", summary.target},
-            {"bytes", summary.bytes}, {"files", summary.files}, {"duration", summary.seconds}},
+  ctx.Emit({{"snapshot", snap.ToString()},
+            {"archive", summary.filename},
+            {"target", summary.target},
+            {"bytes", summary.bytes},
+            {"files", summary.files},
+            {"duration", summary.seconds}},
            fmt::format("restored {} of {} to {}: {}{} in {:.2f}s ({}/s)", summary.filename,
                        snap.ToString(), summary.target, files, HumanBytes(summary.bytes),
                        summary.seconds, HumanBytes(static_cast<uint64_t>(rate))));
@@ -193,7 +209,8 @@ void AddBackupCommands(CLI::App& app, Context& ctx) {
   auto* backup = app.add_subcommand("backup", "Back up files or block devices as a new snapshot");
   backup->add_option("--store", b->store, "Datastore name (default: the embedded default store)");
   backup->add_option("--ns", b->ns, "Namespace, e.g. site/a");
-  backup->add_option("--backup-type", b->type, "host, vm or ct")->check(CLI::IsMember({"host", "vm", "ct"}));
+  backup->add_option("--backup-type", b->type, "host, vm or ct")
+      ->check(CLI::IsMember({"host", "vm", "ct"}));
   backup->add_option("--backup-id", b->id, "Backup id (default: this host's name)");
   backup->add_option("--backup-time", b->time, "Backup time, epoch seconds (default: now)");
   backup->add_option("--keyfile", b->keyfile, "Encrypt with this key file");
@@ -202,18 +219,20 @@ void AddBackupCommands(CLI::App& app, Context& ctx) {
                      "Worker threads (default: one per core, more for an S3 datastore)");
   backup->add_flag("--no-cache", b->no_cache,
                    "S3 datastores: upload new chunks without keeping local copies in the cache");
-  backup->add_option("--change-detection-mode", b->change_detection,
-                     "File archives: legacy (one .pxar stream, default), data (split .mpxar + "
-                     ".ppxar) or metadata (split; files unchanged since the last backup are not "
-                     "read)")
+  backup
+      ->add_option("--change-detection-mode", b->change_detection,
+                   "File archives: legacy (one .pxar stream, default), data (split .mpxar + "
+                   ".ppxar) or metadata (split; files unchanged since the last backup are not "
+                   "read)")
       ->check(CLI::IsMember({"legacy", "data", "metadata"}));
   backup->add_option("--exclude", b->excludes,
                      "File archives: skip paths matching this pattern (repeatable; gitignore "
                      "style: *.tmp, /var/cache, cache/, !keep)");
   backup->add_flag("--all-file-systems", b->all_file_systems,
                    "File archives: descend into other filesystems mounted below the source");
-  backup->add_option("SPEC", b->specs,
-                     "NAME.pxar:DIRECTORY, NAME.img:FILE-OR-DEVICE or NAME.conf:FILE")
+  backup
+      ->add_option("SPEC", b->specs,
+                   "NAME.pxar:DIRECTORY, NAME.img:FILE-OR-DEVICE or NAME.conf:FILE")
       ->required();
   backup->callback([&ctx, b] { ctx.action = [&ctx, b] { return RunBackupCommand(ctx, *b); }; });
 
@@ -229,8 +248,9 @@ void AddBackupCommands(CLI::App& app, Context& ctx) {
   restore->add_flag("--overwrite", r->overwrite,
                     "Images and blobs: replace an existing regular file (atomically)");
   restore->add_option("ARCHIVE", r->archive, "e.g. root.pxar, disk.img or vm.conf")->required();
-  restore->add_option("TARGET", r->target,
-                      "Directory to create (file archives), or file or block device to write")
+  restore
+      ->add_option("TARGET", r->target,
+                   "Directory to create (file archives), or file or block device to write")
       ->required();
   restore->callback([&ctx, r] { ctx.action = [&ctx, r] { return RunRestoreCommand(ctx, *r); }; });
 }

@@ -9,17 +9,17 @@
 #include "base/file_util.h"
 #include "base/time.h"
 #include "base/units.h"
+#include "cli/context.h"
 #include "client/archive_browser.h"
 #include "client/file_archive.h"
 #include "client/local_repository.h"
 #include "client/restore.h"
-#include "cli/context.h"
 
 namespace cairn::cli {
 namespace {
 
 struct BrowseArgs {
-  std::string store = kDefaultStoreName, ns, keyfile, snapshot, archive, path;
+  std::string store = config::kDefaultStoreName, ns, keyfile, snapshot, archive, path;
 };
 
 // The opened snapshot and its archive's browser; the members keep what the browser borrows.
@@ -72,9 +72,9 @@ void EmitEntries(const Context& ctx, const std::vector<BrowseEntry>& entries) {
       auto formatted = FormatRfc3339Utc(e.mtime);
       mtime = formatted.ok() ? *formatted : std::to_string(e.mtime);
     }
-    text += fmt::format("{} {:>10} {:<20} /{}{}{}\n", e.type, size, mtime, e.path,
-                        e.type == 'd' ? "/" : "",
-                        e.link_target.empty() ? "" : " -> " + e.link_target);
+    text +=
+        fmt::format("{} {:>10} {:<20} /{}{}{}\n", e.type, size, mtime, e.path,
+                    e.type == 'd' ? "/" : "", e.link_target.empty() ? "" : " -> " + e.link_target);
   }
   if (!text.empty()) text.pop_back();
   ctx.Emit(list, text);
@@ -126,8 +126,8 @@ void AddCatalogCommands(CLI::App& app, Context& ctx) {
   auto find = std::make_shared<BrowseArgs>();
   auto* find_cmd = catalog->add_subcommand("find", "Find files of a file archive by pattern");
   AddCommonOptions(find_cmd, *find);
-  find_cmd->add_option("PATTERN", find->path,
-                       "e.g. '*.conf' (any depth) or '/etc/*' (anchored)")->required();
+  find_cmd->add_option("PATTERN", find->path, "e.g. '*.conf' (any depth) or '/etc/*' (anchored)")
+      ->required();
   find_cmd->callback([&ctx, find] {
     ctx.action = [&ctx, find]() -> Status {
       CAIRN_ASSIGN_OR_RETURN(auto b, OpenBrowse(ctx, *find));

@@ -3,27 +3,33 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
-#include <mutex>
 
 #include <fmt/format.h>
 
+#include "base/mutex.h"
 #include "base/time.h"
 
 namespace cairn::cli {
 
-Result<Config> Context::LoadConfig() const {
-  return Config::Load(config_dir.empty() ? Config::DefaultDir() : config_dir);
+Result<config::DatastoreConfig> Context::LoadConfig() const {
+  return config::DatastoreConfig::Load(config_dir.empty() ? config::DatastoreConfig::DefaultDir()
+                                                          : config_dir);
 }
 
 Result<std::shared_ptr<Datastore>> Context::OpenStore(const std::string& name, Operation op) const {
-  CAIRN_ASSIGN_OR_RETURN(Config config, LoadConfig());
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Datastore> store, config.OpenStore(name, op));
-  std::shared_ptr<Datastore> shared = std::move(store);
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, LoadConfig());
+  CAIRN_ASSIGN_OR_RETURN(config::OpenedDatastore opened, config.OpenStore(name, op));
+  std::shared_ptr<Datastore> shared = std::move(opened.store);
   opened_.emplace_back(name, shared);
+  operations_.push_back(std::move(opened.operation));
   return shared;
+}
+
+void Context::HoldOperation(OperationGuard operation) const {
+  operations_.push_back(std::move(operation));
 }
 
 std::string HostName() {
@@ -53,9 +59,9 @@ nlohmann::json Context::BackendStatsJson() const {
     nlohmann::json entry = {{"backend", store->backend().Kind()}};
     if (stats.requests) entry["requests"] = stats.requests->ToJson();
     if (stats.cache) {
-      entry["cache"] = {{"hits", stats.cache->hits},         {"misses", stats.cache->misses},
-                        {"inserts", stats.cache->inserts},   {"evictions", stats.cache->evictions},
-                        {"bytes", stats.cache->bytes},       {"capacity", stats.cache->capacity}};
+      entry["cache"] = {{"hits", stats.cache->hits},       {"misses", stats.cache->misses},
+                        {"inserts", stats.cache->inserts}, {"evictions", stats.cache->evictions},
+                        {"bytes", stats.cache->bytes},     {"capacity", stats.cache->capacity}};
     }
     out[name] = std::move(entry);
   }
@@ -108,7 +114,8 @@ std::string FormatTable(const std::vector<std::string>& header,
   std::vector<size_t> width(header.size());
   for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
@@ -125,12 +132,12 @@ std::string FormatTable(const std::vector<std::string>& header,
 struct Progress::Impl {
   bool enabled;
   bool tty;
-  std::mutex mu;
-  double start = MonotonicSeconds();
-  double last_draw = 0;
-  int last_step = -1;
-  std::string last_what;
-  bool drawn = false;
+  Mutex mu;
+  double start CAIRN_GUARDED_BY(mu) = MonotonicSeconds();
+  double last_draw CAIRN_GUARDED_BY(mu) = 0;
+  int last_step CAIRN_GUARDED_BY(mu) = -1;
+  std::string last_what CAIRN_GUARDED_BY(mu);
+  bool drawn CAIRN_GUARDED_BY(mu) = false;
 };
 
 Progress::Progress(bool enabled) : impl_(std::make_unique<Impl>()) {
@@ -138,11 +145,13 @@ Progress::Progress(bool enabled) : impl_(std::make_unique<Impl>()) {
   impl_->tty = ::isatty(STDERR_FILENO);
 }
 
-Progress::~Progress() { Finish(); }
+Progress::~Progress() {
+  Finish();
+}
 
 void Progress::Update(const std::string& what, uint64_t done, uint64_t total) {
   if (!impl_->enabled) return;
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const double now = MonotonicSeconds();
   if (what != impl_->last_what) {
     impl_->last_what = what;
@@ -174,7 +183,10 @@ void Progress::Update(const std::string& what, uint64_t done, uint64_t total) {
     impl_->last_draw = now;
     const int width = 30;
     const int filled = total ? std::min(width, pct * width / 100) : 0;
-    std::string eta = total && rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(total - std::min(done, total)) / rate) : "?";
+    std::string eta =
+        total && rate > 0
+            ? fmt::format("{:.0f}s", static_cast<double>(total - std::min(done, total)) / rate)
+            : "?";
     std::fprintf(stderr, "\r%s [%s%s] %3d%% %s/%s %s ETA %s\033[K", what.c_str(),
                  std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), pct,
                  HumanBytes(done).c_str(), HumanBytes(total).c_str(), rate_text.c_str(),
@@ -190,7 +202,7 @@ void Progress::Update(const std::string& what, uint64_t done, uint64_t total) {
 }
 
 void Progress::Finish() {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   if (impl_->drawn) std::fprintf(stderr, "\n");
   impl_->drawn = false;
 }

@@ -21,7 +21,7 @@
 
 #include "base/result.h"
 #include "base/units.h"
-#include "cli/config.h"
+#include "config/datastore_config.h"
 #include "format/crypt_config.h"
 
 namespace cairn::cli {
@@ -34,10 +34,13 @@ class Context {
   std::function<Status()> action;
 
   // Loads the configuration from config_dir (or the default directory).
-  Result<Config> LoadConfig() const;
-  // Loads the config and opens a datastore by name for operations of kind `op` (see
-  // Config::OpenStore). The context remembers the store to report what its backend did.
+  Result<config::DatastoreConfig> LoadConfig() const;
+  // Loads the config and opens a datastore by name for an operation of kind `op` (see
+  // config::DatastoreConfig::OpenStore). The context remembers the store, to report what its
+  // backend did, and keeps the operation running until the command ends.
   Result<std::shared_ptr<Datastore>> OpenStore(const std::string& name, Operation op) const;
+  // Keeps `operation` (begun on a store this command opened) running until the command ends.
+  void HoldOperation(OperationGuard operation) const;
 
   bool json() const { return output_format != "text"; }
   // Prints `data` as JSON in JSON mode, otherwise `text` (a trailing newline is added if
@@ -54,6 +57,7 @@ class Context {
   nlohmann::json BackendStatsJson() const;
   // Kept open until the process ends, so their counters can be reported after the command.
   mutable std::vector<std::pair<std::string, std::shared_ptr<Datastore>>> opened_;
+  mutable std::vector<OperationGuard> operations_;
   mutable bool stats_emitted_ = false;
 };
 

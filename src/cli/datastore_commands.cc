@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "base/units.h"
 #include "cli/context.h"
-#include "datastore/names.h"
+#include "types/backup_names.h"
 
 namespace cairn::cli {
 namespace {
@@ -27,11 +27,11 @@ struct CreateArgs {
 Status CreateDatastore(const Context& ctx, const CreateArgs& args) {
   CAIRN_RETURN_IF_ERROR(ValidateDatastoreName(args.name));
   CAIRN_ASSIGN_OR_RETURN(std::string path, AbsolutePath(args.path));
-  CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
   if (config.datastores().count(args.name)) {
     return Status::AlreadyExists(fmt::format("datastore '{}' is already configured", args.name));
   }
-  DatastoreEntry entry;
+  config::DatastoreEntry entry;
   entry.path = path;
   entry.backend = args.backend;
   nlohmann::json out = {{"name", args.name}, {"path", path}, {"backend", args.backend}};
@@ -72,7 +72,7 @@ Status CreateDatastore(const Context& ctx, const CreateArgs& args) {
 }
 
 Status ShowDatastore(const Context& ctx, const std::string& name) {
-  CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
   CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(name, Operation::kRead));
   CAIRN_ASSIGN_OR_RETURN(auto namespaces, store->ListNamespaces({}, true));
   namespaces.insert(namespaces.begin(), BackupNamespace());
@@ -87,9 +87,14 @@ Status ShowDatastore(const Context& ctx, const std::string& name) {
   }
   CAIRN_ASSIGN_OR_RETURN(MaintenanceMode mode, store->GetMaintenanceMode());
   const std::string where = store->backend().Describe();
-  ctx.Emit({{"name", name}, {"path", store->path()}, {"backend", store->backend().Kind()},
-            {"location", where}, {"maintenance-mode", MaintenanceTypeName(mode.type)},
-            {"namespaces", namespaces.size() - 1}, {"groups", groups}, {"snapshots", snapshots}},
+  ctx.Emit({{"name", name},
+            {"path", store->path()},
+            {"backend", store->backend().Kind()},
+            {"location", where},
+            {"maintenance-mode", MaintenanceTypeName(mode.type)},
+            {"namespaces", namespaces.size() - 1},
+            {"groups", groups},
+            {"snapshots", snapshots}},
            fmt::format("name:        {}\npath:        {}\nbackend:     {}\nlocation:    {}\n"
                        "maintenance: {}\nnamespaces:  {}\ngroups:      {}\nsnapshots:   {}",
                        name, store->path(), store->backend().Kind(), where,
@@ -99,8 +104,8 @@ Status ShowDatastore(const Context& ctx, const std::string& name) {
 
 Status RemoveDatastore(const Context& ctx, const std::string& name, bool destroy,
                        unsigned wait_seconds) {
-  CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
-  CAIRN_ASSIGN_OR_RETURN(DatastoreEntry entry, config.Get(name));
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreEntry entry, config.Get(name));
   {
     // Only what opens as a datastore is touched, and only once no operation runs on it (Busy
     // otherwise, and the store stays as it was). An S3 store gives up its in-use marker (so it
@@ -108,7 +113,7 @@ Status RemoveDatastore(const Context& ctx, const std::string& name, bool destroy
     // --destroy-data a store that cannot be reached (its bucket or directory gone for good) is
     // still unregistered, with a warning.
     auto store = config.OpenStore(name, Operation::kLookup);
-    Status released = store.ok() ? (*store)->Detach(destroy, std::chrono::seconds(wait_seconds))
+    Status released = store.ok() ? store->store->Detach(destroy, std::chrono::seconds(wait_seconds))
                                  : store.status();
     if (!released.ok()) {
       if (destroy || released.IsBusy()) return released.WithContext("datastore '" + name + "'");
@@ -130,9 +135,12 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
   ds->require_subcommand(1);
 
   auto c = std::make_shared<CreateArgs>();
-  auto* create = ds->add_subcommand("create", "Create (or with --reuse attach) a datastore and register it");
-  create->add_option("NAME", c->name, "Datastore name (also the key prefix in a bucket)")->required();
-  create->add_option("PATH", c->path, "Directory (created; must be empty); the cache for S3")->required();
+  auto* create =
+      ds->add_subcommand("create", "Create (or with --reuse attach) a datastore and register it");
+  create->add_option("NAME", c->name, "Datastore name (also the key prefix in a bucket)")
+      ->required();
+  create->add_option("PATH", c->path, "Directory (created; must be empty); the cache for S3")
+      ->required();
   create->add_option("--backend", c->backend, "filesystem (default) or s3")
       ->check(CLI::IsMember({"filesystem", "s3"}));
   create->add_option("--s3-endpoint", c->s3_endpoint, "S3 endpoint id (cairn s3 endpoint create)");
@@ -147,7 +155,7 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
   auto* list = ds->add_subcommand("list", "List configured datastores");
   list->callback([&ctx] {
     ctx.action = [&ctx]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
+      CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
       nlohmann::json out = nlohmann::json::array();
       std::vector<std::vector<std::string>> rows;
       for (const auto& [name, entry] : config.datastores()) {
@@ -194,9 +202,12 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
     };
   });
 
-  struct MaintenanceArgs { std::string name, mode, message; };
+  struct MaintenanceArgs {
+    std::string name, mode, message;
+  };
   auto m = std::make_shared<MaintenanceArgs>();
-  auto* maintenance = ds->add_subcommand("maintenance", "Show or set a datastore's maintenance mode");
+  auto* maintenance =
+      ds->add_subcommand("maintenance", "Show or set a datastore's maintenance mode");
   maintenance->add_option("NAME", m->name, "Datastore name")->required();
   maintenance->add_option("--mode", m->mode, "none, read-only or offline");
   maintenance->add_option("--message", m->message, "Why (shown to blocked commands)");
@@ -208,15 +219,19 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
         CAIRN_RETURN_IF_ERROR(store->SetMaintenanceMode({type, m->message}));
       }
       CAIRN_ASSIGN_OR_RETURN(MaintenanceMode mode, store->GetMaintenanceMode());
-      ctx.Emit({{"name", m->name}, {"mode", MaintenanceTypeName(mode.type)}, {"message", mode.message}},
-               fmt::format("datastore '{}': maintenance mode {}{}", m->name,
-                           MaintenanceTypeName(mode.type),
-                           mode.message.empty() ? "" : " (" + mode.message + ")"));
+      ctx.Emit(
+          {{"name", m->name}, {"mode", MaintenanceTypeName(mode.type)}, {"message", mode.message}},
+          fmt::format("datastore '{}': maintenance mode {}{}", m->name,
+                      MaintenanceTypeName(mode.type),
+                      mode.message.empty() ? "" : " (" + mode.message + ")"));
       return Status::OK();
     };
   });
 
-  struct RefreshArgs { std::string name; unsigned wait_seconds = 600; };
+  struct RefreshArgs {
+    std::string name;
+    unsigned wait_seconds = 600;
+  };
   auto r = std::make_shared<RefreshArgs>();
   auto* refresh = ds->add_subcommand(
       "s3-refresh", "Rebuild the local metadata of an S3 datastore from its bucket");
@@ -228,13 +243,15 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
       CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(r->name, Operation::kLookup));
       CAIRN_ASSIGN_OR_RETURN(RefreshReport report,
                              store->RefreshFromBackend(std::chrono::seconds(r->wait_seconds)));
-      std::string text = fmt::format("refreshed datastore '{}': {} metadata files, {} namespaces in {:.2f}s",
-                                     r->name, report.download.files, report.download.namespaces,
-                                     report.seconds);
+      std::string text =
+          fmt::format("refreshed datastore '{}': {} metadata files, {} namespaces in {:.2f}s",
+                      r->name, report.download.files, report.download.namespaces, report.seconds);
       for (const auto& key : report.download.skipped) text += "\n  skipped invalid key: " + key;
-      ctx.Emit({{"name", r->name}, {"files", report.download.files},
+      ctx.Emit({{"name", r->name},
+                {"files", report.download.files},
                 {"namespaces", report.download.namespaces},
-                {"skipped", report.download.skipped}, {"duration", report.seconds}},
+                {"skipped", report.download.skipped},
+                {"duration", report.seconds}},
                text);
       return Status::OK();
     };

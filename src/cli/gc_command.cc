@@ -5,7 +5,7 @@
 #include "base/time.h"
 #include "base/units.h"
 #include "cli/context.h"
-#include "datastore/gc.h"
+#include "datastore/jobs/gc.h"
 
 namespace cairn::cli {
 namespace {
@@ -19,16 +19,19 @@ std::string StatusText(const std::string& store, const GcStatus& s) {
       "  pending:       {} chunks, {} (marked before the oldest running backup started)\n"
       "  in use:        {} chunks, {}{}\n"
       "  dedup factor:  {:.2f}, average chunk size {}\n",
-      store, started.ok() ? *started : std::to_string(s.started), s.duration_seconds, s.index_file_count,
-      HumanBytes(s.index_data_bytes), s.sweep.removed_chunks, HumanBytes(s.sweep.removed_bytes),
+      store, started.ok() ? *started : std::to_string(s.started), s.duration_seconds,
+      s.index_file_count, HumanBytes(s.index_data_bytes), s.sweep.removed_chunks,
+      HumanBytes(s.sweep.removed_bytes),
       s.sweep.removed_bad ? fmt::format(" and {} corrupt copies", s.sweep.removed_bad) : "",
       s.sweep.pending_chunks, HumanBytes(s.sweep.pending_bytes), s.sweep.disk_chunks,
       HumanBytes(s.sweep.disk_bytes),
       s.sweep.still_bad ? fmt::format(" and {} corrupt copies", s.sweep.still_bad) : "",
       s.DedupFactor(), HumanBytes(static_cast<uint64_t>(s.AverageChunkSize())));
   if (s.missing_chunks > 0) {
-    text += fmt::format("  MISSING:       {} referenced chunks (run `cairn verify` to find the "
-                        "damaged snapshots)\n", s.missing_chunks);
+    text += fmt::format(
+        "  MISSING:       {} referenced chunks (run `cairn verify` to find the "
+        "damaged snapshots)\n",
+        s.missing_chunks);
   }
   if (s.requests) text += "  requests:      " + s.requests->ToText() + "\n";
   return text;
@@ -38,7 +41,7 @@ std::string StatusText(const std::string& store, const GcStatus& s) {
 
 void AddGcCommands(CLI::App& app, Context& ctx) {
   struct Args {
-    std::string store = kDefaultStoreName;
+    std::string store = config::kDefaultStoreName;
     GcOptions options;
     bool no_atime_check = false;
   };
@@ -57,14 +60,15 @@ void AddGcCommands(CLI::App& app, Context& ctx) {
                "Skip the check that the filesystem records access times");
 
   auto* status = gc->add_subcommand("status", "Show the result of the last garbage collection");
-  auto status_store = std::make_shared<std::string>(kDefaultStoreName);
+  auto status_store = std::make_shared<std::string>(config::kDefaultStoreName);
   status->add_option("--store", *status_store, "Datastore name");
   status->callback([&ctx, status_store] {
     ctx.action = [&ctx, status_store]() -> Status {
       CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(*status_store, Operation::kLookup));
       CAIRN_ASSIGN_OR_RETURN(std::optional<GcStatus> last, LoadGcStatus(*store));
       if (!last) {
-        ctx.Emit(nullptr, fmt::format("no garbage collection has completed on '{}'", *status_store));
+        ctx.Emit(nullptr,
+                 fmt::format("no garbage collection has completed on '{}'", *status_store));
         return Status::OK();
       }
       ctx.Emit(GcStatusToJson(*last), StatusText(*status_store, *last));

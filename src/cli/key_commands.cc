@@ -72,7 +72,9 @@ void AddKeyCommands(CLI::App& app, Context& ctx) {
   auto* key = app.add_subcommand("key", "Manage client encryption keys");
   key->require_subcommand(1);
 
-  struct CreateArgs { std::string path, kdf = "scrypt"; };
+  struct CreateArgs {
+    std::string path, kdf = "scrypt";
+  };
   auto c = std::make_shared<CreateArgs>();
   auto* create = key->add_subcommand("create", "Create a new random key file (mode 0600)");
   create->add_option("PATH", c->path, "Where to write the key (must not exist)")->required();
@@ -111,7 +113,8 @@ void AddKeyCommands(CLI::App& app, Context& ctx) {
   });
 
   auto cp_path = std::make_shared<std::string>();
-  auto* cp = key->add_subcommand("change-passphrase", "Re-encrypt a key file under a new passphrase");
+  auto* cp =
+      key->add_subcommand("change-passphrase", "Re-encrypt a key file under a new passphrase");
   cp->add_option("PATH", *cp_path, "Key file")->required();
   cp->callback([&ctx, cp_path] {
     ctx.action = [&ctx, cp_path]() -> Status {

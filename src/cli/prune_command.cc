@@ -1,17 +1,17 @@
 // cairn prune: removes the snapshots of a group, or of every group of a namespace, that the
-// retention options do not keep (datastore/prune.h).
+// retention options do not keep (datastore/jobs/prune.h).
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "cli/context.h"
-#include "datastore/prune.h"
+#include "datastore/jobs/prune.h"
 
 namespace cairn::cli {
 namespace {
 
 struct PruneArgs {
-  std::string store = kDefaultStoreName, ns, group;
+  std::string store = config::kDefaultStoreName, ns, group;
   bool ns_given = false;  // --ns was given, even as "" (the root namespace)
   KeepOptions keep;
   bool dry_run = false;
@@ -53,7 +53,7 @@ Status RunPrune(const Context& ctx, const PruneArgs& args) {
   std::vector<PruneEntry> all;
   for (const BackupGroup& group : groups) {
     std::vector<PruneEntry> entries;
-    Status st = PruneGroup(*store, ns, group, args.keep, args.dry_run, &entries);
+    Status st = PruneGroup(*store, ns, group, args.keep, args.dry_run, &entries, JobControl());
     all.insert(all.end(), entries.begin(), entries.end());
     if (!st.ok()) return Interrupted(st, all);
   }

@@ -6,13 +6,14 @@
 #include <atomic>
 #include <thread>
 
-#include "base/file_util.h"
 #include <spdlog/spdlog.h>
+#include "base/file_util.h"
 #include "base/time.h"
 #include "cli/context.h"
-#include "cli/s3_config.h"
+#include "config/s3_endpoints.h"
 #include "s3/client.h"
 #include "s3/probe.h"
+#include "storage/s3_object_store.h"
 
 namespace cairn::cli {
 namespace {
@@ -58,11 +59,13 @@ void AddEndpointOptions(CLI::App* cmd, EndpointArgs& a, bool create) {
   cmd->add_option("--rate-out", a.rate_out, "Upload limit, bytes per second (0 = unlimited)");
   cmd->add_option("--burst-out", a.burst_out, "Upload burst, bytes");
   cmd->add_option("--max-connections", a.max_connections, "Concurrent requests (default 8)");
-  a.quirks_option = cmd->add_option("--provider-quirks", a.quirks,
-                  "skip-if-none-match-header, delete-objects-via-delete-object (comma separated; "
-                  "empty to clear)")
-      ->delimiter(',')
-      ->expected(0, -1);
+  a.quirks_option =
+      cmd->add_option(
+             "--provider-quirks", a.quirks,
+             "skip-if-none-match-header, delete-objects-via-delete-object (comma separated; "
+             "empty to clear)")
+          ->delimiter(',')
+          ->expected(0, -1);
 }
 
 Result<std::string> ReadSecretFile(const std::string& path) {
@@ -108,22 +111,23 @@ Status ApplyEndpointArgs(const EndpointArgs& a, s3::EndpointConfig& config) {
 
 void WarnIfPlainHttp(const s3::EndpointConfig& config) {
   if (config.endpoint.starts_with("http://")) {
-    spdlog::warn(fmt::format("S3 endpoint '{}' uses plain http://: credentials are signed, but data "
-                           "travels unencrypted",
-                           config.id));
+    spdlog::warn(
+        fmt::format("S3 endpoint '{}' uses plain http://: credentials are signed, but data "
+                    "travels unencrypted",
+                    config.id));
   }
 }
 
 // The endpoint as commands report it: its settings plus its id.
 json EndpointJson(const s3::EndpointConfig& config) {
-  json out = EndpointSettingsToJson(config);
+  json out = config::EndpointSettingsToJson(config);
   out["id"] = config.id;
   return out;
 }
 
 std::string EndpointText(const s3::EndpointConfig& config) {
   std::vector<std::vector<std::string>> rows;
-  json settings = EndpointSettingsToJson(config);
+  json settings = config::EndpointSettingsToJson(config);
   for (const auto& [key, value] : settings.items()) {
     rows.push_back({key, value.is_string() ? value.get<std::string>() : value.dump()});
   }
@@ -131,14 +135,14 @@ std::string EndpointText(const s3::EndpointConfig& config) {
   return FormatTable({"SETTING", "VALUE"}, rows);
 }
 
-Result<S3EndpointStore> LoadEndpoints(const Context& ctx) {
-  CAIRN_ASSIGN_OR_RETURN(Config config, ctx.LoadConfig());
-  return S3EndpointStore::Load(config.dir());
+Result<config::S3EndpointStore> LoadEndpoints(const Context& ctx) {
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
+  return config::S3EndpointStore::Load(config.dir());
 }
 
 Result<std::unique_ptr<s3::S3Client>> OpenClient(const Context& ctx, const std::string& id,
                                                  const std::string& bucket) {
-  CAIRN_ASSIGN_OR_RETURN(S3EndpointStore store, LoadEndpoints(ctx));
+  CAIRN_ASSIGN_OR_RETURN(config::S3EndpointStore store, LoadEndpoints(ctx));
   CAIRN_ASSIGN_OR_RETURN(s3::EndpointConfig config, store.Get(id));
   return s3::S3Client::Create(config, bucket);
 }
@@ -149,13 +153,13 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
 
   for (bool create : {true, false}) {
     auto args = std::make_shared<EndpointArgs>();
-    auto* cmd = endpoint->add_subcommand(create ? "create" : "update",
-                                         create ? "Add an S3 endpoint"
-                                                : "Change an S3 endpoint's settings");
+    auto* cmd = endpoint->add_subcommand(
+        create ? "create" : "update",
+        create ? "Add an S3 endpoint" : "Change an S3 endpoint's settings");
     AddEndpointOptions(cmd, *args, create);
     cmd->callback([&ctx, args, create] {
       ctx.action = [&ctx, args, create]() -> Status {
-        CAIRN_ASSIGN_OR_RETURN(S3EndpointStore store, LoadEndpoints(ctx));
+        CAIRN_ASSIGN_OR_RETURN(config::S3EndpointStore store, LoadEndpoints(ctx));
         s3::EndpointConfig config;
         if (!create) {
           CAIRN_ASSIGN_OR_RETURN(config, store.Get(args->id));
@@ -163,7 +167,8 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
         CAIRN_RETURN_IF_ERROR(ApplyEndpointArgs(*args, config));
         CAIRN_RETURN_IF_ERROR(create ? store.Add(config) : store.Replace(config));
         WarnIfPlainHttp(config);
-        ctx.Emit(EndpointJson(config), fmt::format("{} S3 endpoint '{}'", create ? "created" : "updated", config.id));
+        ctx.Emit(EndpointJson(config),
+                 fmt::format("{} S3 endpoint '{}'", create ? "created" : "updated", config.id));
         return Status::OK();
       };
     });
@@ -172,7 +177,7 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
   auto* list = endpoint->add_subcommand("list", "List S3 endpoints");
   list->callback([&ctx] {
     ctx.action = [&ctx]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(S3EndpointStore store, LoadEndpoints(ctx));
+      CAIRN_ASSIGN_OR_RETURN(config::S3EndpointStore store, LoadEndpoints(ctx));
       json out = json::array();
       std::vector<std::vector<std::string>> rows;
       for (const auto& [id, config] : store.endpoints()) {
@@ -180,9 +185,9 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
         rows.push_back({id, config.endpoint, config.region, config.path_style ? "path" : "vhost",
                         config.credentials.access_key});
       }
-      ctx.Emit(out, rows.empty() ? "no S3 endpoints configured"
-                                 : FormatTable({"ID", "ENDPOINT", "REGION", "STYLE", "ACCESS KEY"},
-                                               rows));
+      ctx.Emit(out, rows.empty()
+                        ? "no S3 endpoints configured"
+                        : FormatTable({"ID", "ENDPOINT", "REGION", "STYLE", "ACCESS KEY"}, rows));
       return Status::OK();
     };
   });
@@ -192,7 +197,7 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
   show->add_option("ID", *show_id, "Endpoint id")->required();
   show->callback([&ctx, show_id] {
     ctx.action = [&ctx, show_id]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(S3EndpointStore store, LoadEndpoints(ctx));
+      CAIRN_ASSIGN_OR_RETURN(config::S3EndpointStore store, LoadEndpoints(ctx));
       CAIRN_ASSIGN_OR_RETURN(s3::EndpointConfig config, store.Get(*show_id));
       ctx.Emit(EndpointJson(config), EndpointText(config));
       return Status::OK();
@@ -204,7 +209,7 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
   remove->add_option("ID", *remove_id, "Endpoint id")->required();
   remove->callback([&ctx, remove_id] {
     ctx.action = [&ctx, remove_id]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(S3EndpointStore store, LoadEndpoints(ctx));
+      CAIRN_ASSIGN_OR_RETURN(config::S3EndpointStore store, LoadEndpoints(ctx));
       CAIRN_RETURN_IF_ERROR(store.Remove(*remove_id));
       ctx.Emit({{"removed", *remove_id}}, fmt::format("removed S3 endpoint '{}'", *remove_id));
       return Status::OK();
@@ -213,7 +218,9 @@ void AddEndpointCommands(CLI::App* s3, Context& ctx) {
 }
 
 void AddCheckCommand(CLI::App* s3, Context& ctx) {
-  struct Args { std::string id, bucket; };
+  struct Args {
+    std::string id, bucket;
+  };
   auto args = std::make_shared<Args>();
   auto* check = s3->add_subcommand(
       "check", "Probe an endpoint and bucket: access, addressing, clock, provider quirks");
@@ -221,7 +228,7 @@ void AddCheckCommand(CLI::App* s3, Context& ctx) {
   check->add_option("BUCKET", args->bucket, "Bucket")->required();
   check->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(S3EndpointStore store, LoadEndpoints(ctx));
+      CAIRN_ASSIGN_OR_RETURN(config::S3EndpointStore store, LoadEndpoints(ctx));
       CAIRN_ASSIGN_OR_RETURN(s3::EndpointConfig config, store.Get(args->id));
       CAIRN_ASSIGN_OR_RETURN(s3::ProbeReport report, s3::ProbeEndpoint(config, args->bucket));
       json checks = json::array();
@@ -235,19 +242,22 @@ void AddCheckCommand(CLI::App* s3, Context& ctx) {
                   {"needs-path-style", report.needs_path_style},
                   {"needed-provider-quirks", report.needed_quirks.Names()},
                   {"clock-skew-seconds", report.clock_skew_seconds},
-                  {"s3", report.requests.ToJson()}};
+                  {"s3", ToObjectStoreStats(report.requests).ToJson()}};
       std::string text = FormatTable({"CHECK", "RESULT", "DETAIL"}, rows);
       if (!report.ok()) {
         std::string fix = report.needs_path_style ? " --path-style" : "";
         std::vector<std::string> quirks = report.needed_quirks.Names();
-        if (!quirks.empty()) fix += " --provider-quirks " + fmt::format("{}", fmt::join(quirks, ","));
-        if (!fix.empty()) text += fmt::format("\nfix: cairn s3 endpoint update {}{}", config.id, fix);
+        if (!quirks.empty())
+          fix += " --provider-quirks " + fmt::format("{}", fmt::join(quirks, ","));
+        if (!fix.empty())
+          text += fmt::format("\nfix: cairn s3 endpoint update {}{}", config.id, fix);
       }
-      text += "\nS3 requests: " + report.requests.ToText();
+      text += "\nS3 requests: " + ToObjectStoreStats(report.requests).ToText();
       ctx.Emit(out, text);
       if (!report.ok()) {
-        return Status::InvalidArgument(fmt::format(
-            "S3 endpoint '{}' is not usable as configured for bucket '{}'", config.id, args->bucket));
+        return Status::InvalidArgument(
+            fmt::format("S3 endpoint '{}' is not usable as configured for bucket '{}'", config.id,
+                        args->bucket));
       }
       return Status::OK();
     };
@@ -285,8 +295,10 @@ void AddListCommand(CLI::App* s3, Context& ctx) {
         for (const s3::ObjectInfo& object : page.objects) {
           Result<std::string> time = FormatRfc3339Utc(object.last_modified);
           std::string modified = time.ok() ? *time : "?";
-          out.push_back({{"key", object.key}, {"size", object.size},
-                         {"last-modified", modified}, {"etag", object.etag}});
+          out.push_back({{"key", object.key},
+                         {"size", object.size},
+                         {"last-modified", modified},
+                         {"etag", object.etag}});
           rows.push_back({modified, std::to_string(object.size), object.key});
         }
       }

@@ -12,7 +12,7 @@ namespace {
 
 // Options every command here shares.
 struct Target {
-  std::string store = kDefaultStoreName;
+  std::string store = config::kDefaultStoreName;
   std::string ns;
   std::string object;  // GROUP or SNAPSHOT, depending on the command
 };
@@ -23,7 +23,8 @@ void AddTargetOptions(CLI::App* cmd, Target& t) {
 }
 
 // Registers a subcommand whose action receives the opened store, the namespace and `Target`.
-using Body = std::function<Status(const Context&, Datastore&, const BackupNamespace&, const Target&)>;
+using Body =
+    std::function<Status(const Context&, Datastore&, const BackupNamespace&, const Target&)>;
 CLI::App* AddCommand(CLI::App* parent, Context& ctx, const std::string& name,
                      const std::string& help, Operation op, std::shared_ptr<Target> t, Body body) {
   auto* cmd = parent->add_subcommand(name, help);
@@ -52,17 +53,22 @@ Status ListSnapshots(const Context& ctx, Datastore& store, const BackupNamespace
   for (const auto& g : groups) {
     CAIRN_ASSIGN_OR_RETURN(auto snaps, store.ListSnapshots(ns, g));
     for (const auto& s : snaps) {
-      nlohmann::json item = {{"backup-type", BackupTypeName(g.type)}, {"backup-id", g.id},
-                             {"backup-time", s.ref.time}, {"snapshot", s.ref.ToString()},
-                             {"files", s.files}, {"size", s.size}, {"protected", s.is_protected}};
+      nlohmann::json item = {{"backup-type", BackupTypeName(g.type)},
+                             {"backup-id", g.id},
+                             {"backup-time", s.ref.time},
+                             {"snapshot", s.ref.ToString()},
+                             {"files", s.files},
+                             {"size", s.size},
+                             {"protected", s.is_protected}};
       if (!s.error.empty()) item["error"] = s.error;
       out.push_back(std::move(item));
-      rows.push_back({s.ref.ToString(), HumanBytes(s.size), s.is_protected ? "yes" : "",
-                      s.error.empty() ? fmt::format("{}", fmt::join(s.files, " "))
-                                      : "DAMAGED: " + s.error});
+      rows.push_back(
+          {s.ref.ToString(), HumanBytes(s.size), s.is_protected ? "yes" : "",
+           s.error.empty() ? fmt::format("{}", fmt::join(s.files, " ")) : "DAMAGED: " + s.error});
     }
   }
-  ctx.Emit(out, rows.empty() ? "no snapshots" : FormatTable({"SNAPSHOT", "SIZE", "PROTECTED", "FILES"}, rows));
+  ctx.Emit(out, rows.empty() ? "no snapshots"
+                             : FormatTable({"SNAPSHOT", "SIZE", "PROTECTED", "FILES"}, rows));
   return Status::OK();
 }
 
@@ -72,8 +78,10 @@ Status ListFiles(const Context& ctx, Datastore& store, const BackupNamespace& ns
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
   for (const auto& f : m.files()) {
-    out.push_back({{"filename", f.filename}, {"size", f.size},
-                   {"crypt-mode", CryptModeName(f.crypt_mode)}, {"csum", DigestToHex(f.csum)}});
+    out.push_back({{"filename", f.filename},
+                   {"size", f.size},
+                   {"crypt-mode", CryptModeName(f.crypt_mode)},
+                   {"csum", DigestToHex(f.csum)}});
     rows.push_back({f.filename, HumanBytes(f.size), std::string(CryptModeName(f.crypt_mode))});
   }
   ctx.Emit(out, FormatTable({"FILE", "SIZE", "CRYPT-MODE"}, rows));
@@ -87,12 +95,16 @@ Status ListGroups(const Context& ctx, Datastore& store, const BackupNamespace& n
   for (const auto& g : groups) {
     CAIRN_ASSIGN_OR_RETURN(GroupInfo info, store.GetGroupInfo(ns, g));
     std::string last = info.last_backup ? *FormatRfc3339Utc(*info.last_backup) : "-";
-    out.push_back({{"backup-type", BackupTypeName(g.type)}, {"backup-id", g.id},
-                   {"backup-count", info.snapshot_count}, {"owner", info.owner},
-                   {"last-backup", info.last_backup ? nlohmann::json(*info.last_backup) : nlohmann::json()}});
+    out.push_back(
+        {{"backup-type", BackupTypeName(g.type)},
+         {"backup-id", g.id},
+         {"backup-count", info.snapshot_count},
+         {"owner", info.owner},
+         {"last-backup", info.last_backup ? nlohmann::json(*info.last_backup) : nlohmann::json()}});
     rows.push_back({g.ToString(), std::to_string(info.snapshot_count), last, info.owner});
   }
-  ctx.Emit(out, rows.empty() ? "no groups" : FormatTable({"GROUP", "SNAPSHOTS", "LAST BACKUP", "OWNER"}, rows));
+  ctx.Emit(out, rows.empty() ? "no groups"
+                             : FormatTable({"GROUP", "SNAPSHOTS", "LAST BACKUP", "OWNER"}, rows));
   return Status::OK();
 }
 
@@ -103,31 +115,38 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   snapshot->require_subcommand(1);
 
   auto list = std::make_shared<Target>();
-  AddCommand(snapshot, ctx, "list", "List finished snapshots", Operation::kRead, list, ListSnapshots)
+  AddCommand(snapshot, ctx, "list", "List finished snapshots", Operation::kRead, list,
+             ListSnapshots)
       ->add_option("GROUP", list->object, "Only this group, e.g. vm/100");
 
   auto files = std::make_shared<Target>();
-  AddCommand(snapshot, ctx, "files", "List a snapshot's archives", Operation::kRead, files, ListFiles)
-      ->add_option("SNAPSHOT", files->object, "e.g. host/web1/2026-11-23T10:00:00Z")->required();
+  AddCommand(snapshot, ctx, "files", "List a snapshot's archives", Operation::kRead, files,
+             ListFiles)
+      ->add_option("SNAPSHOT", files->object, "e.g. host/web1/2026-11-23T10:00:00Z")
+      ->required();
 
   auto forget = std::make_shared<Target>();
-  AddCommand(snapshot, ctx, "forget", "Remove a snapshot (space is freed by GC)", Operation::kWrite, forget,
-             [](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
+  AddCommand(snapshot, ctx, "forget", "Remove a snapshot (space is freed by GC)", Operation::kWrite,
+             forget,
+             [](const Context& ctx, Datastore& store, const BackupNamespace& ns,
+                const Target& t) -> Status {
                CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
                CAIRN_RETURN_IF_ERROR(store.ForgetSnapshot(ns, snap));
                ctx.Emit({{"removed", snap.ToString()}}, "removed snapshot " + snap.ToString());
                return Status::OK();
              })
-      ->add_option("SNAPSHOT", forget->object, "Snapshot to remove")->required();
+      ->add_option("SNAPSHOT", forget->object, "Snapshot to remove")
+      ->required();
 
   auto notes = std::make_shared<Target>();
   auto notes_text = std::make_shared<std::optional<std::string>>();
   auto* notes_cmd = AddCommand(
       snapshot, ctx, "notes", "Show or set (--set) a snapshot's notes", Operation::kRead, notes,
-      [notes_text](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
+      [notes_text](const Context& ctx, Datastore& store, const BackupNamespace& ns,
+                   const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
         if (*notes_text) {
-          CAIRN_RETURN_IF_ERROR(store.BeginOperation(Operation::kWrite));
+          CAIRN_ASSIGN_OR_RETURN(OperationGuard writing, store.BeginOperation(Operation::kWrite));
           CAIRN_RETURN_IF_ERROR(store.UpdateManifest(ns, snap, [&](Manifest& m) {
             m.SetNotes(**notes_text);
             return Status::OK();
@@ -144,12 +163,15 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   auto protect = std::make_shared<Target>();
   auto unprotect = std::make_shared<bool>(false);
   auto* protect_cmd = AddCommand(
-      snapshot, ctx, "protect", "Protect a snapshot from prune and forget (--off to undo)", Operation::kWrite, protect,
-      [unprotect](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
+      snapshot, ctx, "protect", "Protect a snapshot from prune and forget (--off to undo)",
+      Operation::kWrite, protect,
+      [unprotect](const Context& ctx, Datastore& store, const BackupNamespace& ns,
+                  const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
         CAIRN_RETURN_IF_ERROR(store.SetProtected(ns, snap, !*unprotect));
         ctx.Emit({{"snapshot", snap.ToString()}, {"protected", !*unprotect}},
-                 fmt::format("snapshot {} is {}protected", snap.ToString(), *unprotect ? "no longer " : ""));
+                 fmt::format("snapshot {} is {}protected", snap.ToString(),
+                             *unprotect ? "no longer " : ""));
         return Status::OK();
       });
   protect_cmd->add_option("SNAPSHOT", protect->object, "Snapshot")->required();
@@ -157,15 +179,17 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
 
   auto* group = app.add_subcommand("group", "List and manage backup groups");
   group->require_subcommand(1);
-  AddCommand(group, ctx, "list", "List groups in a namespace", Operation::kRead, std::make_shared<Target>(), ListGroups);
+  AddCommand(group, ctx, "list", "List groups in a namespace", Operation::kRead,
+             std::make_shared<Target>(), ListGroups);
   auto gnotes = std::make_shared<Target>();
   auto gnotes_text = std::make_shared<std::optional<std::string>>();
   auto* gnotes_cmd = AddCommand(
       group, ctx, "notes", "Show or set (--set) a group's notes", Operation::kRead, gnotes,
-      [gnotes_text](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
+      [gnotes_text](const Context& ctx, Datastore& store, const BackupNamespace& ns,
+                    const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(BackupGroup g, BackupGroup::Parse(t.object));
         if (*gnotes_text) {
-          CAIRN_RETURN_IF_ERROR(store.BeginOperation(Operation::kWrite));
+          CAIRN_ASSIGN_OR_RETURN(OperationGuard writing, store.BeginOperation(Operation::kWrite));
           CAIRN_RETURN_IF_ERROR(store.SetGroupNotes(ns, g, **gnotes_text));
         }
         CAIRN_ASSIGN_OR_RETURN(std::string value, store.GetGroupNotes(ns, g));
@@ -175,49 +199,58 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
   gnotes_cmd->add_option("GROUP", gnotes->object, "Group, e.g. vm/100")->required();
   gnotes_cmd->add_option("--set", *gnotes_text, "New notes");
   auto gremove = std::make_shared<Target>();
-  AddCommand(group, ctx, "remove", "Remove a group's unprotected snapshots (and the group)", Operation::kWrite, gremove,
-             [](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target& t) -> Status {
+  AddCommand(group, ctx, "remove", "Remove a group's unprotected snapshots (and the group)",
+             Operation::kWrite, gremove,
+             [](const Context& ctx, Datastore& store, const BackupNamespace& ns,
+                const Target& t) -> Status {
                CAIRN_ASSIGN_OR_RETURN(BackupGroup g, BackupGroup::Parse(t.object));
                CAIRN_RETURN_IF_ERROR(store.RemoveGroup(ns, g));
                ctx.Emit({{"removed", g.ToString()}}, "removed group " + g.ToString());
                return Status::OK();
              })
-      ->add_option("GROUP", gremove->object, "Group")->required();
+      ->add_option("GROUP", gremove->object, "Group")
+      ->required();
 
   auto* nscmd = app.add_subcommand("namespace", "Manage namespaces");
   nscmd->require_subcommand(1);
   auto nscreate = std::make_shared<Target>();
-  AddCommand(nscmd, ctx, "create", "Create a namespace (its parent must exist)", Operation::kWrite, nscreate,
-             [](const Context& ctx, Datastore& store, const BackupNamespace&, const Target& t) -> Status {
-               CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t.object));
-               if (ns.IsRoot()) return Status::InvalidArgument("namespace name is empty");
-               CAIRN_RETURN_IF_ERROR(store.CreateNamespace(ns));
-               ctx.Emit({{"created", ns.ToString()}}, "created namespace " + ns.ToString());
-               return Status::OK();
-             })
-      ->add_option("NAMESPACE", nscreate->object, "e.g. site/a")->required();
-  AddCommand(nscmd, ctx, "list", "List namespaces below --ns (recursively)", Operation::kRead, std::make_shared<Target>(),
-             [](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target&) -> Status {
-               CAIRN_ASSIGN_OR_RETURN(auto list, store.ListNamespaces(ns, true));
-               nlohmann::json out = nlohmann::json::array();
-               std::string text;
-               for (const auto& n : list) {
-                 out.push_back(n.ToString());
-                 text += n.ToString() + "\n";
-               }
-               ctx.Emit(out, text.empty() ? "no namespaces" : text);
-               return Status::OK();
-             });
-  auto nsremove = std::make_shared<Target>();
-  auto delete_groups = std::make_shared<bool>(false);
-  auto* nsremove_cmd = AddCommand(
-      nscmd, ctx, "remove", "Remove a namespace", Operation::kWrite, nsremove,
-      [delete_groups](const Context& ctx, Datastore& store, const BackupNamespace&, const Target& t) -> Status {
+  AddCommand(
+      nscmd, ctx, "create", "Create a namespace (its parent must exist)", Operation::kWrite,
+      nscreate,
+      [](const Context& ctx, Datastore& store, const BackupNamespace&, const Target& t) -> Status {
         CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t.object));
-        CAIRN_RETURN_IF_ERROR(store.RemoveNamespace(ns, *delete_groups));
-        ctx.Emit({{"removed", ns.ToString()}}, "removed namespace " + ns.ToString());
+        if (ns.IsRoot()) return Status::InvalidArgument("namespace name is empty");
+        CAIRN_RETURN_IF_ERROR(store.CreateNamespace(ns));
+        ctx.Emit({{"created", ns.ToString()}}, "created namespace " + ns.ToString());
+        return Status::OK();
+      })
+      ->add_option("NAMESPACE", nscreate->object, "e.g. site/a")
+      ->required();
+  AddCommand(
+      nscmd, ctx, "list", "List namespaces below --ns (recursively)", Operation::kRead,
+      std::make_shared<Target>(),
+      [](const Context& ctx, Datastore& store, const BackupNamespace& ns, const Target&) -> Status {
+        CAIRN_ASSIGN_OR_RETURN(auto list, store.ListNamespaces(ns, true));
+        nlohmann::json out = nlohmann::json::array();
+        std::string text;
+        for (const auto& n : list) {
+          out.push_back(n.ToString());
+          text += n.ToString() + "\n";
+        }
+        ctx.Emit(out, text.empty() ? "no namespaces" : text);
         return Status::OK();
       });
+  auto nsremove = std::make_shared<Target>();
+  auto delete_groups = std::make_shared<bool>(false);
+  auto* nsremove_cmd =
+      AddCommand(nscmd, ctx, "remove", "Remove a namespace", Operation::kWrite, nsremove,
+                 [delete_groups](const Context& ctx, Datastore& store, const BackupNamespace&,
+                                 const Target& t) -> Status {
+                   CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t.object));
+                   CAIRN_RETURN_IF_ERROR(store.RemoveNamespace(ns, *delete_groups));
+                   ctx.Emit({{"removed", ns.ToString()}}, "removed namespace " + ns.ToString());
+                   return Status::OK();
+                 });
   nsremove_cmd->add_option("NAMESPACE", nsremove->object, "Namespace")->required();
   nsremove_cmd->add_flag("--delete-groups", *delete_groups, "Also remove its groups and snapshots");
 }

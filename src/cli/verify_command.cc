@@ -1,16 +1,16 @@
-// cairn verify: checks that snapshots can be restored (datastore/verify.h).
+// cairn verify: checks that snapshots can be restored (datastore/jobs/verify.h).
 
 #include <fmt/format.h>
 
 #include "base/units.h"
 #include "cli/context.h"
-#include "datastore/verify.h"
+#include "datastore/jobs/verify.h"
 
 namespace cairn::cli {
 namespace {
 
 struct VerifyArgs {
-  std::string store = kDefaultStoreName, ns, target;
+  std::string store = config::kDefaultStoreName, ns, target;
   VerifyOptions options;
   int64_t outdated_after = -1;
 };
@@ -25,9 +25,9 @@ Result<VerifyTarget> ParseTarget(const VerifyArgs& args) {
   }
   auto group = BackupGroup::Parse(args.target);
   if (!group.ok()) {
-    return Status::InvalidArgument(fmt::format(
-        "'{}' is neither a group (vm/100) nor a snapshot (vm/100/2026-01-01T00:00:00Z)",
-        args.target));
+    return Status::InvalidArgument(
+        fmt::format("'{}' is neither a group (vm/100) nor a snapshot (vm/100/2026-01-01T00:00:00Z)",
+                    args.target));
   }
   target.group = *group;
   return target;
@@ -41,7 +41,8 @@ std::string ReportText(const std::string& store, const VerifyReport& r) {
     std::string verdict(VerifyVerdictName(s.verdict));
     if (s.verdict == VerifyVerdict::kFailed) verdict = "FAILED";
     if (s.verdict == VerifyVerdict::kSkipped) {
-      text += fmt::format("{:<13}{} ({})\n", verdict, name, s.problems.empty() ? "" : s.problems[0]);
+      text +=
+          fmt::format("{:<13}{} ({})\n", verdict, name, s.problems.empty() ? "" : s.problems[0]);
       continue;
     }
     text += fmt::format("{:<13}{}\n", verdict, name);
@@ -54,9 +55,10 @@ std::string ReportText(const std::string& store, const VerifyReport& r) {
       r.Count(VerifyVerdict::kSkipped), r.Count(VerifyVerdict::kNotVerified), r.chunks_checked,
       HumanBytes(r.bytes_read), r.duration_seconds);
   if (r.corrupt_chunks + r.missing_chunks > 0) {
-    text += fmt::format("; {} corrupt chunks set aside, {} missing (the next backup of their "
-                        "data stores them again)",
-                        r.corrupt_chunks, r.missing_chunks);
+    text += fmt::format(
+        "; {} corrupt chunks set aside, {} missing (the next backup of their "
+        "data stores them again)",
+        r.corrupt_chunks, r.missing_chunks);
   }
   return text;
 }
@@ -69,8 +71,9 @@ void AddVerifyCommands(CLI::App& app, Context& ctx) {
       "verify", "Check that snapshots are intact: indexes, blobs and every chunk they use");
   cmd->add_option("--store", args->store, "Datastore name");
   cmd->add_option("--ns", args->ns, "Namespace (its child namespaces are verified too)");
-  cmd->add_option("target", args->target, "A group (vm/100) or snapshot (vm/100/<time>); "
-                                          "default: every snapshot");
+  cmd->add_option("target", args->target,
+                  "A group (vm/100) or snapshot (vm/100/<time>); "
+                  "default: every snapshot");
   cmd->add_flag("--ignore-verified", args->options.ignore_verified,
                 "Skip snapshots whose last verification passed");
   cmd->add_option("--outdated-after", args->outdated_after,
@@ -102,12 +105,11 @@ void AddVerifyCommands(CLI::App& app, Context& ctx) {
       CAIRN_ASSIGN_OR_RETURN(VerifyReport report, RunVerify(*store, target, options));
       ctx.Emit(VerifyReportToJson(report), ReportText(args->store, report));
       if (size_t failed = report.Count(VerifyVerdict::kFailed); failed > 0) {
-        return Status::Corruption(fmt::format("{} of {} snapshots failed verification", failed,
-                                              report.snapshots.size()));
+        return Status::Corruption(
+            fmt::format("{} of {} snapshots failed verification", failed, report.snapshots.size()));
       }
       if (size_t unchecked = report.Count(VerifyVerdict::kNotVerified); unchecked > 0) {
-        return Status::Unavailable(
-            fmt::format("{} snapshots could not be verified", unchecked));
+        return Status::Unavailable(fmt::format("{} snapshots could not be verified", unchecked));
       }
       return Status::OK();
     };

@@ -5,8 +5,8 @@
 #include "client/chunk_reader.h"
 #include "client/exclude.h"
 #include "client/file_archive.h"
-#include "format/catalog.h"
-#include "format/pxar_accessor.h"
+#include "format/pxar/accessor.h"
+#include "format/pxar/catalog.h"
 
 namespace cairn {
 namespace {
@@ -62,10 +62,10 @@ class StoredArchive {
       s->sources_.push_back(
           std::make_unique<IndexRandomAccess>(reader, *s->indexes_.back(), crypt));
     }
-    CAIRN_ASSIGN_OR_RETURN(s->accessor_,
-                           pxar::Accessor::Open(s->sources_[0].get(),
-                                                s->sources_.size() > 1 ? s->sources_[1].get()
-                                                                       : nullptr));
+    CAIRN_ASSIGN_OR_RETURN(
+        s->accessor_,
+        pxar::Accessor::Open(s->sources_[0].get(),
+                             s->sources_.size() > 1 ? s->sources_[1].get() : nullptr));
     return s;
   }
   pxar::Accessor& accessor() { return *accessor_; }
@@ -134,8 +134,13 @@ class CatalogBrowser final : public ArchiveBrowser {
   CatalogBrowser(SnapshotReader& reader, const Manifest& manifest, std::vector<std::string> files,
                  const CryptConfig* crypt, std::unique_ptr<DynamicIndex> index,
                  std::unique_ptr<IndexRandomAccess> source, std::unique_ptr<CatalogReader> catalog)
-      : reader_(reader), manifest_(manifest), files_(std::move(files)), crypt_(crypt),
-        index_(std::move(index)), source_(std::move(source)), catalog_(std::move(catalog)) {}
+      : reader_(reader),
+        manifest_(manifest),
+        files_(std::move(files)),
+        crypt_(crypt),
+        index_(std::move(index)),
+        source_(std::move(source)),
+        catalog_(std::move(catalog)) {}
 
   Result<std::vector<BrowseEntry>> List(std::string_view path) override {
     const std::string rel = Trim(path);
@@ -216,8 +221,8 @@ Result<std::unique_ptr<ArchiveBrowser>> ArchiveBrowser::Open(SnapshotReader& rea
     return std::unique_ptr<ArchiveBrowser>(new SplitBrowser(std::move(archive)));
   }
   if (!manifest.FindFile(kCatalogFileName)) {
-    return Status::NotFound(fmt::format("snapshot {} has no catalog for {}",
-                                        reader.snapshot().ToString(), name));
+    return Status::NotFound(
+        fmt::format("snapshot {} has no catalog for {}", reader.snapshot().ToString(), name));
   }
   CAIRN_ASSIGN_OR_RETURN(DynamicIndex index, LoadDynamicIndex(reader, manifest, kCatalogFileName));
   auto owned = std::make_unique<DynamicIndex>(std::move(index));

@@ -19,10 +19,10 @@
 namespace cairn {
 
 struct BrowseEntry {
-  char type = 'f';       // catalog letters: d f l h b c p s
-  std::string path;      // relative to the archive root
-  uint64_t size = 0;     // regular files
-  int64_t mtime = 0;     // regular files (and everything, for split archives)
+  char type = 'f';          // catalog letters: d f l h b c p s
+  std::string path;         // relative to the archive root
+  uint64_t size = 0;        // regular files
+  int64_t mtime = 0;        // regular files (and everything, for split archives)
   std::string link_target;  // symlinks (split archives)
 };
 

@@ -9,6 +9,7 @@
 #include "base/quote.h"
 #include "base/time.h"
 #include "client/file_archive.h"
+#include "client/incremental_base.h"
 #include "client/source_file.h"
 #include "format/archive_name.h"
 #include "format/chunker.h"
@@ -17,8 +18,6 @@
 
 namespace cairn {
 namespace {
-
-CryptMode ModeFor(const CryptConfig* crypt) { return crypt ? CryptMode::kEncrypt : CryptMode::kNone; }
 
 Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<Manifest>& prev,
                                    const std::string& filename, const std::string& path,
@@ -30,8 +29,9 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
 
   if (prev && UsableBaseFor(*prev, filename, opt.crypt)) {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Bytes> prev_bytes, ReadBaseArchive(session, filename));
-    auto prev_index = prev_bytes ? FixedIndex::Parse(*prev_bytes, filename + " of the previous "
-                                                                             "snapshot")
+    auto prev_index = prev_bytes ? FixedIndex::Parse(*prev_bytes, filename +
+                                                                      " of the previous "
+                                                                      "snapshot")
                                  : Result<FixedIndex>(Status::NotFound(filename));
     if (prev_index.ok() && prev_index->chunk_size() == opt.chunk_size) {
       CAIRN_RETURN_IF_ERROR(UseBaseChunks(uploader, prev_index->digests(), filename).status());
@@ -62,7 +62,7 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
   CAIRN_RETURN_IF_ERROR(session.UploadArchive(filename, out.bytes));
   ManifestFile entry;
   entry.filename = filename;
-  entry.crypt_mode = ModeFor(opt.crypt);
+  entry.crypt_mode = CryptModeFor(opt.crypt);
   entry.size = total;
   entry.csum = out.csum;
   CAIRN_RETURN_IF_ERROR(manifest.AddOrReplaceFile(std::move(entry)));
@@ -81,7 +81,7 @@ Result<ArchiveSummary> BackupBlob(BackupSession& session, const std::string& fil
   CAIRN_RETURN_IF_ERROR(session.UploadArchive(filename, blob));
   ManifestFile entry;
   entry.filename = filename;
-  entry.crypt_mode = ModeFor(opt.crypt);
+  entry.crypt_mode = CryptModeFor(opt.crypt);
   entry.size = blob.size();
   entry.csum = Sha256Of(blob);
   CAIRN_RETURN_IF_ERROR(manifest.AddOrReplaceFile(std::move(entry)));
@@ -93,46 +93,6 @@ Result<ArchiveSummary> BackupBlob(BackupSession& session, const std::string& fil
 }
 
 }  // namespace
-
-Result<std::optional<Bytes>> ReadBaseArchive(BackupSession& session, const std::string& filename) {
-  auto raw = session.PreviousArchive(filename);
-  if (raw.ok()) return std::optional<Bytes>(std::move(raw).value());
-  if (!raw.status().IsCorruption() && !raw.status().IsNotFound()) return raw.status();
-  // A damaged base cannot vouch for its chunks; the backup does without it.
-  spdlog::warn("not using the previous snapshot as base for {}: {}", filename,
-               raw.status().ToString());
-  return std::optional<Bytes>();
-}
-
-Result<std::vector<Digest>> UseBaseChunks(ChunkUploader& uploader, std::span<const Digest> digests,
-                                          const std::string& filename) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> lost, uploader.UseBaseChunks(digests));
-  if (!lost.empty()) {
-    spdlog::warn("{}: the store no longer holds {} chunk(s) of the previous snapshot (first: "
-                 "{}); this backup stores them again from the source",
-                 filename, lost.size(), DigestToHex(lost.front()));
-  }
-  return lost;
-}
-
-bool UsableBaseFor(const Manifest& prev, const std::string& filename, const CryptConfig* crypt) {
-  const ManifestFile* entry = prev.FindFile(filename);
-  if (entry == nullptr || entry->crypt_mode != ModeFor(crypt)) return false;
-  if (auto state = prev.verify_state(); state && state->state == "failed") return false;
-  if (crypt) {
-    auto fp = prev.key_fingerprint();
-    if (!fp || *fp != crypt->FingerprintString()) return false;
-  }
-  return true;
-}
-
-Result<ChangeDetection> ParseChangeDetection(std::string_view name) {
-  if (name == "legacy") return ChangeDetection::kLegacy;
-  if (name == "data") return ChangeDetection::kData;
-  if (name == "metadata") return ChangeDetection::kMetadata;
-  return Status::InvalidArgument(
-      fmt::format("change detection mode '{}': expected legacy, data or metadata", name));
-}
 
 Result<BackupSource> ParseBackupSpec(const std::string& spec) {
   auto colon = spec.find(':');
@@ -147,11 +107,13 @@ Result<BackupSource> ParseBackupSpec(const std::string& spec) {
   if (*server == kManifestName || *server == kCatalogFileName) {
     return Status::InvalidArgument(fmt::format(
         "backup spec {}: the archive name {} is reserved for the snapshot's {}; choose another "
-        "name", QuoteForMessage(spec), QuoteForMessage(source.archive_name),
+        "name",
+        QuoteForMessage(spec), QuoteForMessage(source.archive_name),
         *server == kManifestName ? "manifest" : "file catalog"));
   }
   auto type = ArchiveTypeOf(*server);
-  if (!type.ok() || (*type == ArchiveType::kDynamicIndex && !IsFileArchiveName(source.archive_name))) {
+  if (!type.ok() ||
+      (*type == ArchiveType::kDynamicIndex && !IsFileArchiveName(source.archive_name))) {
     return Status::InvalidArgument(fmt::format(
         "backup spec {}: archive type not supported here (use NAME.img, NAME.pxar or NAME.conf)",
         QuoteForMessage(spec)));
@@ -179,11 +141,10 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
     }
     archives.emplace_back(filename, &source);
   }
-  CAIRN_ASSIGN_OR_RETURN(auto session, repo.StartBackup(opt.ns, opt.group, opt.backup_time, opt.owner,
-                                                          opt.no_cache));
-  CAIRN_ASSIGN_OR_RETURN(Manifest manifest,
-                         Manifest::Create(BackupTypeName(opt.group.type), opt.group.id,
-                                          opt.backup_time));
+  CAIRN_ASSIGN_OR_RETURN(
+      auto session, repo.StartBackup(opt.ns, opt.group, opt.backup_time, opt.owner, opt.no_cache));
+  CAIRN_ASSIGN_OR_RETURN(Manifest manifest, Manifest::Create(BackupTypeName(opt.group.type),
+                                                             opt.group.id, opt.backup_time));
   CAIRN_ASSIGN_OR_RETURN(std::optional<Manifest> prev, session->PreviousManifest());
 
   BackupSummary summary;
@@ -197,8 +158,8 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
     if (reader.ok()) {
       previous = std::move(reader).value();
     } else {
-      spdlog::warn("cannot read the previous snapshot {} ({}); every file is read",
-                   ref.ToString(), reader.status().ToString());
+      spdlog::warn("cannot read the previous snapshot {} ({}); every file is read", ref.ToString(),
+                   reader.status().ToString());
     }
   }
   for (const auto& [filename, source] : archives) {
@@ -209,13 +170,11 @@ Result<BackupSummary> RunBackup(Repository& repo, const BackupOptions& options,
   for (const auto& [filename, source] : archives) {
     CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
     Result<ArchiveSummary> archive =
-        type == ArchiveType::kFixedIndex
-            ? BackupImage(*session, prev, filename, source->path, opt, manifest,
-                          &summary.incremental)
+        type == ArchiveType::kFixedIndex ? BackupImage(*session, prev, filename, source->path, opt,
+                                                       manifest, &summary.incremental)
         : type == ArchiveType::kDynamicIndex
             ? BackupFileArchive(*session, prev, previous.get(), source->archive_name, source->path,
-                                opt, manifest,
-                                catalog ? &catalog->writer() : nullptr)
+                                opt, manifest, catalog ? &catalog->writer() : nullptr)
             : BackupBlob(*session, filename, source->path, opt, manifest);
     if (!archive.ok()) return archive.status().WithContext("backup of " + source->path);
     if (archive->reused) summary.incremental = true;

@@ -15,26 +15,16 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <optional>
-#include <span>
-#include <string_view>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
-#include "client/chunk_uploader.h"
-#include "client/exclude.h"
-#include "client/pxar_create.h"
+#include "client/archive_options.h"
 #include "client/repository.h"
-#include "format/crypt_config.h"
 
 namespace cairn {
 
 inline constexpr uint64_t kMaxBlobArchiveSize = 16u << 20;
-
-// Called with (bytes done, bytes total) as an archive progresses; total 0 if unknown.
-using ProgressFn = std::function<void(const std::string& archive, uint64_t done, uint64_t total)>;
 
 struct BackupSource {
   std::string archive_name;  // client-side name: "disk.img", "vm.conf"
@@ -43,58 +33,6 @@ struct BackupSource {
 
 // Parses "NAME:PATH" (NAME like disk.img or vm.conf). InvalidArgument naming the spec.
 Result<BackupSource> ParseBackupSpec(const std::string& spec);
-
-// How file archives are written and what a rerun reads again (PBS's --change-detection-mode).
-enum class ChangeDetection {
-  kLegacy,  // unified .pxar (v1); every file is read
-  kData,    // split .mpxar + .ppxar (v2); every file is read
-  kMetadata,  // split; files unchanged since the previous snapshot are not read
-};
-
-// "legacy" / "data" / "metadata"; InvalidArgument naming the value otherwise.
-Result<ChangeDetection> ParseChangeDetection(std::string_view name);
-
-struct BackupOptions {
-  BackupNamespace ns;
-  BackupGroup group;
-  int64_t backup_time = 0;
-  std::string owner = "root@pam";
-  const CryptConfig* crypt = nullptr;  // null: unencrypted
-  uint64_t chunk_size = 4u << 20;      // fixed chunk size for images
-  unsigned threads = 0;                // 0: one per core, more for a remote store
-  bool no_cache = false;               // keep no local copies of new chunks (cached stores)
-  ProgressFn progress;
-  // File archives:
-  ChangeDetection change_detection = ChangeDetection::kLegacy;
-  ExcludeList excludes;         // --exclude patterns
-  bool one_file_system = true;  // do not descend into other filesystems' mount points
-  // Client-side directory (specific to this store) for the inode/ctime state of split file
-  // archives (file_state.h). Empty: none is kept and metadata mode compares metadata and size
-  // only, as PBS does.
-  std::string file_state_dir;
-};
-
-struct ArchiveSummary {
-  std::string filename;  // server-side name (the metadata index of a split file archive)
-  uint64_t size = 0;     // bytes read
-  ChunkUploaderStats chunks;
-  std::optional<CreateStats> tree;  // file archives: what the walk found
-  bool reused = false;              // the previous snapshot's chunks were known
-};
-
-// True if `prev` may serve as incremental base for archive `filename`: it holds that archive in
-// the same crypt mode, under the same key, and did not fail verification.
-bool UsableBaseFor(const Manifest& prev, const std::string& filename, const CryptConfig* crypt);
-
-// The previous snapshot's archive `filename`, raw; nullopt (with a warning) if it is missing or
-// damaged, so that a damaged base makes a full backup of that archive rather than a failure.
-// Other errors (the store cannot be read) are returned.
-Result<std::optional<Bytes>> ReadBaseArchive(BackupSession& session, const std::string& filename);
-
-// ChunkUploader::UseBaseChunks for the chunks of the previous snapshot's archive `filename`,
-// warning once if the store lost some of them (they are stored again from the source).
-Result<std::vector<Digest>> UseBaseChunks(ChunkUploader& uploader, std::span<const Digest> digests,
-                                          const std::string& filename);
 
 struct BackupSummary {
   SnapshotRef snapshot;

@@ -49,39 +49,37 @@ IndexSource::IndexSource(SnapshotReader& reader, const DynamicIndex& index,
 
 IndexSource::~IndexSource() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closing_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (std::thread& t : workers_) t.join();
 }
 
+IndexSource::Fetch* IndexSource::FirstUnstartedLocked() {
+  for (auto& f : ahead_) {
+    if (!f->started) return f.get();
+  }
+  return nullptr;
+}
+
 void IndexSource::WorkerLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     Fetch* fetch = nullptr;
-    cv_.wait(lock, [&] {
-      if (closing_) return true;
-      for (auto& f : ahead_) {
-        if (!f->started) {
-          fetch = f.get();
-          return true;
-        }
-      }
-      return false;
-    });
+    while (!closing_ && (fetch = FirstUnstartedLocked()) == nullptr) cv_.Wait();
     if (closing_) return;
-    fetch->started = true;
-    lock.unlock();
+    fetch->started = true;  // the fetch is this worker's until done
+    mu_.Unlock();
     fetch->status = LoadChunk(reader_, index_.digest(fetch->chunk),
                               index_.chunk_range(fetch->chunk).length(), crypt_, &fetch->data);
-    lock.lock();
+    mu_.Lock();
     fetch->done = true;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 }
 
-void IndexSource::Prefetch() {
+void IndexSource::PrefetchLocked() {
   while (ahead_.size() < read_ahead_ && next_fetch_ < index_.chunk_count()) {
     auto fetch = std::make_unique<Fetch>();
     fetch->chunk = next_fetch_++;
@@ -91,11 +89,11 @@ void IndexSource::Prefetch() {
     }
     ahead_.push_back(std::move(fetch));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
-void IndexSource::DropOldest(std::unique_lock<std::mutex>& lock) {
-  cv_.wait(lock, [&] { return !ahead_.front()->started || ahead_.front()->done; });
+void IndexSource::DropOldestLocked() {
+  while (ahead_.front()->started && !ahead_.front()->done) cv_.Wait();
   spare_.push_back(std::move(ahead_.front()->data));
   ahead_.pop_front();
 }
@@ -103,20 +101,22 @@ void IndexSource::DropOldest(std::unique_lock<std::mutex>& lock) {
 Status IndexSource::LoadCurrent() {
   CAIRN_ASSIGN_OR_RETURN(size_t i, index_.ChunkAt(position_));
   if (i == current_) return Status::OK();
-  std::unique_lock lock(mu_);
-  // Drop read-ahead for chunks that were skipped; start over if chunk i was not queued.
-  while (!ahead_.empty() && ahead_.front()->chunk < i) DropOldest(lock);
-  if (ahead_.empty() || ahead_.front()->chunk != i) {
-    while (!ahead_.empty()) DropOldest(lock);
-    next_fetch_ = i;
+  std::unique_ptr<Fetch> fetch;
+  {
+    MutexLock lock(mu_);
+    // Drop read-ahead for chunks that were skipped; start over if chunk i was not queued.
+    while (!ahead_.empty() && ahead_.front()->chunk < i) DropOldestLocked();
+    if (ahead_.empty() || ahead_.front()->chunk != i) {
+      while (!ahead_.empty()) DropOldestLocked();
+      next_fetch_ = i;
+    }
+    PrefetchLocked();
+    while (!ahead_.front()->done) cv_.Wait();
+    fetch = std::move(ahead_.front());
+    ahead_.pop_front();
+    if (plain_.capacity() > 0) spare_.push_back(std::move(plain_));
+    PrefetchLocked();
   }
-  Prefetch();
-  cv_.wait(lock, [&] { return ahead_.front()->done; });
-  std::unique_ptr<Fetch> fetch = std::move(ahead_.front());
-  ahead_.pop_front();
-  if (plain_.capacity() > 0) spare_.push_back(std::move(plain_));
-  Prefetch();
-  lock.unlock();
   if (!fetch->status.ok()) return fetch->status;
   plain_ = std::move(fetch->data);
   current_ = i;
@@ -166,8 +166,10 @@ Result<const Bytes*> IndexRandomAccess::Chunk(size_t i) {
 
 Status IndexRandomAccess::ReadAt(uint64_t offset, std::span<uint8_t> buf) {
   if (offset > index_.size() || buf.size() > index_.size() - offset) {
-    return Status::Corruption(fmt::format("read of {} bytes at {} past the end of the {}-byte "
-                                          "stream", buf.size(), offset, index_.size()));
+    return Status::Corruption(
+        fmt::format("read of {} bytes at {} past the end of the {}-byte "
+                    "stream",
+                    buf.size(), offset, index_.size()));
   }
   size_t done = 0;
   while (done < buf.size()) {

@@ -6,13 +6,12 @@
 // read by one thread; its prefetch threads are internal.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/stream.h"
 #include "client/repository.h"
 #include "format/crypt_config.h"
@@ -57,11 +56,13 @@ class IndexSource final : public ByteSource {
   };
   // Makes the chunk holding position_ current (fetching it, or taking it from the read-ahead).
   Status LoadCurrent();
-  // Queues fetches up to read_ahead_ chunks ahead. REQUIRES: mu_ held.
-  void Prefetch();
-  // Waits for the oldest fetch, removes it and keeps its buffer. REQUIRES: lock holds mu_.
-  void DropOldest(std::unique_lock<std::mutex>& lock);
-  void WorkerLoop();
+  // Queues fetches up to read_ahead_ chunks ahead.
+  void PrefetchLocked() CAIRN_REQUIRES(mu_);
+  // Waits for the oldest fetch, removes it and keeps its buffer.
+  void DropOldestLocked() CAIRN_REQUIRES(mu_);
+  // The first queued fetch no worker has started; null if none.
+  Fetch* FirstUnstartedLocked() CAIRN_REQUIRES(mu_);
+  void WorkerLoop() CAIRN_EXCLUDES(mu_);
 
   SnapshotReader& reader_;
   const DynamicIndex& index_;
@@ -70,14 +71,16 @@ class IndexSource final : public ByteSource {
   uint64_t position_ = 0;
   size_t current_ = SIZE_MAX;  // chunk held in plain_
   Bytes plain_;
-  size_t next_fetch_ = 0;  // first chunk not yet queued for prefetch
   uint64_t chunks_read_ = 0;
-  std::vector<Bytes> spare_;  // buffers of consumed chunks, for the next fetches (reader only)
 
-  std::mutex mu_;
-  std::condition_variable cv_;  // a fetch was queued or finished, or the source is closing
-  std::deque<std::unique_ptr<Fetch>> ahead_;  // in chunk order; a worker owns a started one
-  bool closing_ = false;
+  Mutex mu_;
+  CondVar cv_{&mu_};  // a fetch was queued or finished, or the source is closing
+  size_t next_fetch_ CAIRN_GUARDED_BY(mu_) = 0;  // first chunk not yet queued for prefetch
+  // Buffers of consumed chunks, for the next fetches.
+  std::vector<Bytes> spare_ CAIRN_GUARDED_BY(mu_);
+  // In chunk order; a worker owns a started one (its data and status) until it is done.
+  std::deque<std::unique_ptr<Fetch>> ahead_ CAIRN_GUARDED_BY(mu_);
+  bool closing_ CAIRN_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 

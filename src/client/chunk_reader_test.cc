@@ -39,7 +39,8 @@ class MemoryReader final : public SnapshotReader {
       fetched_.insert(digest);
     }
     auto it = chunks_.find(digest);
-    if (it == chunks_.end()) return Status::NotFound("chunk " + DigestToHex(digest) + " is missing");
+    if (it == chunks_.end())
+      return Status::NotFound("chunk " + DigestToHex(digest) + " is missing");
     return it->second;
   }
 
@@ -101,8 +102,8 @@ TEST(IndexSourceTest, SkipPassesWholeChunksWithoutFetchingThem) {
   const uint64_t start = s.index->chunk_range(6).start + 10;
   IndexSource source(reader, *s.index, nullptr, 3);
   ASSERT_EQ(*source.Skip(start), start);
-  EXPECT_EQ(ReadAll(source, 4096), Bytes(s.bytes.begin() + static_cast<ptrdiff_t>(start),
-                                         s.bytes.end()));
+  EXPECT_EQ(ReadAll(source, 4096),
+            Bytes(s.bytes.begin() + static_cast<ptrdiff_t>(start), s.bytes.end()));
   const std::set<Digest> fetched = reader.fetched();
   for (size_t i = 0; i < 6; ++i) EXPECT_EQ(fetched.count(s.digests[i]), 0u) << i;
   EXPECT_EQ(fetched.size(), 14u);
@@ -117,8 +118,8 @@ TEST(IndexSourceTest, SkippingPastTheReadAheadStartsOverThere) {
   ASSERT_EQ(*source.Read(head), 100u);
   const uint64_t target = s.index->chunk_range(25).start + 5;
   ASSERT_EQ(*source.Skip(target - 100), target - 100);
-  EXPECT_EQ(ReadAll(source, 1000), Bytes(s.bytes.begin() + static_cast<ptrdiff_t>(target),
-                                         s.bytes.end()));
+  EXPECT_EQ(ReadAll(source, 1000),
+            Bytes(s.bytes.begin() + static_cast<ptrdiff_t>(target), s.bytes.end()));
 }
 
 TEST(IndexSourceTest, AMissingOrDamagedChunkFailsTheReadThatNeedsIt) {
@@ -136,8 +137,8 @@ TEST(IndexSourceTest, AMissingOrDamagedChunkFailsTheReadThatNeedsIt) {
     EXPECT_NE(r.status().message().find(DigestToHex(s.digests[5])), std::string::npos);
   }  // destroyed with fetches of later chunks possibly under way
   // Content that does not match its digest (a valid blob of other bytes).
-  reader.Put(s.digests[5], *EncodeBlob(RandomBytes(s.index->chunk_range(5).length(), 9), nullptr,
-                                       true));
+  reader.Put(s.digests[5],
+             *EncodeBlob(RandomBytes(s.index->chunk_range(5).length(), 9), nullptr, true));
   IndexSource source(reader, *s.index, nullptr, 2);
   Bytes buf(s.bytes.size());
   auto r = source.Read(buf);

@@ -28,21 +28,21 @@ ChunkUploader::ChunkUploader(BackupSession& session, const CryptConfig* crypt, u
 
 ChunkUploader::~ChunkUploader() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closing_ = true;
   }
-  work_cv_.notify_all();
+  work_cv_.SignalAll();
   for (auto& t : workers_) t.join();
 }
 
 void ChunkUploader::AddKnown(const Digest& digest) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   known_.insert(digest);
 }
 
 Result<std::vector<Digest>> ChunkUploader::UseBaseChunks(std::span<const Digest> digests) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> lost, session_.RegisterKnownChunks(digests));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   lost_.insert(lost.begin(), lost.end());
   for (const Digest& d : digests) {
     if (lost_.count(d) == 0) known_.insert(d);
@@ -51,7 +51,7 @@ Result<std::vector<Digest>> ChunkUploader::UseBaseChunks(std::span<const Digest>
 }
 
 Bytes ChunkUploader::TakeBuffer() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (free_buffers_.empty()) return Bytes();
   Bytes buffer = std::move(free_buffers_.back());
   free_buffers_.pop_back();
@@ -59,26 +59,27 @@ Bytes ChunkUploader::TakeBuffer() {
 }
 
 Status ChunkUploader::Submit(uint64_t seq, Bytes plaintext) {
-  std::unique_lock lock(mu_);
-  space_cv_.wait(lock, [&] { return in_flight_ < max_in_flight_ || !error_.ok(); });
-  if (!error_.ok()) return error_;
-  stats_.chunks++;
-  stats_.bytes += plaintext.size();
-  queue_.push_back(Job{seq, std::move(plaintext)});
-  in_flight_++;
-  lock.unlock();
-  work_cv_.notify_one();
+  {
+    MutexLock lock(mu_);
+    while (in_flight_ >= max_in_flight_ && error_.ok()) space_cv_.Wait();
+    if (!error_.ok()) return error_;
+    stats_.chunks++;
+    stats_.bytes += plaintext.size();
+    queue_.push_back(Job{seq, std::move(plaintext)});
+    in_flight_++;
+  }
+  work_cv_.Signal();
   return Status::OK();
 }
 
 Status ChunkUploader::Finish() {
-  std::unique_lock lock(mu_);
-  space_cv_.wait(lock, [&] { return in_flight_ == 0; });
+  MutexLock lock(mu_);
+  while (in_flight_ != 0) space_cv_.Wait();
   return error_;
 }
 
 ChunkUploaderStats ChunkUploader::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
@@ -86,45 +87,45 @@ void ChunkUploader::WorkerLoop() {
   for (;;) {
     Job job;
     {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!closing_ && queue_.empty()) work_cv_.Wait();
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
       if (!error_.ok()) {  // drain without work after a failure
         in_flight_--;
-        space_cv_.notify_all();
+        space_cv_.SignalAll();
         continue;
       }
     }
     Status st = Process(job);
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (!st.ok() && error_.ok()) error_ = st;
       if (free_buffers_.size() <= max_in_flight_) free_buffers_.push_back(std::move(job.data));
       in_flight_--;
     }
-    space_cv_.notify_all();
+    space_cv_.SignalAll();
   }
 }
 
 Digest ChunkUploader::DigestFor(ByteView data, bool* is_zero) {
   *is_zero = IsAllZero(data);
   if (*is_zero) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = zero_digests_.find(data.size());
     if (it != zero_digests_.end()) return it->second;
   }
   Digest d = crypt_ ? crypt_->ComputeDigest(data) : Sha256Of(data);
   if (*is_zero) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     zero_digests_.emplace(data.size(), d);
   }
   return d;
 }
 
 bool ChunkUploader::Claim(const Digest& digest) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return known_.insert(digest).second;
 }
 
@@ -136,14 +137,14 @@ Status ChunkUploader::Process(Job& job) {
     thread_local Bytes encoded;  // one per worker, reused: no fresh pages per chunk
     CAIRN_RETURN_IF_ERROR(EncodeBlobInto(job.data, crypt_, true, &encoded));
     CAIRN_ASSIGN_OR_RETURN(bool duplicate, session_.UploadChunk(digest, encoded, job.data.size()));
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stats_.uploaded++;
     stats_.uploaded_bytes += encoded.size();
     stats_.duplicates += duplicate;
     if (!duplicate) stats_.new_bytes += job.data.size();
     if (!duplicate && lost_.count(digest) != 0) stats_.restored++;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!claimed) stats_.known++;
   stats_.zero_chunks += is_zero;
   if (digests_.size() <= job.seq) digests_.resize(job.seq + 1);

@@ -14,10 +14,8 @@
 // Thread-safety: Submit/Finish from one producer thread; workers are internal.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -25,6 +23,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/mutex.h"
 #include "base/result.h"
 #include "client/repository.h"
 #include "format/crypt_config.h"
@@ -33,15 +32,15 @@
 namespace cairn {
 
 struct ChunkUploaderStats {
-  uint64_t chunks = 0;        // chunks submitted
-  uint64_t bytes = 0;         // plaintext bytes submitted
-  uint64_t known = 0;         // skipped: digest known before upload (previous snapshot / session)
-  uint64_t zero_chunks = 0;   // all-zero chunks
-  uint64_t uploaded = 0;      // sent to the store
-  uint64_t duplicates = 0;    // sent, but the store had them already
+  uint64_t chunks = 0;          // chunks submitted
+  uint64_t bytes = 0;           // plaintext bytes submitted
+  uint64_t known = 0;           // skipped: digest known before upload (previous snapshot / session)
+  uint64_t zero_chunks = 0;     // all-zero chunks
+  uint64_t uploaded = 0;        // sent to the store
+  uint64_t duplicates = 0;      // sent, but the store had them already
   uint64_t uploaded_bytes = 0;  // encoded bytes sent
   uint64_t new_bytes = 0;       // plaintext bytes of the chunks the store did not have
-  uint64_t restored = 0;  // chunks of the previous snapshot the store had lost, stored again
+  uint64_t restored = 0;        // chunks of the previous snapshot the store had lost, stored again
 };
 
 class ChunkUploader {
@@ -91,19 +90,21 @@ class ChunkUploader {
   const CryptConfig* crypt_;
   const size_t max_in_flight_;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;   // workers wait for jobs
-  std::condition_variable space_cv_;  // producer waits for room, Finish for completion
-  std::deque<Job> queue_;
-  size_t in_flight_ = 0;  // queued + processing
-  bool closing_ = false;
-  Status error_;
-  std::unordered_set<Digest, DigestHash> known_;
-  std::unordered_set<Digest, DigestHash> lost_;  // of the base, not held by the store
-  std::unordered_map<uint64_t, Digest> zero_digests_;  // by chunk length
+  mutable Mutex mu_;
+  CondVar work_cv_{&mu_};   // workers wait for jobs
+  CondVar space_cv_{&mu_};  // producer waits for room, Finish for completion
+  std::deque<Job> queue_ CAIRN_GUARDED_BY(mu_);
+  size_t in_flight_ CAIRN_GUARDED_BY(mu_) = 0;  // queued + processing
+  bool closing_ CAIRN_GUARDED_BY(mu_) = false;
+  Status error_ CAIRN_GUARDED_BY(mu_);
+  std::unordered_set<Digest, DigestHash> known_ CAIRN_GUARDED_BY(mu_);
+  // Chunks of the base the store does not hold.
+  std::unordered_set<Digest, DigestHash> lost_ CAIRN_GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, Digest> zero_digests_ CAIRN_GUARDED_BY(mu_);  // by length
+  // Written under mu_ by the workers; read without it after Finish (DigestOf).
   std::vector<Digest> digests_;
-  std::vector<Bytes> free_buffers_;  // at most max_in_flight_ + 1
-  ChunkUploaderStats stats_;
+  std::vector<Bytes> free_buffers_ CAIRN_GUARDED_BY(mu_);  // at most max_in_flight_ + 1
+  ChunkUploaderStats stats_ CAIRN_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
 };
 

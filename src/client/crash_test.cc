@@ -38,8 +38,8 @@ BackupOptions Options(int64_t time) {
 }
 
 // Runs in the child: back up again and again until the K-th file mutation kills it.
-[[noreturn]] void BackupUntilKilled(const testing::TestStore& test_store,
-                                    const std::string& image, int64_t first_time, uint64_t k) {
+[[noreturn]] void BackupUntilKilled(const testing::TestStore& test_store, const std::string& image,
+                                    int64_t first_time, uint64_t k) {
   auto store = test_store.OpenAnother();
   if (!store.ok()) _exit(10);
   FileFaultRule kill;
@@ -65,8 +65,8 @@ void ExpectOnlyFinishedSnapshots(Datastore& store, const std::string& restore_to
   if (!snaps->empty()) {
     RestoreOptions ropt;
     ropt.overwrite = true;  // the same target every round
-    auto r = RestoreArchive(*repo, BackupNamespace(), snaps->back().ref, "disk.img", restore_to,
-                            ropt);
+    auto r =
+        RestoreArchive(*repo, BackupNamespace(), snaps->back().ref, "disk.img", restore_to, ropt);
     ASSERT_TRUE(r.ok()) << "round " << round << ": " << r.status().ToString();
   }
 }
@@ -119,7 +119,8 @@ TEST_P(CrashTest, SigkillDuringBackupLeavesConsistentStore) {
   EXPECT_EQ(*ReadFile(dir.Sub("final.img")), *ReadFile(image));
   // No unfinished snapshot directory is left once a backup of the group has run.
   size_t dirs = 0;
-  for (auto& e : std::filesystem::directory_iterator(store_path + "/vm/crash")) dirs += e.is_directory();
+  for (auto& e : std::filesystem::directory_iterator(store_path + "/vm/crash"))
+    dirs += e.is_directory();
   EXPECT_EQ(dirs, (*store)->ListSnapshots(BackupNamespace(), summary->snapshot.group)->size());
 }
 

@@ -29,8 +29,8 @@
 #include "client/backup.h"
 #include "client/local_repository.h"
 #include "client/restore.h"
-#include "datastore/gc.h"
-#include "datastore/verify.h"
+#include "datastore/jobs/gc.h"
+#include "datastore/jobs/verify.h"
 #include "storage/fault_object_store.h"
 #include "testing/snapshot_fixture.h"
 #include "testing/test_stores.h"
@@ -55,26 +55,27 @@ std::vector<uint64_t> SpreadPoints(uint64_t n, uint64_t points) {
     for (uint64_t k = 1; k <= n; ++k) out.push_back(k);
     return out;
   }
-  for (uint64_t i = 0; i < points; ++i) out.push_back(1 + i * (n - 1) / (points - 1 ? points - 1 : 1));
+  for (uint64_t i = 0; i < points; ++i)
+    out.push_back(1 + i * (n - 1) / (points - 1 ? points - 1 : 1));
   return out;
 }
 
 struct CampaignFigures {
-  uint64_t steps = 0;      // steps of a clean run
-  uint64_t points = 0;     // faulty runs
-  uint64_t failed = 0;     // of those, the job returned an error
-  uint64_t succeeded = 0;  // of those, the job succeeded anyway (the fault hit a tolerated step)
+  uint64_t steps = 0;        // steps of a clean run
+  uint64_t points = 0;       // faulty runs
+  uint64_t failed = 0;       // of those, the job returned an error
+  uint64_t succeeded = 0;    // of those, the job succeeded anyway (the fault hit a tolerated step)
   uint64_t not_reached = 0;  // of those, the run ended before the step the fault was set at
 };
 
 void Print(const std::string& seam, const std::string& job, const std::string& fault,
            const CampaignFigures& f) {
-  std::printf("campaign: seam=%s job=%s fault=%s steps=%llu points=%llu failed=%llu "
-              "succeeded=%llu not-reached=%llu\n",
-              seam.c_str(), job.c_str(), fault.c_str(), static_cast<unsigned long long>(f.steps),
-              static_cast<unsigned long long>(f.points), static_cast<unsigned long long>(f.failed),
-              static_cast<unsigned long long>(f.succeeded),
-              static_cast<unsigned long long>(f.not_reached));
+  std::printf(
+      "campaign: seam=%s job=%s fault=%s steps=%llu points=%llu failed=%llu "
+      "succeeded=%llu not-reached=%llu\n",
+      seam.c_str(), job.c_str(), fault.c_str(), static_cast<unsigned long long>(f.steps),
+      static_cast<unsigned long long>(f.points), static_cast<unsigned long long>(f.failed),
+      static_cast<unsigned long long>(f.succeeded), static_cast<unsigned long long>(f.not_reached));
   std::fflush(stdout);
 }
 
@@ -116,8 +117,9 @@ class CampaignStore {
     // A forget that failed midway may have made the snapshot invisible already (its manifest
     // goes first): then it is forgotten, as asked.
     auto after = store_.ListSnapshots({}, ref.group);
-    const bool listed = after.ok() && std::any_of(after->begin(), after->end(),
-                                                  [&](const SnapshotInfo& i) { return i.ref == ref; });
+    const bool listed =
+        after.ok() && std::any_of(after->begin(), after->end(),
+                                  [&](const SnapshotInfo& i) { return i.ref == ref; });
     if (!listed) created_.erase(ref.ToString());
     return st;
   }
@@ -231,8 +233,8 @@ class FileFaultCampaignTest : public ::testing::Test {
       CampaignFigures figures;
       figures.steps = steps;
       for (uint64_t k : SpreadPoints(steps, PointsPerJob())) {
-        const std::string what = fmt::format("{} with {} at step {} of {}", job.name, fault.name, k,
-                                             steps);
+        const std::string what =
+            fmt::format("{} with {} at step {} of {}", job.name, fault.name, k, steps);
         if (job.prepare) job.prepare();
         FileFaultRule rule;
         rule.nth = k;
@@ -304,31 +306,31 @@ TEST_F(FileFaultCampaignTest, VerifySettingAsideACorruptChunk) {
   Bytes good;
   std::string victim_snapshot;
   auto chunk_path = [&] { return JoinPath(store_->path(), ChunkStore::RelativeChunkPath(victim)); };
-  RunCampaign(
-      {"verify",
-       [&] {
-         // A snapshot of its own whose chunks no other snapshot shares, one chunk damaged.
-         ASSERT_TRUE(campaign_->Backup("vm/400", ++round_).ok());
-         auto snaps = store_->ListSnapshots({}, *BackupGroup::Parse("vm/400"));
-         const SnapshotRef ref = snaps->back().ref;
-         victim_snapshot = ref.ToString();
-         auto index = FixedIndex::Parse(*store_->ReadSnapshotFile({}, ref, "disk.img.fidx"), "i");
-         victim = index->digest(round_ % 8);
-         good = *ReadFile(chunk_path());
-         Bytes bad = good;
-         bad[bad.size() / 2] ^= 1;
-         testing::WriteTestFile(chunk_path(), bad);
-       },
-       [&] { return VerifyAsAJob(*store_); },
-       [&](const std::string& what) {
-         // The damaged copy is where it was or set aside, never lost; then it is repaired and the
-         // snapshot's failed verify state cleared by the check's verify.
-         const bool in_place = *PathExists(chunk_path());
-         const bool set_aside = *PathExists(chunk_path() + ".0.bad");
-         EXPECT_TRUE(in_place || set_aside) << what << ": the corrupt chunk vanished";
-         testing::WriteTestFile(chunk_path(), good);
-         (void)RemoveFile(chunk_path() + ".0.bad");
-       }});
+  RunCampaign({"verify",
+               [&] {
+                 // A snapshot of its own whose chunks no other snapshot shares, one chunk damaged.
+                 ASSERT_TRUE(campaign_->Backup("vm/400", ++round_).ok());
+                 auto snaps = store_->ListSnapshots({}, *BackupGroup::Parse("vm/400"));
+                 const SnapshotRef ref = snaps->back().ref;
+                 victim_snapshot = ref.ToString();
+                 auto index =
+                     FixedIndex::Parse(*store_->ReadSnapshotFile({}, ref, "disk.img.fidx"), "i");
+                 victim = index->digest(round_ % 8);
+                 good = *ReadFile(chunk_path());
+                 Bytes bad = good;
+                 bad[bad.size() / 2] ^= 1;
+                 testing::WriteTestFile(chunk_path(), bad);
+               },
+               [&] { return VerifyAsAJob(*store_); },
+               [&](const std::string& what) {
+                 // The damaged copy is where it was or set aside, never lost; then it is repaired
+                 // and the snapshot's failed verify state cleared by the check's verify.
+                 const bool in_place = *PathExists(chunk_path());
+                 const bool set_aside = *PathExists(chunk_path() + ".0.bad");
+                 EXPECT_TRUE(in_place || set_aside) << what << ": the corrupt chunk vanished";
+                 testing::WriteTestFile(chunk_path(), good);
+                 (void)RemoveFile(chunk_path() + ".0.bad");
+               }});
 }
 
 // --- campaign 4: the object store -----------------------------------------------------------

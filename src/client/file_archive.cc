@@ -9,11 +9,12 @@
 #include "base/time.h"
 #include "client/chunk_reader.h"
 #include "client/file_state.h"
+#include "client/incremental_base.h"
 #include "client/pxar_extract.h"
 #include "format/chunk_stream.h"
 #include "format/dynamic_index.h"
-#include "format/pxar_accessor.h"
-#include "format/pxar_decoder.h"
+#include "format/pxar/accessor.h"
+#include "format/pxar/decoder.h"
 
 namespace cairn {
 namespace {
@@ -176,7 +177,9 @@ void AddStats(ChunkUploaderStats& total, const ChunkUploaderStats& s) {
   total.restored += s.restored;
 }
 
-std::string Stem(const std::string& name) { return name.substr(0, name.size() - 5); }  // ".pxar"
+std::string Stem(const std::string& name) {
+  return name.substr(0, name.size() - 5);
+}  // ".pxar"
 
 }  // namespace
 
@@ -197,7 +200,9 @@ Result<std::unique_ptr<CatalogUpload>> CatalogUpload::Start(BackupSession& sessi
   return std::unique_ptr<CatalogUpload>(new CatalogUpload(std::move(impl)));
 }
 
-CatalogWriter& CatalogUpload::writer() { return *impl_->writer; }
+CatalogWriter& CatalogUpload::writer() {
+  return *impl_->writer;
+}
 
 Status CatalogUpload::Finish(Manifest& manifest) {
   CAIRN_RETURN_IF_ERROR(impl_->writer->Finish());
@@ -206,10 +211,9 @@ Status CatalogUpload::Finish(Manifest& manifest) {
 
 Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
                                          const std::optional<Manifest>& prev,
-                                         SnapshotReader* previous_snapshot,
-                                         const std::string& name, const std::string& path,
-                                         const BackupOptions& opt, Manifest& manifest,
-                                         CatalogWriter* catalog) {
+                                         SnapshotReader* previous_snapshot, const std::string& name,
+                                         const std::string& path, const BackupOptions& opt,
+                                         Manifest& manifest, CatalogWriter* catalog) {
   const bool split = opt.change_detection != ChangeDetection::kLegacy;
   const std::string stem = Stem(name);
   CreateOptions create;
@@ -242,16 +246,14 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
     CAIRN_RETURN_IF_ERROR(meta.UsePrevious(*prev));
     CAIRN_RETURN_IF_ERROR(payload.UsePrevious(*prev));
   }
-  create.before_payload = [&payload] {
-    return payload.stream().CutIfAtLeast(payload.min_chunk());
-  };
+  create.before_payload = [&payload] { return payload.stream().CutIfAtLeast(payload.min_chunk()); };
   std::optional<PreviousSplitArchive> previous;
   std::optional<PayloadReuse> reuse;
   std::optional<FileStateTable> previous_state;
   const std::string state_path =
-      opt.file_state_dir.empty() ? std::string()
-                                 : FileStatePath(opt.file_state_dir, opt.ns.ToString(),
-                                                 opt.group.ToString(), stem);
+      opt.file_state_dir.empty()
+          ? std::string()
+          : FileStatePath(opt.file_state_dir, opt.ns.ToString(), opt.group.ToString(), stem);
   if (opt.change_detection == ChangeDetection::kMetadata) {
     CAIRN_ASSIGN_OR_RETURN(previous, OpenPreviousSplit(previous_snapshot, prev, stem, opt.crypt));
     if (!previous) {
@@ -264,8 +266,10 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
       if (!loaded.ok()) {
         spdlog::warn("{}; every file is read", loaded.status().ToString());
       } else if (!*loaded) {
-        spdlog::info("{}: this client has no file state of the previous snapshot; every file is "
-                     "read", name);
+        spdlog::info(
+            "{}: this client has no file state of the previous snapshot; every file is "
+            "read",
+            name);
       } else {
         previous_state = std::move(**loaded);
       }
@@ -293,8 +297,10 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
     if (!saved.ok()) {
       spdlog::warn("{}; the next metadata-mode backup reads every file", saved.ToString());
     } else if (recorder.racy_files() > 0) {
-      spdlog::info("{}: {} file(s) changed just before the backup; the next "
-                   "metadata-mode backup reads them again", name, recorder.racy_files());
+      spdlog::info(
+          "{}: {} file(s) changed just before the backup; the next "
+          "metadata-mode backup reads them again",
+          name, recorder.racy_files());
     }
   }
   summary.size = stats.bytes_read;
@@ -347,10 +353,9 @@ Result<RestoreSummary> RestoreFileArchive(SnapshotReader& reader, const Manifest
     const size_t slash = entry.path.rfind('/');
     subtree_source.emplace(random_archive, entry.filename_offset,
                            random_archive.size() - entry.filename_offset);
-    decoder = pxar::Decoder::OpenEntry(&*subtree_source, entry.filename_offset,
-                                       accessor->format_version(),
-                                       slash == std::string::npos ? "" : entry.path.substr(0, slash),
-                                       split ? &*payload : nullptr);
+    decoder = pxar::Decoder::OpenEntry(
+        &*subtree_source, entry.filename_offset, accessor->format_version(),
+        slash == std::string::npos ? "" : entry.path.substr(0, slash), split ? &*payload : nullptr);
   }
   ExtractOptions extract;
   extract.subtree = opt.subtree;

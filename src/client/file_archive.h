@@ -21,10 +21,9 @@
 #include <string_view>
 #include <vector>
 
-#include "client/backup.h"
+#include "client/archive_options.h"
 #include "client/pxar_create.h"
 #include "client/repository.h"
-#include "client/restore.h"
 
 namespace cairn {
 
@@ -56,10 +55,9 @@ class CatalogUpload {
 // snapshot (manifest `prev`) for metadata change detection; null otherwise.
 Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
                                          const std::optional<Manifest>& prev,
-                                         SnapshotReader* previous_snapshot,
-                                         const std::string& name, const std::string& path,
-                                         const BackupOptions& options, Manifest& manifest,
-                                         CatalogWriter* catalog);
+                                         SnapshotReader* previous_snapshot, const std::string& name,
+                                         const std::string& path, const BackupOptions& options,
+                                         Manifest& manifest, CatalogWriter* catalog);
 
 // The manifest files that hold client archive `name` ("root.pxar"): {"root.pxar.didx"} or
 // {"root.mpxar.didx", "root.ppxar.didx"}. NotFound if the snapshot has neither.

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -61,8 +61,10 @@ std::string Describe(const std::string& path) {
   for (const auto& x : list) {
     char value[4096];
     ssize_t v = ::lgetxattr(path.c_str(), x.c_str(), value, sizeof(value));
-    d += fmt::format(" {}={}", x, v < 0 ? "?" : DigestToHex(Sha256Of(ByteView(
-                                                     reinterpret_cast<uint8_t*>(value), v))).substr(0, 8));
+    d += fmt::format(
+        " {}={}", x,
+        v < 0 ? "?"
+              : DigestToHex(Sha256Of(ByteView(reinterpret_cast<uint8_t*>(value), v))).substr(0, 8));
   }
   return d;
 }
@@ -155,7 +157,9 @@ class FileArchiveTest : public ::testing::TestWithParam<testing::StoreKind> {
 
 // Files changed less than a second before a backup are racy (file_state.h) and read again by
 // the next one; tests that expect reuse let the tree age first.
-void LetCtimesAge() { std::this_thread::sleep_for(std::chrono::milliseconds(2100)); }
+void LetCtimesAge() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+}
 
 // Rewrites `path` with other bytes of the same size and puts its mtime back: only the ctime
 // tells (rsync -t, tar x and `touch -d` users do this).
@@ -212,7 +216,8 @@ TEST_P(FileArchiveTest, ASecondBackupUploadsOnlyWhatChanged) {
 
 TEST_P(FileArchiveTest, ExcludesAndPxarexcludeFiles) {
   BuildTree(dir_.Sub("src"));
-  testing::WriteTestFile(dir_.Sub("src/dir/.pxarexclude"), AsBytes(std::string_view("f00*\n!f007\n")));
+  testing::WriteTestFile(dir_.Sub("src/dir/.pxarexclude"),
+                         AsBytes(std::string_view("f00*\n!f007\n")));
   auto summary = Backup(dir_.Sub("src"), 3000, ChangeDetection::kLegacy, {"*.bin", "/empty"});
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   ASSERT_TRUE(Restore(3000, dir_.Sub("out")).ok());
@@ -404,9 +409,9 @@ TEST_P(FileArchiveTest, MetadataModeReadsAgainTheFilesOfALostChunk) {
   const std::string src = dir_.Sub("many");
   fs::create_directories(src);
   for (int f = 0; f < 400; ++f) {
-    testing::WriteTestFile(fmt::format("{}/f{:03}", src, f),
-                           testing::RandomBytes(static_cast<size_t>(40000 + f * 53),
-                                                static_cast<uint64_t>(f)));
+    testing::WriteTestFile(
+        fmt::format("{}/f{:03}", src, f),
+        testing::RandomBytes(static_cast<size_t>(40000 + f * 53), static_cast<uint64_t>(f)));
   }
   LetCtimesAge();
   ASSERT_TRUE(Backup(src, 8000, ChangeDetection::kMetadata).ok());

@@ -106,8 +106,7 @@ FileStateRecorder::FileStateRecorder(const struct timespec& backup_start)
       racy_from_coarse_(CtimeBefore(backup_start, kCoarseRacyWindowSeconds * kNanos)) {}
 
 void FileStateRecorder::Add(std::string_view path, const FileIdentity& identity) {
-  const FileIdentity& racy_from =
-      identity.ctime_nsec == 0 ? racy_from_coarse_ : racy_from_fine_;
+  const FileIdentity& racy_from = identity.ctime_nsec == 0 ? racy_from_coarse_ : racy_from_fine_;
   if (CtimeAtOrAfter(identity, racy_from)) {
     ++racy_files_;
     return;

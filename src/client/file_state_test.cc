@@ -130,9 +130,13 @@ TEST_F(FileStateTest, TheRacyWindowCrossesASecondBoundary) {
 
 TEST(FileStatePathTest, OneFilePerNamespaceGroupAndArchive) {
   std::set<std::string> paths;
-  for (const auto& [ns, group, stem] : std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"", "host/a", "root"}, {"", "host/a", "etc"}, {"", "host/b", "root"},
-           {"x", "host/a", "root"}, {"", "host/ax", "root"}, {"h", "ost/a", "root"}}) {
+  for (const auto& [ns, group, stem] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"", "host/a", "root"},
+                                                                      {"", "host/a", "etc"},
+                                                                      {"", "host/b", "root"},
+                                                                      {"x", "host/a", "root"},
+                                                                      {"", "host/ax", "root"},
+                                                                      {"h", "ost/a", "root"}}) {
     std::string p = FileStatePath("/c", ns, group, stem);
     EXPECT_TRUE(p.starts_with("/c/")) << p;
     EXPECT_TRUE(p.ends_with(".fstate")) << p;

@@ -58,7 +58,8 @@ Bytes AclBlob(uint64_t user_obj, std::vector<pxar::AclEntry> users, uint64_t gro
   Bytes out(4);
   PutLE32(out.data(), kAclXattrVersion);
   AppendAclEntry(out, kTagUserObj, user_obj, kUndefinedId);
-  for (const auto& u : users) AppendAclEntry(out, kTagUser, u.permissions, static_cast<uint32_t>(u.id));
+  for (const auto& u : users)
+    AppendAclEntry(out, kTagUser, u.permissions, static_cast<uint32_t>(u.id));
   AppendAclEntry(out, kTagGroupObj, group_obj, kUndefinedId);
   for (const auto& g : groups) {
     AppendAclEntry(out, kTagGroup, g.permissions, static_cast<uint32_t>(g.id));
@@ -73,7 +74,9 @@ std::string ProcPath(int dirfd, const std::string& name) {
   return fmt::format("/proc/self/fd/{}/{}", dirfd, name);
 }
 
-bool Unsupported(int err) { return err == ENOTSUP || err == ENOTTY || err == ENOSYS || err == EINVAL; }
+bool Unsupported(int err) {
+  return err == ENOTSUP || err == ENOTTY || err == ENOSYS || err == EINVAL;
+}
 
 // All xattr names of the file (empty if the filesystem has none).
 Result<std::vector<std::string>> ListXattrs(int fd, const std::string& proc_path,
@@ -171,10 +174,22 @@ Status AclFromXattr(ByteView access, ByteView default_acl, pxar::Acl* acl) {
     bool any_base = false;
     for (const auto& e : entries) {
       switch (e.tag) {
-        case kTagUserObj: base.user_obj = e.perm; any_base = true; break;
-        case kTagGroupObj: base.group_obj = e.perm; any_base = true; break;
-        case kTagOther: base.other = e.perm; any_base = true; break;
-        case kTagMask: base.mask = e.perm; any_base = true; break;
+        case kTagUserObj:
+          base.user_obj = e.perm;
+          any_base = true;
+          break;
+        case kTagGroupObj:
+          base.group_obj = e.perm;
+          any_base = true;
+          break;
+        case kTagOther:
+          base.other = e.perm;
+          any_base = true;
+          break;
+        case kTagMask:
+          base.mask = e.perm;
+          any_base = true;
+          break;
         case kTagUser: acl->default_users.push_back({e.id, e.perm}); break;
         case kTagGroup: acl->default_groups.push_back({e.id, e.perm}); break;
         default: break;
@@ -204,8 +219,8 @@ Bytes DefaultAclXattr(const pxar::Acl& acl) {
   } else if (!acl.default_users.empty() || !acl.default_groups.empty()) {
     mask = perm(base.group_obj);  // named entries need a mask
   }
-  return AclBlob(perm(base.user_obj), acl.default_users, perm(base.group_obj),
-                 acl.default_groups, mask, perm(base.other));
+  return AclBlob(perm(base.user_obj), acl.default_users, perm(base.group_obj), acl.default_groups,
+                 mask, perm(base.other));
 }
 
 uint64_t PxarFlagsFromInodeFlags(uint32_t inode_flags) {
@@ -313,10 +328,11 @@ Status ApplyMetadata(int dirfd, const std::string& name, int fd, const pxar::Met
     // Only the bits pxar records change; others (e.g. ext4's extents flag) stay as they are.
     int current = 0;
     if (::ioctl(fd, FS_IOC_GETFLAGS, &current) == 0) {
-      int wanted = static_cast<int>((static_cast<uint32_t>(current) & ~InodeFlagsFromPxarFlags(~uint64_t{0})) |
-                                    InodeFlagsFromPxarFlags(m.stat.flags));
-      if (wanted != current && ::ioctl(fd, FS_IOC_SETFLAGS, &wanted) != 0 &&
-          !Unsupported(errno) && errno != EPERM) {
+      int wanted = static_cast<int>(
+          (static_cast<uint32_t>(current) & ~InodeFlagsFromPxarFlags(~uint64_t{0})) |
+          InodeFlagsFromPxarFlags(m.stat.flags));
+      if (wanted != current && ::ioctl(fd, FS_IOC_SETFLAGS, &wanted) != 0 && !Unsupported(errno) &&
+          errno != EPERM) {
         return ErrnoStatus("set inode flags of " + path, errno);
       }
     }

@@ -18,7 +18,7 @@
 #include <string>
 
 #include "base/result.h"
-#include "format/pxar_format.h"
+#include "format/pxar/format.h"
 
 namespace cairn {
 

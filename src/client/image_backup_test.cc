@@ -63,7 +63,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, ImageBackupTest, testing::kAllStoreKinds,
 
 TEST_P(ImageBackupTest, RoundTripOfAwkwardSizes) {
   int64_t time = 1000;
-  for (uint64_t size : {uint64_t{0}, uint64_t{1}, kChunk - 1, kChunk, kChunk + 1, 5 * kChunk + 12345}) {
+  for (uint64_t size :
+       {uint64_t{0}, uint64_t{1}, kChunk - 1, kChunk, kChunk + 1, 5 * kChunk + 12345}) {
     Bytes data = testing::RandomBytes(size, size);
     testing::WriteTestFile(dir_.Sub("in.img"), data);
     auto summary = Backup({"disk.img:" + dir_.Sub("in.img")}, ++time);
@@ -191,7 +192,8 @@ TEST_P(ImageBackupTest, BackupStoresAgainTheChunksItsBaseLost) {
   store_->DeleteStoredChunk(chunks[2]);
   // A second chunk survives only as a damaged copy verify set aside.
   ASSERT_EQ(::rename(store_->LocalChunkPath(chunks[4]).c_str(),
-                     (store_->LocalChunkPath(chunks[4]) + ".0.bad").c_str()), 0);
+                     (store_->LocalChunkPath(chunks[4]) + ".0.bad").c_str()),
+            0);
 
   auto second = Backup({"disk.img:" + dir_.Sub("in.img")}, 200);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
@@ -219,11 +221,11 @@ TEST_P(ImageBackupTest, DamagedBaseIndexMakesAFullBackup) {
   const Bytes image = testing::RandomBytes(3 * kChunk, 41);
   testing::WriteTestFile(dir_.Sub("in.img"), image);
   ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("in.img")}, 100).ok());
-  const std::string index = JoinPath(
-      store_->path(), Datastore::SnapshotRelPath(
-                          BackupNamespace(),
-                          *SnapshotRef::Make(*BackupGroup::Parse("host/test"), 100)) +
-                          "/disk.img.fidx");
+  const std::string index =
+      JoinPath(store_->path(),
+               Datastore::SnapshotRelPath(
+                   BackupNamespace(), *SnapshotRef::Make(*BackupGroup::Parse("host/test"), 100)) +
+                   "/disk.img.fidx");
   Bytes raw = *ReadFile(index);
   raw[raw.size() - 1] ^= 0x40;
   testing::WriteTestFile(index, raw);
@@ -245,7 +247,9 @@ TEST_P(ImageBackupTest, EncryptedChunksHoldNoPlaintextAndNeedTheKey) {
   while (data.size() < 4 * kChunk) data.insert(data.end(), marker.begin(), marker.end());
   testing::WriteTestFile(dir_.Sub("secret.img"), data);
   testing::WriteTestFile(dir_.Sub("s.conf"), AsBytes(marker));
-  ASSERT_TRUE(Backup({"disk.img:" + dir_.Sub("secret.img"), "s.conf:" + dir_.Sub("s.conf")}, 50, &crypt).ok());
+  ASSERT_TRUE(
+      Backup({"disk.img:" + dir_.Sub("secret.img"), "s.conf:" + dir_.Sub("s.conf")}, 50, &crypt)
+          .ok());
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.Sub("store"))) {
     if (!entry.is_regular_file()) continue;
     std::string content(AsString(*ReadFile(entry.path())));
@@ -253,12 +257,17 @@ TEST_P(ImageBackupTest, EncryptedChunksHoldNoPlaintextAndNeedTheKey) {
   }
   if (store_->remote()) {  // and nothing in the bucket either
     int objects = 0;
-    ASSERT_TRUE(store_->objects()->List("", [&](const StoredObject& o) {
-      Bytes content = *store_->objects()->Get(o.key);
-      EXPECT_EQ(std::string(AsString(content)).find("CAIRN-PLAINTEXT"), std::string::npos) << o.key;
-      ++objects;
-      return true;
-    }).ok());
+    ASSERT_TRUE(store_->objects()
+                    ->List({""},
+                           [&](const StoredObject& o) {
+                             Bytes content = *store_->objects()->Get(o.key);
+                             EXPECT_EQ(std::string(AsString(content)).find("CAIRN-PLAINTEXT"),
+                                       std::string::npos)
+                                 << o.key;
+                             ++objects;
+                             return true;
+                           })
+                    .ok());
     EXPECT_GT(objects, 4);
   }
   EXPECT_EQ(Restore(50, "disk.img", dir_.Sub("a.img")).code(), Code::kInvalidArgument);
@@ -404,8 +413,8 @@ TEST_P(CorruptionTest, DamagedBaseMeansFullBackupNotFailure) {
 // Regression (issue 21): `cairn backup index.json:FILE` failed with "the manifest is written by
 // Finish", words from inside the datastore, after the backup had started.
 TEST(BackupSpecTest, ReservedArchiveNamesAreRefusedUpFront) {
-  for (const char* spec : {"index.json:/etc/hosts", "index.json.blob:/etc/hosts",
-                           "catalog.pcat1.didx:/etc"}) {
+  for (const char* spec :
+       {"index.json:/etc/hosts", "index.json.blob:/etc/hosts", "catalog.pcat1.didx:/etc"}) {
     auto parsed = ParseBackupSpec(spec);
     EXPECT_EQ(parsed.status().code(), Code::kInvalidArgument) << spec;
     EXPECT_NE(parsed.status().message().find("is reserved for the snapshot's"), std::string::npos)

@@ -52,7 +52,8 @@ TEST(LargeImageTest, OneGibRoundTrip) {
 
   RestoreOptions ropt;
   ASSERT_TRUE(RestoreArchive(*repo, BackupNamespace(), first->snapshot, "disk.img",
-                             dir.Sub("restored.img"), ropt).ok());
+                             dir.Sub("restored.img"), ropt)
+                  .ok());
   EXPECT_EQ(HashFile(dir.Sub("restored.img")), HashFile(image));
 
   opt.backup_time = 200;

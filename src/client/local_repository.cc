@@ -70,7 +70,7 @@ class LocalSnapshotReader final : public SnapshotReader {
     return store_.ReadSnapshotFile(ns_, snap_, filename);
   }
   Result<Bytes> ReadChunk(const Digest& digest) override {
-    return store_.backend().ReadChunk(digest);
+    return store_.backend().chunks().ReadChunk(digest);
   }
 
  private:
@@ -88,22 +88,23 @@ class LocalRepository final : public Repository {
                                                      const BackupGroup& group, int64_t time,
                                                      const std::string& owner,
                                                      bool no_cache) override {
-    CAIRN_ASSIGN_OR_RETURN(auto writer,
-                           SnapshotWriter::Begin(store_, ns, group, time, owner,
-                                                 no_cache ? ChunkCaching::kMarkerOnly
-                                                          : ChunkCaching::kCache));
+    CAIRN_ASSIGN_OR_RETURN(auto writer, SnapshotWriter::Begin(store_, ns, group, time, owner,
+                                                              no_cache ? ChunkCaching::kMarkerOnly
+                                                                       : ChunkCaching::kCache));
     return std::unique_ptr<BackupSession>(new LocalBackupSession(store_, std::move(writer)));
   }
 
   Result<std::unique_ptr<SnapshotReader>> OpenSnapshot(const BackupNamespace& ns,
                                                        const SnapshotRef& snap) override {
-    CAIRN_ASSIGN_OR_RETURN(FileLock lock,
-                           store_.locks().LockSnapshot(ns, snap, LockMode::kShared));
+    CAIRN_ASSIGN_OR_RETURN(FileLock lock, store_.locks().LockSnapshot(ns, snap, LockMode::kShared));
     CAIRN_RETURN_IF_ERROR(store_.LoadManifest(ns, snap).status());
-    return std::unique_ptr<SnapshotReader>(new LocalSnapshotReader(store_, ns, snap, std::move(lock)));
+    return std::unique_ptr<SnapshotReader>(
+        new LocalSnapshotReader(store_, ns, snap, std::move(lock)));
   }
 
-  unsigned PreferredParallelism() const override { return store_.backend().PreferredParallelism(); }
+  unsigned PreferredParallelism() const override {
+    return store_.backend().chunks().PreferredParallelism();
+  }
 
  private:
   Datastore& store_;

@@ -83,8 +83,8 @@ Result<std::optional<uint64_t>> PayloadReuse::Reuse(const std::string& path,
   if (!extends) {
     const uint64_t span_start = previous_payload_.chunk_range(first).start;
     const uint64_t head_padding = old_offset - span_start;
-    if (padding_bytes_ + head_padding > (referenced_bytes_ + (old_end - old_offset)) / 10 +
-                                            kPaddingSlack) {
+    if (padding_bytes_ + head_padding >
+        (referenced_bytes_ + (old_end - old_offset)) / 10 + kPaddingSlack) {
       return std::optional<uint64_t>();  // cheaper in stream bytes to read the file again
     }
     CAIRN_RETURN_IF_ERROR(Flush(encoder));  // the previous run ends here

@@ -31,8 +31,8 @@
 #include "client/file_state.h"
 #include "format/chunk_stream.h"
 #include "format/dynamic_index.h"
-#include "format/pxar_accessor.h"
-#include "format/pxar_encoder.h"
+#include "format/pxar/accessor.h"
+#include "format/pxar/encoder.h"
 
 namespace cairn {
 
@@ -42,8 +42,8 @@ class PayloadReuse {
   // `stream` is the new payload stream the encoder writes to; `previous_state`, if not null,
   // holds the inodes and ctimes recorded when the previous archive was written; `lost`, if not
   // null, the previous payload chunks the store no longer holds (files in them are read).
-  PayloadReuse(pxar::Accessor& previous, const DynamicIndex& previous_payload,
-               ChunkStream& stream, const FileStateTable* previous_state = nullptr,
+  PayloadReuse(pxar::Accessor& previous, const DynamicIndex& previous_payload, ChunkStream& stream,
+               const FileStateTable* previous_state = nullptr,
                const std::unordered_set<Digest, DigestHash>* lost = nullptr)
       : previous_(previous),
         previous_payload_(previous_payload),
@@ -74,9 +74,9 @@ class PayloadReuse {
   struct Run {
     size_t first_chunk = 0;
     size_t last_chunk = 0;
-    uint64_t new_base = 0;  // new stream offset where first_chunk will start
-    uint64_t old_base = 0;  // previous stream offset where first_chunk starts
-    uint64_t old_end = 0;   // end of the last file's payload in the previous stream
+    uint64_t new_base = 0;    // new stream offset where first_chunk will start
+    uint64_t old_base = 0;    // previous stream offset where first_chunk starts
+    uint64_t old_end = 0;     // end of the last file's payload in the previous stream
     uint64_t referenced = 0;  // payload bytes (headers included) of the run's files
   };
   // The previous entries of directory `dir`, by name (kept for the last few directories).

@@ -123,7 +123,10 @@ class Walker {
       content.append(buf, static_cast<size_t>(n));
     }
     Status s = opt_.excludes.AddFile(content, rel);
-    if (!s.ok()) Warn(fmt::format("{}: {}", Display(rel.empty() ? kExcludeFileName : rel + "/" + kExcludeFileName), s.message()));
+    if (!s.ok())
+      Warn(fmt::format("{}: {}",
+                       Display(rel.empty() ? kExcludeFileName : rel + "/" + kExcludeFileName),
+                       s.message()));
     return Status::OK();
   }
 
@@ -166,9 +169,7 @@ class Walker {
         Catalog(CatalogType::kFifo, name);
         return encoder_->AddSpecial(name, m);
       }
-      case S_IFSOCK:
-        Warn(fmt::format("skipped socket {}", Display(rel)));
-        return Status::OK();
+      case S_IFSOCK: Warn(fmt::format("skipped socket {}", Display(rel))); return Status::OK();
       default:
         Warn(fmt::format("skipped {}: unknown file type", Display(rel)));
         return Status::OK();
@@ -227,14 +228,17 @@ class Walker {
       }
       if (n == 0) {
         if (!short_read) {
-          Warn(fmt::format("{}: shrank while being read ({} of {} bytes); the rest is stored as "
-                           "zeros", Display(rel), done, size));
+          Warn(
+              fmt::format("{}: shrank while being read ({} of {} bytes); the rest is stored as "
+                          "zeros",
+                          Display(rel), done, size));
           short_read = true;
         }
         std::fill(buffer_.begin(), buffer_.begin() + static_cast<ptrdiff_t>(want), 0);
         n = static_cast<ssize_t>(want);
       }
-      CAIRN_RETURN_IF_ERROR(encoder_->WriteFileData(ByteView(buffer_.data(), static_cast<size_t>(n))));
+      CAIRN_RETURN_IF_ERROR(
+          encoder_->WriteFileData(ByteView(buffer_.data(), static_cast<size_t>(n))));
       done += static_cast<uint64_t>(n);
       stats_.bytes_read += static_cast<uint64_t>(n);
       if (opt_.progress && (stats_.bytes_read - last_progress_) >= (64u << 20)) {

@@ -20,8 +20,8 @@
 #include "base/result.h"
 #include "client/exclude.h"
 #include "client/payload_reuse.h"
-#include "format/catalog.h"
-#include "format/pxar_encoder.h"
+#include "format/pxar/catalog.h"
+#include "format/pxar/encoder.h"
 
 namespace cairn {
 
@@ -54,9 +54,9 @@ struct CreateStats {
   uint64_t fifos = 0;
   uint64_t excluded = 0;
   uint64_t warnings = 0;
-  uint64_t bytes_read = 0;   // file content read
-  uint64_t files_read = 0;   // regular files whose content was read
-  uint64_t reused_files = 0; // regular files referenced in the previous payload, not read
+  uint64_t bytes_read = 0;    // file content read
+  uint64_t files_read = 0;    // regular files whose content was read
+  uint64_t reused_files = 0;  // regular files referenced in the previous payload, not read
 };
 
 // Archives the tree at `root` (a directory) into a new encoder over `archive` / `payload`

@@ -115,7 +115,8 @@ class Extractor {
     if (root_fd_ < 0 && errno == ENOTDIR) {
       return Status::InvalidArgument(fmt::format(
           "restore target {} exists and is not a directory; a file archive is restored into a "
-          "new or empty directory", target));
+          "new or empty directory",
+          target));
     }
     if (root_fd_ < 0) return ErrnoStatus("open " + target, errno);
     int dup = ::dup(root_fd_);
@@ -208,8 +209,8 @@ class Extractor {
 
   Status AddFile(const pxar::Entry& e, const std::string& rel, const std::string& name) {
     int parent = ParentFd();
-    int fd = ::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
+    int fd =
+        ::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoStatus("create " + Display(rel), errno);
     Status s = CopyContent(fd, rel);
     if (s.ok()) s = ApplyMetadata(parent, name, fd, e.metadata, apply_, Display(rel));
@@ -250,7 +251,8 @@ class Extractor {
     std::vector<int> opened;
     size_t start = 0;
     Status s;
-    for (size_t slash; (slash = target_rel.find('/', start)) != std::string::npos; start = slash + 1) {
+    for (size_t slash; (slash = target_rel.find('/', start)) != std::string::npos;
+         start = slash + 1) {
       int next = ::openat(dirfd, target_rel.substr(start, slash - start).c_str(),
                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (next < 0) {
@@ -260,7 +262,8 @@ class Extractor {
       opened.push_back(next);
       dirfd = next;
     }
-    if (s.ok() && ::linkat(dirfd, target_rel.substr(start).c_str(), ParentFd(), name.c_str(), 0) != 0) {
+    if (s.ok() &&
+        ::linkat(dirfd, target_rel.substr(start).c_str(), ParentFd(), name.c_str(), 0) != 0) {
       s = ErrnoStatus(fmt::format("link {} to {}", Display(rel), Display(target_rel)), errno);
     }
     for (int fd : opened) ::close(fd);

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "base/result.h"
-#include "format/pxar_decoder.h"
+#include "format/pxar/decoder.h"
 
 namespace cairn {
 
@@ -37,9 +37,9 @@ struct ExtractStats {
   uint64_t directories = 0;
   uint64_t symlinks = 0;
   uint64_t hardlinks = 0;
-  uint64_t special = 0;   // devices, FIFOs
-  uint64_t skipped = 0;   // entries not restored (warned)
-  uint64_t bytes = 0;     // file content written
+  uint64_t special = 0;  // devices, FIFOs
+  uint64_t skipped = 0;  // entries not restored (warned)
+  uint64_t bytes = 0;    // file content written
 };
 
 // Extracts into `target`, which must not exist or be an empty directory (InvalidArgument

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "base/file_util.h"
-#include "format/pxar_encoder.h"
+#include "format/pxar/encoder.h"
 #include "testing/test_util.h"
 
 namespace cairn {

@@ -16,9 +16,9 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
-#include "datastore/names.h"
 #include "format/digest.h"
 #include "format/manifest.h"
+#include "types/backup_names.h"
 
 namespace cairn {
 
@@ -74,8 +74,7 @@ class Repository {
   // for the errors). With `no_cache`, a store with a local cache in front of remote storage
   // uploads new chunks without keeping local copies.
   virtual Result<std::unique_ptr<BackupSession>> StartBackup(const BackupNamespace& ns,
-                                                             const BackupGroup& group,
-                                                             int64_t time,
+                                                             const BackupGroup& group, int64_t time,
                                                              const std::string& owner,
                                                              bool no_cache) = 0;
   // Opens a finished snapshot for reading (it cannot be removed while the reader lives).

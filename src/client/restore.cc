@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,14 +28,14 @@ Result<const CryptConfig*> KeyFor(const Manifest& manifest, const ManifestFile& 
                                   const CryptConfig* crypt, const std::string& snap_name) {
   if (entry.crypt_mode == CryptMode::kNone) return static_cast<const CryptConfig*>(nullptr);
   if (crypt == nullptr) {
-    return Status::InvalidArgument(fmt::format(
-        "{} in {} is encrypted; pass --keyfile", entry.filename, snap_name));
+    return Status::InvalidArgument(
+        fmt::format("{} in {} is encrypted; pass --keyfile", entry.filename, snap_name));
   }
   auto fp = manifest.key_fingerprint();
   if (fp && *fp != crypt->FingerprintString()) {
-    return Status::InvalidArgument(fmt::format(
-        "{} was encrypted with key {}, not with the given key {}", snap_name, fp->substr(0, 23),
-        crypt->FingerprintString().substr(0, 23)));
+    return Status::InvalidArgument(
+        fmt::format("{} was encrypted with key {}, not with the given key {}", snap_name,
+                    fp->substr(0, 23), crypt->FingerprintString().substr(0, 23)));
   }
   CAIRN_RETURN_IF_ERROR(manifest.VerifySignature(*crypt, "manifest of " + snap_name));
   return crypt;
@@ -73,9 +73,9 @@ Result<TargetPlan> PlanTarget(const std::string& path, bool image, bool overwrit
   if (S_ISLNK(st.st_mode)) {
     char* resolved = ::realpath(path.c_str(), nullptr);
     if (resolved == nullptr) {
-      return Status::InvalidArgument(fmt::format(
-          "restore target {} is a symbolic link that leads nowhere ({})", path,
-          std::strerror(errno)));
+      return Status::InvalidArgument(
+          fmt::format("restore target {} is a symbolic link that leads nowhere ({})", path,
+                      std::strerror(errno)));
     }
     plan.path = resolved;
     std::free(resolved);
@@ -89,14 +89,15 @@ Result<TargetPlan> PlanTarget(const std::string& path, bool image, bool overwrit
     if (!overwrite) {
       return Status::InvalidArgument(fmt::format(
           "restore target {} exists; pass --overwrite to replace it (atomically: the old file "
-          "stays until the restore is complete)", path));
+          "stays until the restore is complete)",
+          path));
     }
     return plan;
   }
-  return Status::InvalidArgument(fmt::format(
-      "restore target {} is {}; {} is restored to a new or existing regular file{}", path,
-      DescribeFileType(st.st_mode), image ? "an image" : "a blob",
-      image ? " or a block device" : ""));
+  return Status::InvalidArgument(
+      fmt::format("restore target {} is {}; {} is restored to a new or existing regular file{}",
+                  path, DescribeFileType(st.st_mode), image ? "an image" : "a blob",
+                  image ? " or a block device" : ""));
 }
 
 // Refuses to rename over `path` if something other than a regular file appeared there since
@@ -107,9 +108,9 @@ Status CheckStillReplaceable(const std::string& path) {
     return errno == ENOENT ? Status::OK() : ErrnoStatus("restore target " + path, errno);
   }
   if (S_ISREG(st.st_mode)) return Status::OK();
-  return Status::InvalidArgument(fmt::format(
-      "restore target {} became {} during the restore; nothing was replaced", path,
-      DescribeFileType(st.st_mode)));
+  return Status::InvalidArgument(
+      fmt::format("restore target {} became {} during the restore; nothing was replaced", path,
+                  DescribeFileType(st.st_mode)));
 }
 
 // A regular file written under a temp name and renamed into place on Commit, or an existing
@@ -130,7 +131,9 @@ class RestoreTarget {
     return target;
   }
   RestoreTarget(RestoreTarget&& o) noexcept
-      : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), tmp_(std::move(o.tmp_)),
+      : fd_(std::exchange(o.fd_, -1)),
+        path_(std::move(o.path_)),
+        tmp_(std::move(o.tmp_)),
         sparse_(o.sparse_) {}
   ~RestoreTarget() {
     if (fd_ >= 0) ::close(fd_);
@@ -158,7 +161,8 @@ class RestoreTarget {
   }
 
   Status Commit() {
-    if (int err = FileFaults::Check(FileOp::kFsync, path_)) return ErrnoStatus("fsync " + path_, err);
+    if (int err = FileFaults::Check(FileOp::kFsync, path_))
+      return ErrnoStatus("fsync " + path_, err);
     if (::fsync(fd_) != 0) return ErrnoStatus("fsync " + path_, errno);
     if (tmp_.empty()) return Status::OK();
     CAIRN_RETURN_IF_ERROR(CheckStillReplaceable(path_));
@@ -244,23 +248,24 @@ Result<RestoreSummary> RestoreArchive(Repository& repo, const BackupNamespace& n
   CAIRN_ASSIGN_OR_RETURN(auto reader, repo.OpenSnapshot(ns, snap));
   CAIRN_ASSIGN_OR_RETURN(Manifest manifest, reader->ReadManifest());
   if (IsFileArchiveName(archive) || filename.ends_with(".pxar.didx")) {
-    std::string name = IsFileArchiveName(archive) ? archive : filename.substr(0, filename.size() - 5);
+    std::string name =
+        IsFileArchiveName(archive) ? archive : filename.substr(0, filename.size() - 5);
     if (opt.overwrite) {
       return Status::InvalidArgument(
           "--overwrite applies to image and blob archives; a file archive is restored into a "
           "new or empty directory");
     }
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> files, FileArchiveFiles(manifest, name));
-    CAIRN_ASSIGN_OR_RETURN(const CryptConfig* crypt,
-                           KeyFor(manifest, *manifest.FindFile(files[0]), opt.crypt,
-                                  snap.ToString()));
+    CAIRN_ASSIGN_OR_RETURN(const CryptConfig* crypt, KeyFor(manifest, *manifest.FindFile(files[0]),
+                                                            opt.crypt, snap.ToString()));
     return RestoreFileArchive(*reader, manifest, files, crypt, target, opt);
   }
   const ManifestFile* entry = manifest.FindFile(filename);
   if (entry == nullptr) {
     return Status::NotFound(fmt::format("snapshot {} has no archive {}", snap.ToString(), archive));
   }
-  CAIRN_ASSIGN_OR_RETURN(const CryptConfig* crypt, KeyFor(manifest, *entry, opt.crypt, snap.ToString()));
+  CAIRN_ASSIGN_OR_RETURN(const CryptConfig* crypt,
+                         KeyFor(manifest, *entry, opt.crypt, snap.ToString()));
   CAIRN_ASSIGN_OR_RETURN(Bytes raw, reader->ReadArchive(filename));
   CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
   std::string target_path = target;

@@ -13,29 +13,10 @@
 
 #include <string>
 
-#include "client/backup.h"
+#include "client/archive_options.h"
 #include "client/repository.h"
 
 namespace cairn {
-
-struct RestoreOptions {
-  const CryptConfig* crypt = nullptr;
-  unsigned threads = 0;  // 0: one per core, more for a remote store
-  ProgressFn progress;
-  // File archives: restore only this path of the archive (e.g. "etc/hosts"); "" for all.
-  std::string subtree;
-  // Images and blobs: replace an existing regular file (atomically). File archives refuse it:
-  // they restore into a new or empty directory.
-  bool overwrite = false;
-};
-
-struct RestoreSummary {
-  std::string filename;
-  std::string target;  // the file written
-  uint64_t bytes = 0;
-  uint64_t files = 0;  // file archives: regular files restored
-  double seconds = 0;
-};
 
 // Checks that the key given (`crypt`, or its absence) fits archive `entry` of the snapshot and
 // verifies the manifest's signature. Returns the key to use for the archive (null if it is

@@ -111,11 +111,11 @@ TEST_F(S3BackupTest, NoCacheBackupLeavesMarkersAndDeduplicatesAgainstThem) {
   EXPECT_EQ(store_->StoredChunks().size(), 12u);
 
   // Another group with the same data: the markers say "stored", so no chunk is uploaded.
-  const uint64_t puts_before = store_->objects()->Stats().requests_of(s3::RequestKind::kPut);
+  const uint64_t puts_before = store_->objects()->Stats().requests_of(RequestKind::kPut);
   auto second = RunBackup(*repo_, Options("vm/2", 100), {{"disk.img", dir_.Sub("in.img")}});
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_EQ(second->archives[0].chunks.duplicates, 12u);
-  const uint64_t puts = store_->objects()->Stats().requests_of(s3::RequestKind::kPut) - puts_before;
+  const uint64_t puts = store_->objects()->Stats().requests_of(RequestKind::kPut) - puts_before;
   EXPECT_EQ(puts, 3u);  // owner, index and manifest: metadata only
 
   ASSERT_TRUE(Restore(*repo_, first->snapshot, dir_.Sub("out.img")).ok());
@@ -131,10 +131,10 @@ TEST_F(S3BackupTest, RestoreReadsThroughTheCache) {
   ASSERT_TRUE(RemoveTree(dir_.Sub("store/.chunks")).ok());  // the cache is lost
   ASSERT_TRUE(ChunkStore(dir_.Sub("store")).Create().ok());
   Reopen();
-  const uint64_t gets_before = store_->objects()->Stats().requests_of(s3::RequestKind::kGet);
+  const uint64_t gets_before = store_->objects()->Stats().requests_of(RequestKind::kGet);
   ASSERT_TRUE(Restore(*repo_, summary->snapshot, dir_.Sub("a.img")).ok());
   EXPECT_EQ(Cache().misses, 6u);
-  EXPECT_EQ(store_->objects()->Stats().requests_of(s3::RequestKind::kGet) - gets_before, 6u);
+  EXPECT_EQ(store_->objects()->Stats().requests_of(RequestKind::kGet) - gets_before, 6u);
   ASSERT_TRUE(Restore(*repo_, summary->snapshot, dir_.Sub("b.img")).ok());
   EXPECT_EQ(Cache().hits, 6u);
   EXPECT_EQ(*ReadFile(dir_.Sub("b.img")), data);
@@ -195,10 +195,13 @@ TEST(S3FaultBackupTest, BackupsAreCompleteOrInvisible) {
 
   // The bucket's view, from a second cache: exactly the finished snapshots, every chunk there.
   std::set<std::string> keys;
-  ASSERT_TRUE(objects->List("faulty/", [&](const StoredObject& o) {
-    keys.insert(o.key);
-    return true;
-  }).ok());
+  ASSERT_TRUE(objects
+                  ->List({"faulty/"},
+                         [&](const StoredObject& o) {
+                           keys.insert(o.key);
+                           return true;
+                         })
+                  .ok());
   ObjectStoreDatastoreOptions mirror_options = options;
   mirror_options.reuse = true;
   auto mirror = Datastore::CreateOnObjectStore(dir.Sub("mirror"), mirror_options);

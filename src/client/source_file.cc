@@ -59,7 +59,8 @@ Result<Bytes> ReadSmallFile(const std::string& path, uint64_t max_size) {
   if (file.size() > max_size) {
     return Status::InvalidArgument(
         fmt::format("{} is {} bytes; blob archives hold at most {} bytes (use NAME.img for large "
-                    "files)", path, file.size(), max_size));
+                    "files)",
+                    path, file.size(), max_size));
   }
   Bytes data;  // one byte more than expected, to notice a file that grew
   CAIRN_RETURN_IF_ERROR(file.ReadBlock(file.size() + 1, data));

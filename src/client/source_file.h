@@ -28,7 +28,8 @@ class SourceFile {
   Status ReadBlock(size_t n, Bytes& buffer);
 
  private:
-  SourceFile(int fd, std::string path, uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  SourceFile(int fd, std::string path, uint64_t size)
+      : fd_(fd), path_(std::move(path)), size_(size) {}
   int fd_;
   std::string path_;
   uint64_t size_;

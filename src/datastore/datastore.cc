@@ -57,7 +57,7 @@ Status Datastore::CreateNamespace(const BackupNamespace& ns) {
     return Status::NotFound(fmt::format("parent {} of namespace '{}' does not exist",
                                         NsLabel(ns.Parent()), ns.ToString()));
   }
-  return backend_->CreateNamespaceDir(ns.RelativePath());
+  return backend_->metadata().CreateNamespaceDir(ns.RelativePath());
 }
 
 Result<std::vector<BackupNamespace>> Datastore::ListNamespaces(const BackupNamespace& parent,
@@ -93,17 +93,18 @@ Status Datastore::RemoveNamespace(const BackupNamespace& ns, bool delete_groups)
     for (auto& g : list) groups.emplace_back(child, g);
   }
   if (!groups.empty() && !delete_groups) {
-    return Status::InvalidArgument(fmt::format(
-        "{} is not empty ({} groups); remove them first or pass --delete-groups", NsLabel(ns),
-        groups.size()));
+    return Status::InvalidArgument(
+        fmt::format("{} is not empty ({} groups); remove them first or pass --delete-groups",
+                    NsLabel(ns), groups.size()));
   }
   for (const auto& [child_ns, group] : groups) {
     CAIRN_ASSIGN_OR_RETURN(auto dirs, ListSnapshotDirs(child_ns, group));
     for (const auto& snap : dirs) {
       CAIRN_ASSIGN_OR_RETURN(bool prot, IsProtected(child_ns, snap));
       if (prot) {
-        return Status::PermissionDenied(fmt::format(
-            "{} contains protected snapshot {}; nothing was removed", NsLabel(ns), snap.ToString()));
+        return Status::PermissionDenied(
+            fmt::format("{} contains protected snapshot {}; nothing was removed", NsLabel(ns),
+                        snap.ToString()));
       }
     }
   }
@@ -124,9 +125,10 @@ Status Datastore::RemoveNamespace(const BackupNamespace& ns, bool delete_groups)
   // interrupted removal (found by the crash campaign: SIGKILL midway left snapshots listed
   // whose index files were already gone) leaves no listed snapshot that cannot be restored.
   for (const auto& [child_ns, snap] : snapshots) {
-    CAIRN_RETURN_IF_ERROR(backend_->RemoveFile(JoinPath(SnapshotRelPath(child_ns, snap), kManifestName)));
+    CAIRN_RETURN_IF_ERROR(
+        backend_->metadata().RemoveFile(JoinPath(SnapshotRelPath(child_ns, snap), kManifestName)));
   }
-  return backend_->RemoveDir(ns.RelativePath());
+  return backend_->metadata().RemoveDir(ns.RelativePath());
 }
 
 // ---- groups ----
@@ -173,13 +175,15 @@ Status Datastore::SetOwner(const BackupNamespace& ns, const BackupGroup& group,
   if (owner.empty() || owner.find_first_of("\n\r/") != std::string::npos || owner.size() > 128) {
     return Status::InvalidArgument(fmt::format("invalid owner '{}'", owner));
   }
-  return backend_->WriteFile(JoinPath(GroupRelPath(ns, group), "owner"), AsBytes(owner + "\n"));
+  return backend_->metadata().WriteFile(JoinPath(GroupRelPath(ns, group), "owner"),
+                                        AsBytes(owner + "\n"));
 }
 
 Result<std::string> Datastore::GetGroupNotes(const BackupNamespace& ns,
                                              const BackupGroup& group) const {
   auto data = ReadFile(Local(JoinPath(GroupRelPath(ns, group), "notes")));
-  if (!data.ok()) return data.status().IsNotFound() ? std::string() : Result<std::string>(data.status());
+  if (!data.ok())
+    return data.status().IsNotFound() ? std::string() : Result<std::string>(data.status());
   return std::string(AsString(*data));
 }
 
@@ -187,7 +191,7 @@ Status Datastore::SetGroupNotes(const BackupNamespace& ns, const BackupGroup& gr
                                 const std::string& notes) {
   CAIRN_ASSIGN_OR_RETURN(bool exists, PathExists(Local(GroupRelPath(ns, group))));
   if (!exists) return Status::NotFound(fmt::format("group {} does not exist", group.ToString()));
-  return backend_->WriteFile(JoinPath(GroupRelPath(ns, group), "notes"), AsBytes(notes));
+  return backend_->metadata().WriteFile(JoinPath(GroupRelPath(ns, group), "notes"), AsBytes(notes));
 }
 
 Status Datastore::RemoveGroup(const BackupNamespace& ns, const BackupGroup& group) {
@@ -207,7 +211,7 @@ Status Datastore::RemoveGroup(const BackupNamespace& ns, const BackupGroup& grou
     return Status::PermissionDenied(fmt::format(
         "group {} still holds protected snapshots; removed the others", group.ToString()));
   }
-  return backend_->RemoveDir(GroupRelPath(ns, group));
+  return backend_->metadata().RemoveDir(GroupRelPath(ns, group));
 }
 
 // ---- snapshots ----
@@ -217,8 +221,8 @@ Result<std::vector<SnapshotRef>> Datastore::ListSnapshotDirs(const BackupNamespa
   auto entries = ListDir(Local(GroupRelPath(ns, group)));
   if (!entries.ok()) {
     if (entries.status().IsNotFound()) {
-      return Status::NotFound(fmt::format("group {} does not exist in the {}", group.ToString(),
-                                          NsLabel(ns)));
+      return Status::NotFound(
+          fmt::format("group {} does not exist in the {}", group.ToString(), NsLabel(ns)));
     }
     return entries.status();
   }
@@ -279,8 +283,8 @@ Result<Manifest> Datastore::LoadManifest(const BackupNamespace& ns, const Snapsh
   auto data = ReadFile(Local(rel));
   if (!data.ok()) {
     if (data.status().IsNotFound()) {
-      return Status::NotFound(fmt::format("snapshot {} does not exist or is unfinished",
-                                          snap.ToString()));
+      return Status::NotFound(
+          fmt::format("snapshot {} does not exist or is unfinished", snap.ToString()));
     }
     return data.status();
   }
@@ -294,8 +298,7 @@ Result<Bytes> Datastore::ReadSnapshotFile(const BackupNamespace& ns, const Snaps
   CAIRN_ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(ns, snap));
   const ManifestFile* entry = manifest.FindFile(filename);
   if (entry == nullptr) {
-    return Status::NotFound(
-        fmt::format("snapshot {} has no file '{}'", snap.ToString(), filename));
+    return Status::NotFound(fmt::format("snapshot {} has no file '{}'", snap.ToString(), filename));
   }
   const std::string rel = JoinPath(SnapshotRelPath(ns, snap), filename);
   auto data = ReadFile(Local(rel));
@@ -308,7 +311,8 @@ Result<Bytes> Datastore::ReadSnapshotFile(const BackupNamespace& ns, const Snaps
   auto type = ArchiveTypeOf(filename);
   if (type.ok() && *type == ArchiveType::kBlob &&
       (data->size() != entry->size || Sha256Of(*data) != entry->csum)) {
-    return Status::Corruption(fmt::format("{} does not match its size/checksum in the manifest", rel));
+    return Status::Corruption(
+        fmt::format("{} does not match its size/checksum in the manifest", rel));
   }
   return data;
 }
@@ -325,7 +329,7 @@ Status Datastore::UpdateManifest(const BackupNamespace& ns, const SnapshotRef& s
   }
   CAIRN_ASSIGN_OR_RETURN(std::string json, manifest.ToJson());
   CAIRN_ASSIGN_OR_RETURN(Bytes blob, EncodeBlob(AsBytes(json), nullptr, true));
-  return backend_->WriteFile(JoinPath(SnapshotRelPath(ns, snap), kManifestName), blob);
+  return backend_->metadata().WriteFile(JoinPath(SnapshotRelPath(ns, snap), kManifestName), blob);
 }
 
 Result<bool> Datastore::IsProtected(const BackupNamespace& ns, const SnapshotRef& snap) const {
@@ -339,7 +343,7 @@ Status Datastore::SetProtected(const BackupNamespace& ns, const SnapshotRef& sna
     return Status::NotFound(fmt::format("snapshot {} does not exist", snap.ToString()));
   }
   const std::string rel = JoinPath(SnapshotRelPath(ns, snap), kProtectedMarker);
-  return value ? backend_->WriteFile(rel, {}) : backend_->RemoveFile(rel);
+  return value ? backend_->metadata().WriteFile(rel, {}) : backend_->metadata().RemoveFile(rel);
 }
 
 Status Datastore::ForgetSnapshot(const BackupNamespace& ns, const SnapshotRef& snap) {
@@ -358,8 +362,8 @@ Status Datastore::RemoveSnapshotLocked(const BackupNamespace& ns, const Snapshot
   const std::string rel = SnapshotRelPath(ns, snap);
   // Manifest first: from this moment the snapshot is no longer visible, even if removal of the
   // rest is interrupted.
-  CAIRN_RETURN_IF_ERROR(backend_->RemoveFile(JoinPath(rel, kManifestName)));
-  return backend_->RemoveDir(rel);
+  CAIRN_RETURN_IF_ERROR(backend_->metadata().RemoveFile(JoinPath(rel, kManifestName)));
+  return backend_->metadata().RemoveDir(rel);
 }
 
 Status Datastore::RemoveAbandonedSnapshots(const BackupNamespace& ns, const BackupGroup& group) {
@@ -371,7 +375,7 @@ Status Datastore::RemoveAbandonedSnapshots(const BackupNamespace& ns, const Back
     auto lock = locks_.LockSnapshot(ns, snap, LockMode::kExclusive);
     if (!lock.ok()) continue;  // still being written
     spdlog::info("removing unfinished snapshot {} left by an interrupted backup", snap.ToString());
-    CAIRN_RETURN_IF_ERROR(backend_->RemoveDir(SnapshotRelPath(ns, snap)));
+    CAIRN_RETURN_IF_ERROR(backend_->metadata().RemoveDir(SnapshotRelPath(ns, snap)));
   }
   return Status::OK();
 }

@@ -18,14 +18,14 @@
 #include <vector>
 
 #include "base/result.h"
-#include "datastore/backend.h"
-#include "datastore/content_path.h"
-#include "datastore/locks.h"
+#include "datastore/backend/backend.h"
+#include "datastore/backend/content_path.h"
+#include "datastore/backend/object_store_backend.h"
+#include "datastore/datastore_locks.h"
 #include "datastore/maintenance.h"
-#include "datastore/names.h"
-#include "datastore/object_store_backend.h"
 #include "format/archive_name.h"
 #include "format/manifest.h"
+#include "types/backup_names.h"
 
 namespace cairn {
 
@@ -57,6 +57,30 @@ struct GroupInfo {
   std::optional<int64_t> last_backup;
 };
 
+// One operation (a backup, a restore, a job) running on a datastore, from
+// Datastore::BeginOperation until the guard is destroyed. While it lives the store's operations
+// lock is held shared, so maintenance that needs the store alone (a metadata refresh, a removal)
+// waits for it; a lookup holds nothing. Many guards, of this process or others, may be alive at
+// once (a server runs many operations on one Datastore). The guard holds only its lock file:
+// it may outlive the Datastore object that gave it.
+//
+// Thread-safety: a value; not shared between threads.
+class OperationGuard {
+ public:
+  OperationGuard() = default;  // no operation
+  OperationGuard(OperationGuard&&) = default;
+  OperationGuard& operator=(OperationGuard&&) = default;
+
+  Operation kind() const { return kind_; }
+
+ private:
+  friend class Datastore;
+  OperationGuard(Operation kind, std::optional<FileLock> lock)
+      : kind_(kind), lock_(std::move(lock)) {}
+  Operation kind_ = Operation::kLookup;
+  std::optional<FileLock> lock_;
+};
+
 class Datastore {
  public:
   // Creates a filesystem datastore at `path` (created if missing; must be empty or absent):
@@ -85,14 +109,16 @@ class Datastore {
   const DatastoreLocks& locks() const { return locks_; }
 
   // --- operations and maintenance (maintenance.h) ---
-  // Registers this object as running operations of kind `op` (until it is destroyed or
-  // BeginOperation is called again). Busy if the maintenance mode blocks `op` or a refresh
-  // holds the store.
-  Status BeginOperation(Operation op);
+  // Starts an operation of kind `op`, running until the returned guard is destroyed. Busy if
+  // the maintenance mode blocks `op` or a refresh or removal holds the store; NotFound if the
+  // store was removed meanwhile.
+  [[nodiscard]] Result<OperationGuard> BeginOperation(Operation op) const;
   Result<MaintenanceMode> GetMaintenanceMode() const;
   // Sets the mode. InvalidArgument for s3-refresh and delete (only their jobs set them); Busy
   // while a refresh runs or the store is being removed.
   Status SetMaintenanceMode(const MaintenanceMode& mode);
+  // (RefreshFromBackend and Detach need the store alone: a guard the caller itself holds makes
+  // them wait for it.)
   // Rebuilds the local metadata (namespaces, groups, owners, notes, snapshots, protected
   // markers; not chunks) from the backend's persisted copy, under maintenance mode s3-refresh:
   // waits up to `wait` for running operations of other processes to end (Busy after that,
@@ -182,7 +208,6 @@ class Datastore {
   std::string root_;
   std::unique_ptr<DatastoreBackend> backend_;
   DatastoreLocks locks_;
-  std::optional<FileLock> operation_lock_;  // shared: this object's operations are running
 };
 
 }  // namespace cairn

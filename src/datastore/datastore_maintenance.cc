@@ -12,6 +12,7 @@
 #include "base/file_util.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "datastore/backend/chunk_store.h"
 #include "datastore/datastore.h"
 
 namespace cairn {
@@ -46,15 +47,15 @@ Status SwapInMetadata(const std::string& root, const std::string& staging) {
 
 Status RefuseIfBeingRemoved(const MaintenanceMode& mode) {
   if (mode.type != MaintenanceType::kDelete) return Status::OK();
-  return Status::Busy("the datastore is being removed (maintenance mode delete); only running "
-                      "the removal again changes that");
+  return Status::Busy(
+      "the datastore is being removed (maintenance mode delete); only running "
+      "the removal again changes that");
 }
 
 }  // namespace
 
-Status Datastore::BeginOperation(Operation op) {
-  operation_lock_.reset();
-  if (op == Operation::kLookup) return Status::OK();
+Result<OperationGuard> Datastore::BeginOperation(Operation op) const {
+  if (op == Operation::kLookup) return OperationGuard();
   CAIRN_ASSIGN_OR_RETURN(FileLock lock, locks_.LockOperations(LockMode::kShared, {}));
   CAIRN_ASSIGN_OR_RETURN(MaintenanceMode mode, LoadMaintenanceMode(root_));
   CAIRN_RETURN_IF_ERROR(CheckOperationAllowed(mode, op));
@@ -62,17 +63,18 @@ Status Datastore::BeginOperation(Operation op) {
   if (!ChunkStore(root_).Verify().ok()) {
     return Status::NotFound(fmt::format("datastore at {} was removed", root_));
   }
-  operation_lock_ = std::move(lock);
-  return Status::OK();
+  return OperationGuard(op, std::move(lock));
 }
 
-Result<MaintenanceMode> Datastore::GetMaintenanceMode() const { return LoadMaintenanceMode(root_); }
+Result<MaintenanceMode> Datastore::GetMaintenanceMode() const {
+  return LoadMaintenanceMode(root_);
+}
 
 Status Datastore::SetMaintenanceMode(const MaintenanceMode& mode) {
   if (IsJobMode(mode.type)) {
-    return Status::InvalidArgument(fmt::format(
-        "maintenance mode {} is set by {} itself", MaintenanceTypeName(mode.type),
-        mode.type == MaintenanceType::kDelete ? "datastore remove" : "s3-refresh"));
+    return Status::InvalidArgument(
+        fmt::format("maintenance mode {} is set by {} itself", MaintenanceTypeName(mode.type),
+                    mode.type == MaintenanceType::kDelete ? "datastore remove" : "s3-refresh"));
   }
   auto refresh = locks_.LockRefresh();
   if (!refresh.ok()) return refresh.status();
@@ -88,14 +90,14 @@ Status Datastore::Detach(bool destroy_data, std::chrono::milliseconds wait) {
   const bool resumed = previous.type == MaintenanceType::kDelete;
   if (resumed) previous = {};
   CAIRN_RETURN_IF_ERROR(SaveMaintenanceMode(
-      root_, {MaintenanceType::kDelete, destroy_data ? "deleting all data" : "being unregistered"}));
+      root_,
+      {MaintenanceType::kDelete, destroy_data ? "deleting all data" : "being unregistered"}));
   auto give_back = [&](Status st) {
     if (resumed) return st;
     Status saved = SaveMaintenanceMode(root_, previous);
     if (!saved.ok()) spdlog::warn("could not restore maintenance mode: {}", saved.ToString());
     return st;
   };
-  operation_lock_.reset();
   auto alone = locks_.LockOperations(LockMode::kExclusive, wait);
   if (!alone.ok()) {
     return give_back(alone.status().IsBusy()
@@ -108,8 +110,9 @@ Status Datastore::Detach(bool destroy_data, std::chrono::milliseconds wait) {
     // Until deleting starts nothing is lost: the store stays as it was. After that it stays
     // blocked (mode delete) so that nothing uses what is left; the removal is run again.
     if (!destroy_data) return give_back(st);
-    return st.WithContext("the datastore is partly deleted and stays in maintenance mode "
-                          "delete; run the removal again to finish it");
+    return st.WithContext(
+        "the datastore is partly deleted and stays in maintenance mode "
+        "delete; run the removal again to finish it");
   }
   if (!destroy_data) return SaveMaintenanceMode(root_, previous);
   return Status::OK();
@@ -128,7 +131,6 @@ Result<RefreshReport> Datastore::RefreshFromBackend(std::chrono::milliseconds wa
     if (!saved.ok()) spdlog::warn("could not restore maintenance mode: {}", saved.ToString());
     return st;
   };
-  operation_lock_.reset();
   auto alone = locks_.LockOperations(LockMode::kExclusive, wait);
   if (!alone.ok()) return restore_mode(alone.status());
 
@@ -137,7 +139,7 @@ Result<RefreshReport> Datastore::RefreshFromBackend(std::chrono::milliseconds wa
   Status st = RemoveTree(staging);
   if (st.ok()) st = MakeDirs(staging, 0755);
   if (st.ok()) {
-    auto download = backend_->DownloadMetadata(staging);
+    auto download = backend_->metadata().DownloadMetadata(staging);
     st = download.status();
     if (st.ok()) report.download = std::move(download).value();
   }

@@ -7,6 +7,7 @@
 
 #include "base/file_util.h"
 #include "base/log.h"
+#include "datastore/backend/chunk_store.h"
 #include "datastore/datastore.h"
 
 namespace cairn {
@@ -94,7 +95,7 @@ Result<std::optional<std::string>> ReadInUseHost(ObjectStore& objects, const std
 Result<bool> PrefixHoldsData(ObjectStore& objects, const std::string& prefix,
                              const std::string& in_use_key) {
   bool found = false;
-  CAIRN_RETURN_IF_ERROR(objects.List(prefix, [&](const StoredObject& object) {
+  CAIRN_RETURN_IF_ERROR(objects.List({prefix}, [&](const StoredObject& object) {
     found = object.key != in_use_key;
     return !found;
   }));
@@ -124,19 +125,19 @@ Result<std::unique_ptr<Datastore>> Datastore::CreateOnObjectStore(
   CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> user, ReadInUseHost(objects, in_use_key));
   if (user && *user != options.hostname) {
     if (!options.overwrite_in_use) {
-      return Status::AlreadyExists(fmt::format(
-          "{} prefix '{}' is in use by host '{}'; if that host no longer uses it, pass "
-          "--overwrite-in-use",
-          objects.Describe(), prefix, *user));
+      return Status::AlreadyExists(
+          fmt::format("{} prefix '{}' is in use by host '{}'; if that host no longer uses it, pass "
+                      "--overwrite-in-use",
+                      objects.Describe(), prefix, *user));
     }
     spdlog::warn("taking over datastore prefix '{}' marked as in use by host '{}'", prefix, *user);
   }
   CAIRN_ASSIGN_OR_RETURN(bool has_data, PrefixHoldsData(objects, prefix, in_use_key));
   const bool has_marker = user.has_value();
   if (has_data && !options.reuse) {
-    return Status::AlreadyExists(fmt::format(
-        "{} already holds a datastore under '{}'; pass --reuse to attach to it",
-        objects.Describe(), prefix));
+    return Status::AlreadyExists(
+        fmt::format("{} already holds a datastore under '{}'; pass --reuse to attach to it",
+                    objects.Describe(), prefix));
   }
   if (!has_data && !has_marker && options.reuse) {
     return Status::NotFound(
@@ -163,7 +164,8 @@ Result<std::unique_ptr<Datastore>> Datastore::OpenOnObjectStore(const std::strin
                                                                 ObjectStoreBackendOptions options) {
   CAIRN_RETURN_IF_ERROR(ValidateDatastoreName(options.store_name));
   CAIRN_RETURN_IF_ERROR(CheckLocalDatastore(path));
-  return std::unique_ptr<Datastore>(new Datastore(path, NewObjectStoreBackend(path, std::move(options))));
+  return std::unique_ptr<Datastore>(
+      new Datastore(path, NewObjectStoreBackend(path, std::move(options))));
 }
 
 }  // namespace cairn

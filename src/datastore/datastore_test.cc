@@ -13,7 +13,9 @@
 #include "base/file_faults.h"
 #include "base/file_util.h"
 #include "datastore/snapshot_writer.h"
+#include "format/crypt_config.h"
 #include "format/data_blob.h"
+#include "format/digest.h"
 #include "testing/test_stores.h"
 #include "testing/test_util.h"
 
@@ -90,6 +92,40 @@ class DatastoreTest : public ::testing::TestWithParam<StoreKind> {
 
 INSTANTIATE_TEST_SUITE_P(Backends, DatastoreTest, testing::kAllStoreKinds, testing::PrintStoreKind);
 
+// Issue 14's review found the dedup rules on insert written twice and already apart: the
+// filesystem refused an encrypted upload over a valid unencrypted chunk, the object store path
+// kept whichever copy came first. One policy (chunk_insert_policy.h) now decides for both.
+TEST_P(DatastoreTest, EveryBackendFollowsTheOneInsertPolicy) {
+  EncryptionKey key{};
+  key[0] = 7;
+  CryptConfig crypt(key);
+  Bytes plain(50000, 'q');
+  const Digest digest = Sha256Of(plain);
+  const Bytes big = *EncodeBlob(plain, nullptr, false);
+  const Bytes small = *EncodeBlob(plain, nullptr, true);
+  DatastoreBackend& backend = store_->backend();
+  ASSERT_FALSE(backend.chunks().InsertChunk(digest, big, ChunkCaching::kCache)->duplicate);
+  EXPECT_TRUE(backend.chunks().InsertChunk(digest, big, ChunkCaching::kCache)->duplicate);
+  auto refused =
+      backend.chunks().InsertChunk(digest, *EncodeBlob(plain, &crypt, true), ChunkCaching::kCache);
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument) << refused.status().ToString();
+  EXPECT_EQ(*backend.chunks().ReadChunk(digest), big);
+  if (test_store_->remote()) {
+    // A second host (no cache) uploads the smaller encoding: it replaces the bigger one.
+    auto other = test_store_->AttachMirror(dir_.Sub("other-host"));
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    auto refused_there = (*other)->backend().chunks().InsertChunk(
+        digest, *EncodeBlob(plain, &crypt, true), ChunkCaching::kCache);
+    EXPECT_EQ(refused_there.status().code(), Code::kInvalidArgument);
+    EXPECT_FALSE(
+        (*other)->backend().chunks().InsertChunk(digest, small, ChunkCaching::kCache)->duplicate);
+    EXPECT_EQ(test_store_->ReadStoredChunk(digest), small);
+  } else {
+    EXPECT_FALSE(backend.chunks().InsertChunk(digest, small, ChunkCaching::kCache)->duplicate);
+    EXPECT_EQ(*backend.chunks().ReadChunk(digest), small);
+  }
+}
+
 TEST_P(DatastoreTest, CreateLaysOutChunkStore) {
   struct stat st;
   EXPECT_EQ(stat(dir_.Sub("store/.chunks/0000").c_str(), &st), 0);
@@ -133,7 +169,8 @@ TEST_P(DatastoreTest, CrashedBackupIsHiddenAndCleanedByNextBackup) {
   Backup(root_, "host/a", 100);
   // What a SIGKILLed writer leaves: a snapshot dir with an index and no manifest.
   ASSERT_TRUE(MakeDirs(dir_.Sub("store/host/a/1970-01-01T00:03:20Z")).ok());
-  testing::WriteTestFile(dir_.Sub("store/host/a/1970-01-01T00:03:20Z/disk.img.fidx"), AsBytes("partial"));
+  testing::WriteTestFile(dir_.Sub("store/host/a/1970-01-01T00:03:20Z/disk.img.fidx"),
+                         AsBytes("partial"));
   check_mirror_ = false;  // the partial file exists only locally
   EXPECT_EQ(store_->ListSnapshots(root_, group)->size(), 1u);
   Backup(root_, "host/a", 300);
@@ -153,7 +190,8 @@ TEST_P(DatastoreTest, WriterRules) {
   EXPECT_EQ(SnapshotWriter::Begin(*store_, root_, group, 4000, "root@pam").status().code(),
             Code::kBusy);
   auto missing_ns = *BackupNamespace::Parse("nope");
-  EXPECT_TRUE(SnapshotWriter::Begin(*store_, missing_ns, group, 5000, "root@pam").status().IsNotFound());
+  EXPECT_TRUE(
+      SnapshotWriter::Begin(*store_, missing_ns, group, 5000, "root@pam").status().IsNotFound());
 }
 
 TEST_P(DatastoreTest, FinishChecksManifestAgainstWrittenFiles) {
@@ -166,7 +204,8 @@ TEST_P(DatastoreTest, FinishChecksManifestAgainstWrittenFiles) {
   EXPECT_FALSE((*w)->WriteArchive("../escape.blob", blob).ok());
   EXPECT_FALSE((*w)->WriteArchive("index.json.blob", blob).ok());
   auto m = *Manifest::Create("vm", "1", 10);
-  ManifestFile f{"a.conf.blob", CryptMode::kNone, blob.size() + 1, Sha256Of(blob), nlohmann::json::object()};
+  ManifestFile f{"a.conf.blob", CryptMode::kNone, blob.size() + 1, Sha256Of(blob),
+                 nlohmann::json::object()};
   ASSERT_TRUE(m.AddOrReplaceFile(f).ok());
   EXPECT_EQ((*w)->Finish(m).code(), Code::kInvalidArgument);  // wrong size
 }
@@ -175,15 +214,23 @@ TEST_P(DatastoreTest, ForgetProtectAndNotes) {
   auto snap = Backup(root_, "ct/7", 500);
   ASSERT_TRUE(store_->SetProtected(root_, snap, true).ok());
   EXPECT_EQ(store_->ForgetSnapshot(root_, snap).code(), Code::kPermissionDenied);
-  ASSERT_TRUE(store_->UpdateManifest(root_, snap, [](Manifest& m) {
-    m.SetNotes("before upgrade");
-    return Status::OK();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->UpdateManifest(root_, snap,
+                                   [](Manifest& m) {
+                                     m.SetNotes("before upgrade");
+                                     return Status::OK();
+                                   })
+                  .ok());
   EXPECT_EQ(*store_->LoadManifest(root_, snap)->notes(), "before upgrade");
-  EXPECT_FALSE(store_->UpdateManifest(root_, snap, [](Manifest& m) {
-    ManifestFile f{"x.conf.blob", CryptMode::kNone, 1, {}, nlohmann::json::object()};
-    return m.AddOrReplaceFile(f);
-  }).ok());
+  EXPECT_FALSE(
+      store_
+          ->UpdateManifest(
+              root_, snap,
+              [](Manifest& m) {
+                ManifestFile f{"x.conf.blob", CryptMode::kNone, 1, {}, nlohmann::json::object()};
+                return m.AddOrReplaceFile(f);
+              })
+          .ok());
   ASSERT_TRUE(store_->SetProtected(root_, snap, false).ok());
   ASSERT_TRUE(store_->ForgetSnapshot(root_, snap).ok());
   EXPECT_TRUE(store_->ListSnapshots(root_, snap.group)->empty());
@@ -198,7 +245,8 @@ TEST_P(DatastoreTest, CorruptManifestIsReportedByName) {
   check_mirror_ = false;
   auto m = store_->LoadManifest(root_, snap);
   EXPECT_EQ(m.status().code(), Code::kCorruption);
-  EXPECT_NE(m.status().message().find("vm/9/1970-01-01T00:15:00Z/index.json.blob"), std::string::npos)
+  EXPECT_NE(m.status().message().find("vm/9/1970-01-01T00:15:00Z/index.json.blob"),
+            std::string::npos)
       << m.status().message();
   // Listing shows the damaged snapshot as damaged instead of failing or hiding it.
   auto list = store_->ListSnapshots(root_, snap.group);
@@ -246,12 +294,12 @@ TEST_P(DatastoreTest, MaintenanceModesBlockOperations) {
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE((*other)->BeginOperation(Operation::kWrite).ok());
   ASSERT_TRUE(store_->SetMaintenanceMode({MaintenanceType::kReadOnly, "disk swap"}).ok());
-  Status write = (*other)->BeginOperation(Operation::kWrite);
+  Status write = (*other)->BeginOperation(Operation::kWrite).status();
   EXPECT_EQ(write.code(), Code::kBusy);
   EXPECT_NE(write.message().find("read-only (disk swap)"), std::string::npos) << write.ToString();
   EXPECT_TRUE((*other)->BeginOperation(Operation::kRead).ok());
   ASSERT_TRUE(store_->SetMaintenanceMode({MaintenanceType::kOffline, ""}).ok());
-  EXPECT_EQ((*other)->BeginOperation(Operation::kRead).code(), Code::kBusy);
+  EXPECT_EQ((*other)->BeginOperation(Operation::kRead).status().code(), Code::kBusy);
   EXPECT_TRUE((*other)->BeginOperation(Operation::kLookup).ok());
   EXPECT_EQ(store_->SetMaintenanceMode({MaintenanceType::kS3Refresh, ""}).code(),
             Code::kInvalidArgument);
@@ -276,9 +324,10 @@ TEST_P(DatastoreTest, RemovalWaitsForRunningOperationsOrChangesNothing) {
   check_mirror_ = false;  // the store is gone at the end
   auto backup_side = test_store_->OpenAnother();
   ASSERT_TRUE(backup_side.ok());
-  ASSERT_TRUE((*backup_side)->BeginOperation(Operation::kWrite).ok());
-  auto writer = SnapshotWriter::Begin(**backup_side, root_, *BackupGroup::Parse("vm/100"), 100,
-                                      "root@pam");
+  auto backup_op = (*backup_side)->BeginOperation(Operation::kWrite);
+  ASSERT_TRUE(backup_op.ok());
+  auto writer =
+      SnapshotWriter::Begin(**backup_side, root_, *BackupGroup::Parse("vm/100"), 100, "root@pam");
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
 
   auto remover = test_store_->OpenAnother();
@@ -302,23 +351,47 @@ TEST_P(DatastoreTest, RemovalWaitsForRunningOperationsOrChangesNothing) {
   // Once the backup's process lets go, the removal deletes everything; a Datastore object
   // opened before it can no longer start an operation, nor bring the directory back.
   ASSERT_TRUE((*remover)->Detach(true, std::chrono::milliseconds(0)).code() == Code::kBusy);
-  ASSERT_TRUE((*backup_side)->BeginOperation(Operation::kLookup).ok());  // ends its operation
+  *backup_op = OperationGuard();  // the backup's operation ends
   st = (*remover)->Detach(true, std::chrono::milliseconds(0));
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_FALSE(*PathExists(test_store_->path()));
-  EXPECT_EQ((*backup_side)->BeginOperation(Operation::kWrite).code(), Code::kNotFound);
-  EXPECT_EQ((*backup_side)->locks().LockGroup(root_, *BackupGroup::Parse("vm/1"),
-                                                 LockMode::kExclusive).status().code(),
+  EXPECT_EQ((*backup_side)->BeginOperation(Operation::kWrite).status().code(), Code::kNotFound);
+  EXPECT_EQ((*backup_side)
+                ->locks()
+                .LockGroup(root_, *BackupGroup::Parse("vm/1"), LockMode::kExclusive)
+                .status()
+                .code(),
             Code::kNotFound);
   EXPECT_FALSE(*PathExists(test_store_->path()));
   if (test_store_->remote()) {
     size_t objects = 0;
     ASSERT_TRUE(test_store_->objects()
-                    ->List(std::string(testing::TestStore::kStoreName) + "/",
-                           [&](const StoredObject&) { ++objects; return true; })
+                    ->List({std::string(testing::TestStore::kStoreName) + "/"},
+                           [&](const StoredObject&) {
+                             ++objects;
+                             return true;
+                           })
                     .ok());
     EXPECT_EQ(objects, 0u);
   }
+}
+
+// A server runs many operations on one Datastore object at once: each is its own guard, and
+// a removal waits until the last of them ends (issue 14; BeginOperation used to keep one lock
+// per object, which the next BeginOperation silently dropped).
+TEST_P(DatastoreTest, EveryOperationOfOneObjectHoldsTheStoreUntilItEnds) {
+  auto server = test_store_->OpenAnother();
+  ASSERT_TRUE(server.ok());
+  auto backup = (*server)->BeginOperation(Operation::kWrite);
+  auto restore = (*server)->BeginOperation(Operation::kRead);
+  ASSERT_TRUE(backup.ok() && restore.ok());
+  EXPECT_EQ(backup->kind(), Operation::kWrite);
+  EXPECT_EQ(restore->kind(), Operation::kRead);
+  *backup = OperationGuard();
+  EXPECT_EQ(store_->Detach(false, std::chrono::milliseconds(0)).code(), Code::kBusy);
+  *restore = OperationGuard();
+  ASSERT_TRUE(store_->Detach(false, std::chrono::milliseconds(0)).ok());
+  check_mirror_ = false;  // the in-use marker is gone
 }
 
 // A removal that died midway leaves maintenance mode delete: nothing may use what is left (not
@@ -326,12 +399,13 @@ TEST_P(DatastoreTest, RemovalWaitsForRunningOperationsOrChangesNothing) {
 TEST_P(DatastoreTest, AnInterruptedRemovalBlocksEverythingUntilItIsRunAgain) {
   check_mirror_ = false;
   Backup(root_, "vm/100", 100);
-  ASSERT_TRUE(SaveMaintenanceMode(test_store_->path(),
-                                  {MaintenanceType::kDelete, "deleting all data"}).ok());
+  ASSERT_TRUE(
+      SaveMaintenanceMode(test_store_->path(), {MaintenanceType::kDelete, "deleting all data"})
+          .ok());
   auto other = test_store_->OpenAnother();
   ASSERT_TRUE(other.ok());
-  EXPECT_EQ((*other)->BeginOperation(Operation::kRead).code(), Code::kBusy);
-  EXPECT_EQ((*other)->BeginOperation(Operation::kWrite).code(), Code::kBusy);
+  EXPECT_EQ((*other)->BeginOperation(Operation::kRead).status().code(), Code::kBusy);
+  EXPECT_EQ((*other)->BeginOperation(Operation::kWrite).status().code(), Code::kBusy);
   EXPECT_EQ(store_->SetMaintenanceMode({}).code(), Code::kBusy);
   EXPECT_EQ(store_->SetMaintenanceMode({MaintenanceType::kDelete, ""}).code(),
             Code::kInvalidArgument);
@@ -348,9 +422,10 @@ TEST_P(DatastoreTest, RemovalWithoutDestroyKeepsDataAndMode) {
   ASSERT_TRUE(store_->SetMaintenanceMode({MaintenanceType::kReadOnly, "moving"}).ok());
   auto other = test_store_->OpenAnother();
   ASSERT_TRUE(other.ok());
-  ASSERT_TRUE((*other)->BeginOperation(Operation::kRead).ok());
+  auto reading = (*other)->BeginOperation(Operation::kRead);
+  ASSERT_TRUE(reading.ok());
   EXPECT_EQ(store_->Detach(false, std::chrono::milliseconds(0)).code(), Code::kBusy);
-  other->reset();
+  *reading = OperationGuard();
   ASSERT_TRUE(store_->Detach(false, std::chrono::milliseconds(0)).ok());
   auto mode = store_->GetMaintenanceMode();
   ASSERT_TRUE(mode.ok());
@@ -372,7 +447,9 @@ TEST_P(DatastoreTest, AFailedOwnerWriteLeavesNoGroupBehind) {
     struct rlimit limit = {0, 0};
     ::setrlimit(RLIMIT_FSIZE, &limit);
     auto writer = SnapshotWriter::Begin(*store_, root_, group, 100, "root@pam");
-    ::_exit(writer.ok() ? 1 : writer.status().message().find("vm/300") == std::string::npos ? 2 : 0);
+    ::_exit(writer.ok()                                                     ? 1
+            : writer.status().message().find("vm/300") == std::string::npos ? 2
+                                                                            : 0);
   }
   int wstatus = 0;
   ASSERT_EQ(::waitpid(child, &wstatus, 0), child);

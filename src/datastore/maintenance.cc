@@ -13,10 +13,8 @@ constexpr char kMaintenanceFile[] = ".maintenance";
 constexpr size_t kMaxMessageLength = 64;
 
 constexpr std::pair<MaintenanceType, std::string_view> kNames[] = {
-    {MaintenanceType::kNone, "none"},
-    {MaintenanceType::kReadOnly, "read-only"},
-    {MaintenanceType::kOffline, "offline"},
-    {MaintenanceType::kS3Refresh, "s3-refresh"},
+    {MaintenanceType::kNone, "none"},       {MaintenanceType::kReadOnly, "read-only"},
+    {MaintenanceType::kOffline, "offline"}, {MaintenanceType::kS3Refresh, "s3-refresh"},
     {MaintenanceType::kDelete, "delete"},
 };
 
@@ -38,10 +36,9 @@ Result<MaintenanceType> ParseMaintenanceType(std::string_view text) {
 }
 
 Status CheckOperationAllowed(const MaintenanceMode& mode, Operation op) {
-  const bool blocked =
-      (mode.type == MaintenanceType::kReadOnly && op == Operation::kWrite) ||
-      ((mode.type == MaintenanceType::kOffline || IsJobMode(mode.type)) &&
-       op != Operation::kLookup);
+  const bool blocked = (mode.type == MaintenanceType::kReadOnly && op == Operation::kWrite) ||
+                       ((mode.type == MaintenanceType::kOffline || IsJobMode(mode.type)) &&
+                        op != Operation::kLookup);
   if (!blocked) return Status::OK();
   return Status::Busy(fmt::format("datastore is in maintenance mode {}{}",
                                   MaintenanceTypeName(mode.type),

@@ -45,10 +45,13 @@ class ObjectStoreDatastoreTest : public ::testing::Test {
 
   std::set<std::string> Keys(const std::string& prefix = "") {
     std::set<std::string> keys;
-    EXPECT_TRUE(objects_->List(prefix, [&](const StoredObject& o) {
-      keys.insert(o.key);
-      return true;
-    }).ok());
+    EXPECT_TRUE(objects_
+                    ->List({prefix},
+                           [&](const StoredObject& o) {
+                             keys.insert(o.key);
+                             return true;
+                           })
+                    .ok());
     return keys;
   }
 
@@ -61,7 +64,8 @@ class ObjectStoreDatastoreTest : public ::testing::Test {
     EXPECT_TRUE((*w)->WriteArchive("vm.conf.blob", blob).ok());
     auto m = *Manifest::Create(BackupTypeName(g.type), g.id, time);
     EXPECT_TRUE(m.AddOrReplaceFile({"vm.conf.blob", CryptMode::kNone, blob.size(), Sha256Of(blob),
-                                    nlohmann::json::object()}).ok());
+                                    nlohmann::json::object()})
+                    .ok());
     EXPECT_TRUE((*w)->Finish(m).ok());
     return (*w)->snapshot();
   }
@@ -82,7 +86,8 @@ TEST_F(ObjectStoreDatastoreTest, InUseMarkerRefusesASecondHost) {
   second.reuse = true;
   auto refused = Datastore::CreateOnObjectStore(dir_.Sub("b"), second);
   EXPECT_TRUE(refused.status().IsAlreadyExists());
-  EXPECT_NE(refused.status().message().find("host-a"), std::string::npos) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("host-a"), std::string::npos)
+      << refused.status().ToString();
   EXPECT_NE(refused.status().message().find("--overwrite-in-use"), std::string::npos);
   EXPECT_FALSE(*PathExists(dir_.Sub("b/.chunks")));  // nothing created locally
 
@@ -124,7 +129,8 @@ TEST_F(ObjectStoreDatastoreTest, CreateChecksBucketAccessFirst) {
     auto client = s3::S3Client::Create(config, bucket, options);
     EXPECT_TRUE(client.ok());
     ObjectStoreDatastoreOptions o;
-    o.backend = {"store", std::shared_ptr<ObjectStore>(NewS3ObjectStore(std::move(*client), "e")), 0};
+    o.backend = {"store", std::shared_ptr<ObjectStore>(NewS3ObjectStore(std::move(*client), "e")),
+                 0};
     o.hostname = "h";
     return Datastore::CreateOnObjectStore(dir_.Sub("never"), o).status();
   };
@@ -169,10 +175,12 @@ TEST_F(ObjectStoreDatastoreTest, RefreshRebuildsMetadataAndSkipsInvalidKeys) {
       "store/.cnt/tmp/x/y/z/w",                              // unknown type, too deep
       "store/.cnt/owner",
   };
-  for (const auto& key : invalid) ASSERT_TRUE(objects_->Put(key, AsBytes("x"), PutMode::kReplace).ok());
+  for (const auto& key : invalid)
+    ASSERT_TRUE(objects_->Put(key, AsBytes("x"), PutMode::kReplace).ok());
 
   // Lose the local metadata entirely, then rebuild it from the bucket.
-  for (const char* d : {"vm", "host", "ns"}) ASSERT_TRUE(RemoveTree(dir_.Sub(std::string("a/") + d)).ok());
+  for (const char* d : {"vm", "host", "ns"})
+    ASSERT_TRUE(RemoveTree(dir_.Sub(std::string("a/") + d)).ok());
   auto report = store->RefreshFromBackend({});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   std::set<std::string> skipped(report->download.skipped.begin(), report->download.skipped.end());
@@ -237,8 +245,8 @@ TEST_F(ObjectStoreDatastoreTest, AnAttachKilledMidwayCanBeRunAgain) {
   first.reset();
   // Killed at the k-th file mutation: while preparing the 65,536 chunk directories, right after
   // them, and during the metadata refresh.
-  for (uint64_t k : {uint64_t{1}, uint64_t{3}, uint64_t{40000}, uint64_t{65539},
-                     uint64_t{65545}, uint64_t{65560}}) {
+  for (uint64_t k : {uint64_t{1}, uint64_t{3}, uint64_t{40000}, uint64_t{65539}, uint64_t{65545},
+                     uint64_t{65560}}) {
     const std::string path = dir_.Sub("b" + std::to_string(k));
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
@@ -269,11 +277,12 @@ TEST_F(ObjectStoreDatastoreTest, RefreshWaitsForRunningOperations) {
   ASSERT_NE(store, nullptr);
   auto reader = Datastore::OpenOnObjectStore(dir_.Sub("a"), Options("h").backend);
   ASSERT_TRUE(reader.ok());
-  ASSERT_TRUE((*reader)->BeginOperation(Operation::kRead).ok());
+  auto reading = (*reader)->BeginOperation(Operation::kRead);
+  ASSERT_TRUE(reading.ok());
   auto report = store->RefreshFromBackend(std::chrono::milliseconds(0));
   EXPECT_EQ(report.status().code(), Code::kBusy) << report.status().ToString();
   EXPECT_EQ(store->GetMaintenanceMode()->type, MaintenanceType::kNone);  // restored
-  reader->reset();
+  *reading = OperationGuard();
   EXPECT_TRUE(store->RefreshFromBackend(std::chrono::milliseconds(0)).ok());
 }
 

@@ -25,18 +25,15 @@ SnapshotWriter::SnapshotWriter(Datastore& store, BackupNamespace ns, SnapshotRef
       snapshot_lock_(std::move(snapshot_lock)),
       writer_registration_(std::move(writer_registration)) {}
 
-Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
-                                                              const BackupNamespace& ns,
-                                                              const BackupGroup& group,
-                                                              int64_t time,
-                                                              const std::string& owner,
-                                                              ChunkCaching caching) {
+Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(
+    Datastore& store, const BackupNamespace& ns, const BackupGroup& group, int64_t time,
+    const std::string& owner, ChunkCaching caching) {
   CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Make(group, time));
   CAIRN_ASSIGN_OR_RETURN(bool ns_exists, store.NamespaceExists(ns));
-  if (!ns_exists) return Status::NotFound(fmt::format("namespace '{}' does not exist", ns.ToString()));
+  if (!ns_exists)
+    return Status::NotFound(fmt::format("namespace '{}' does not exist", ns.ToString()));
   // Register first: GC must see this writer before any chunk it might reuse is judged.
-  CAIRN_ASSIGN_OR_RETURN(WriterRegistration registration,
-                         store.locks_.RegisterWriter(NowEpoch()));
+  CAIRN_ASSIGN_OR_RETURN(WriterRegistration registration, store.locks_.RegisterWriter(NowEpoch()));
   CAIRN_ASSIGN_OR_RETURN(FileLock group_lock,
                          store.locks_.LockGroup(ns, group, LockMode::kExclusive));
 
@@ -48,7 +45,7 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
                                                   group.ToString(), *current_owner, owner));
     }
   } else if (current_owner.status().IsNotFound()) {
-    CAIRN_RETURN_IF_ERROR(store.backend_->CreateDir(group_rel));
+    CAIRN_RETURN_IF_ERROR(store.backend_->metadata().CreateDir(group_rel));
     Status owned = store.SetOwner(ns, group, owner);
     if (!owned.ok()) {
       // E.g. a full disk: leave no ownerless group behind (rmdir removes only an empty one).
@@ -62,9 +59,9 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
   CAIRN_RETURN_IF_ERROR(store.RemoveAbandonedSnapshots(ns, group));
   CAIRN_ASSIGN_OR_RETURN(std::optional<SnapshotRef> previous, store.LatestSnapshot(ns, group));
   if (previous && previous->time >= time) {
-    return Status::InvalidArgument(fmt::format(
-        "backup time {} is not newer than the last snapshot {}", snap.TimeString(),
-        previous->ToString()));
+    return Status::InvalidArgument(
+        fmt::format("backup time {} is not newer than the last snapshot {}", snap.TimeString(),
+                    previous->ToString()));
   }
   const std::string snap_rel = Datastore::SnapshotRelPath(ns, snap);
   CAIRN_ASSIGN_OR_RETURN(bool exists, PathExists(store.Local(snap_rel)));
@@ -78,7 +75,7 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
   }
   CAIRN_ASSIGN_OR_RETURN(FileLock snap_lock,
                          store.locks_.LockSnapshot(ns, snap, LockMode::kExclusive));
-  CAIRN_RETURN_IF_ERROR(store.backend_->CreateDir(snap_rel));
+  CAIRN_RETURN_IF_ERROR(store.backend_->metadata().CreateDir(snap_rel));
 
   auto writer = std::unique_ptr<SnapshotWriter>(
       new SnapshotWriter(store, ns, std::move(snap), std::move(group_lock), std::move(snap_lock),
@@ -91,7 +88,7 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Begin(Datastore& store,
 
 SnapshotWriter::~SnapshotWriter() {
   if (finished_) return;
-  Status st = store_.backend_->RemoveDir(Datastore::SnapshotRelPath(ns_, snapshot_));
+  Status st = store_.backend_->metadata().RemoveDir(Datastore::SnapshotRelPath(ns_, snapshot_));
   if (!st.ok()) {
     spdlog::warn("could not remove aborted snapshot {}: {}", snapshot_.ToString(), st.ToString());
   }
@@ -102,7 +99,7 @@ Result<std::vector<Digest>> SnapshotWriter::RegisterKnownChunks(std::span<const 
   std::vector<Digest> unusable;
   for (const Digest& digest : digests) {
     if (!seen.insert(digest).second) continue;
-    CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, store_.backend_->MarkChunk(digest));
+    CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, store_.backend_->collector().MarkChunk(digest));
     if (mark != ChunkMark::kMarked) unusable.push_back(digest);
   }
   return unusable;
@@ -110,7 +107,8 @@ Result<std::vector<Digest>> SnapshotWriter::RegisterKnownChunks(std::span<const 
 
 Result<ChunkInsertResult> SnapshotWriter::InsertChunk(const Digest& digest, ByteView encoded,
                                                       uint64_t plain_size) {
-  CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult result, store_.backend_->InsertChunk(digest, encoded, caching_));
+  CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult result,
+                         store_.backend_->chunks().InsertChunk(digest, encoded, caching_));
   stats_.count++;
   if (result.duplicate) {
     stats_.duplicates++;
@@ -132,13 +130,13 @@ Status SnapshotWriter::WriteArchive(const std::string& filename, ByteView conten
   }
   if (IsIndexFileName(filename)) CAIRN_RETURN_IF_ERROR(MarkIndexChunks(filename, content));
   written_.emplace(filename, WrittenFile{content.size(), Sha256Of(content)});
-  return store_.backend_->WriteFile(
+  return store_.backend_->metadata().WriteFile(
       JoinPath(Datastore::SnapshotRelPath(ns_, snapshot_), filename), content);
 }
 
 Status SnapshotWriter::MarkIndexChunks(const std::string& filename, ByteView content) {
   return ForEachIndexChunk(content, filename, nullptr, [&](const Digest& digest) -> Status {
-    CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, store_.backend_->MarkChunk(digest));
+    CAIRN_ASSIGN_OR_RETURN(ChunkMark mark, store_.backend_->collector().MarkChunk(digest));
     if (mark == ChunkMark::kMarked) return Status::OK();
     if (mark == ChunkMark::kOnlyBadCopies) {
       // The backup registered or uploaded it, so a damaged copy was set aside meanwhile.
@@ -185,7 +183,8 @@ Status SnapshotWriter::Finish(Manifest manifest) {
                              {"compressed_size", stats_.compressed_size.load()}}));
   CAIRN_ASSIGN_OR_RETURN(std::string json, manifest.ToJson());
   CAIRN_ASSIGN_OR_RETURN(Bytes blob, EncodeBlob(AsBytes(json), nullptr, true));
-  CAIRN_RETURN_IF_ERROR(store_.backend_->WriteFile(JoinPath(snap_rel, kManifestName), blob));
+  CAIRN_RETURN_IF_ERROR(
+      store_.backend_->metadata().WriteFile(JoinPath(snap_rel, kManifestName), blob));
   finished_ = true;
   return Status::OK();
 }

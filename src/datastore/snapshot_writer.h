@@ -13,9 +13,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
-#include <map>
 #include <span>
 #include <string>
 #include <vector>

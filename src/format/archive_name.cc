@@ -78,12 +78,9 @@ bool ServerExtension(std::string_view name, ArchiveType* type) {
 
 std::string_view ArchiveTypeExtension(ArchiveType type) {
   switch (type) {
-    case ArchiveType::kFixedIndex:
-      return "fidx";
-    case ArchiveType::kDynamicIndex:
-      return "didx";
-    case ArchiveType::kBlob:
-      return "blob";
+    case ArchiveType::kFixedIndex: return "fidx";
+    case ArchiveType::kDynamicIndex: return "didx";
+    case ArchiveType::kBlob: return "blob";
   }
   return "blob";
 }

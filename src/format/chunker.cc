@@ -132,7 +132,9 @@ BuzhashChunker::BuzhashChunker(size_t avg_size)
       first_test_(std::max<size_t>(min_, kWindowSize + 1)),
       fill_start_(first_test_ - kWindowSize) {}
 
-void BuzhashChunker::Reset() { StartChunk(); }
+void BuzhashChunker::Reset() {
+  StartChunk();
+}
 
 // PBS hashes every byte of a chunk, but its hash only ever depends on the last 64 bytes (the
 // leaving byte's contribution is cancelled exactly), and it tests no chunk length below

@@ -101,9 +101,13 @@ Digest CryptConfig::ComputeAuthTag(ByteView data) const {
   return out;
 }
 
-Digest CryptConfig::Fingerprint() const { return ComputeDigest(FingerprintInput()); }
+Digest CryptConfig::Fingerprint() const {
+  return ComputeDigest(FingerprintInput());
+}
 
-std::string CryptConfig::FingerprintString() const { return FingerprintToString(Fingerprint()); }
+std::string CryptConfig::FingerprintString() const {
+  return FingerprintToString(Fingerprint());
+}
 
 std::string CryptConfig::FingerprintToString(const Digest& fingerprint) {
   const std::string hex = HexEncode(fingerprint);

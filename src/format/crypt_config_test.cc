@@ -19,7 +19,9 @@ EncryptionKey CountingKey() {
   return key;
 }
 
-Bytes Hex(std::string_view hex) { return HexDecode(hex).value(); }
+Bytes Hex(std::string_view hex) {
+  return HexDecode(hex).value();
+}
 
 TEST(CryptConfigTest, FingerprintInputIsPbsConstant) {
   // PBS FINGERPRINT_INPUT = sha256("Proxmox Backup Encryption Key Fingerprint").

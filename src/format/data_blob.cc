@@ -164,14 +164,10 @@ Status DecompressTo(ByteView frames, Bytes* out) {
 
 const Magic& MagicOf(BlobKind kind) {
   switch (kind) {
-    case BlobKind::kUncompressed:
-      return kUncompressedBlobMagic1_0;
-    case BlobKind::kCompressed:
-      return kCompressedBlobMagic1_0;
-    case BlobKind::kEncrypted:
-      return kEncryptedBlobMagic1_0;
-    case BlobKind::kEncryptedCompressed:
-      return kEncrComprBlobMagic1_0;
+    case BlobKind::kUncompressed: return kUncompressedBlobMagic1_0;
+    case BlobKind::kCompressed: return kCompressedBlobMagic1_0;
+    case BlobKind::kEncrypted: return kEncryptedBlobMagic1_0;
+    case BlobKind::kEncryptedCompressed: return kEncrComprBlobMagic1_0;
   }
   return kUncompressedBlobMagic1_0;
 }

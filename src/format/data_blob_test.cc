@@ -28,7 +28,9 @@ EncryptionKey CountingKey() {
   return key;
 }
 
-Bytes Hex(std::string_view hex) { return HexDecode(hex).value(); }
+Bytes Hex(std::string_view hex) {
+  return HexDecode(hex).value();
+}
 
 // Text that zstd shrinks a lot.
 Bytes Compressible(size_t size) {
@@ -498,12 +500,8 @@ TEST(DataBlobTest, RandomDamageNeverCrashes) {
     const Bytes& original = s.blobs[iter % s.blobs.size()];
     Bytes blob = original;
     switch (next() % 3) {
-      case 0:
-        blob[next() % blob.size()] ^= static_cast<uint8_t>(1u << (next() % 8));
-        break;
-      case 1:
-        blob.resize(next() % blob.size());
-        break;
+      case 0: blob[next() % blob.size()] ^= static_cast<uint8_t>(1u << (next() % 8)); break;
+      case 1: blob.resize(next() % blob.size()); break;
       default:
         for (int k = 0; k < 4; ++k) blob[next() % blob.size()] = static_cast<uint8_t>(next());
     }

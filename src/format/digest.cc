@@ -13,12 +13,15 @@ Digest Sha256Of(ByteView data) {
   return out;
 }
 
-std::string DigestToHex(const Digest& digest) { return HexEncode(digest); }
+std::string DigestToHex(const Digest& digest) {
+  return HexEncode(digest);
+}
 
 Result<Digest> DigestFromHex(std::string_view hex) {
   Digest out;
   Status st = HexDecodeInto(hex, out);
-  if (!st.ok()) return Status::InvalidArgument("invalid digest '" + std::string(hex.substr(0, 80)) + "'");
+  if (!st.ok())
+    return Status::InvalidArgument("invalid digest '" + std::string(hex.substr(0, 80)) + "'");
   return out;
 }
 
@@ -32,7 +35,9 @@ Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
 }
 Sha256::~Sha256() = default;
 
-void Sha256::Update(ByteView data) { EVP_DigestUpdate(impl_->ctx, data.data(), data.size()); }
+void Sha256::Update(ByteView data) {
+  EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+}
 
 Digest Sha256::Finish() {
   Digest out;

@@ -20,7 +20,9 @@ constexpr size_t kChunkSizeOffset = 72;
 
 static_assert(sizeof(Digest) == kFixedIndexEntrySize, "digests are copied as one block");
 
-bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool IsPowerOfTwo(uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 // ceil(size / chunk_size) without overflow. REQUIRES: chunk_size != 0.
 uint64_t ChunkCount(uint64_t size, uint64_t chunk_size) {
@@ -87,8 +89,7 @@ Result<FixedIndex> FixedIndex::Parse(ByteView data, std::string_view object_name
   // around (and its length negative).
   if (n > std::numeric_limits<uint64_t>::max() / index.chunk_size_) {
     return Corrupt(object_name, "size " + std::to_string(index.size_) + " with chunk size " +
-                                    std::to_string(index.chunk_size_) +
-                                    " cannot be addressed");
+                                    std::to_string(index.chunk_size_) + " cannot be addressed");
   }
   uint64_t body = data.size() - kIndexHeaderSize;
   if (n > body / kFixedIndexEntrySize || body != n * kFixedIndexEntrySize) {

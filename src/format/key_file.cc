@@ -270,9 +270,7 @@ Result<KeyFile> KeyFile::ChangePassphrase(std::string_view old_passphrase,
 std::string KeyFile::ToJson() const {
   Json j;
   switch (kdf_) {
-    case Kdf::kNone:
-      j["kdf"] = nullptr;
-      break;
+    case Kdf::kNone: j["kdf"] = nullptr; break;
     case Kdf::kScrypt:
       j["kdf"]["Scrypt"] = {{"n", n_}, {"r", r_}, {"p", p_}, {"salt", Base64Encode(salt_)}};
       break;

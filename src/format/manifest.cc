@@ -32,7 +32,9 @@ bool IsSafeId(std::string_view s) {
   return true;
 }
 
-bool IsBackupType(std::string_view s) { return s == "vm" || s == "ct" || s == "host"; }
+bool IsBackupType(std::string_view s) {
+  return s == "vm" || s == "ct" || s == "host";
+}
 
 // Decodes "aa:bb:...:ff" (32 hex pairs joined by ':', either case).
 bool ParseFingerprint(std::string_view text, Digest* out) {
@@ -141,12 +143,9 @@ class Parser {
 
 std::string_view CryptModeName(CryptMode mode) {
   switch (mode) {
-    case CryptMode::kNone:
-      return "none";
-    case CryptMode::kEncrypt:
-      return "encrypt";
-    case CryptMode::kSignOnly:
-      return "sign-only";
+    case CryptMode::kNone: return "none";
+    case CryptMode::kEncrypt: return "encrypt";
+    case CryptMode::kSignOnly: return "sign-only";
   }
   return "none";
 }

@@ -66,7 +66,7 @@ struct ManifestFile {
 // The outcome of the last verification (unprotected `verify_state`).
 struct VerifyState {
   std::string state;  // "ok" or "failed" (others are kept as read)
-  std::string upid;   // the task that verified (format/upid.h), "" if absent
+  std::string upid;   // the task that verified (types/upid.h), "" if absent
 };
 
 class Manifest {

@@ -15,7 +15,9 @@ Digest D(uint8_t fill) {
   return d;
 }
 
-std::string Hex64(uint8_t fill) { return DigestToHex(D(fill)); }
+std::string Hex64(uint8_t fill) {
+  return DigestToHex(D(fill));
+}
 
 EncryptionKey KeyFromHex(std::string_view hex) {
   EncryptionKey key;

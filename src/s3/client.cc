@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cinttypes>
@@ -17,8 +18,7 @@
 namespace cairn::s3 {
 namespace {
 
-constexpr char kEmptySha256[] =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr size_t kMaxDeleteBatch = 1000;
 constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 30;  // largest object read into memory
 
@@ -47,7 +47,7 @@ struct S3Client::Operation {
       : kind(kind), method(std::move(method)), key(std::move(key)) {}
   RequestKind kind;
   std::string method;
-  std::string key;  // raw key; "" for the bucket itself (or the service)
+  std::string key;             // raw key; "" for the bucket itself (or the service)
   bool service_level = false;  // addresses the service (ListBuckets), not the bucket
   QueryList query;
   HeaderList headers;
@@ -55,50 +55,42 @@ struct S3Client::Operation {
   bool content_md5 = false;
   uint64_t expected_response_bytes = 0;
   uint64_t max_response_bytes = uint64_t{16} << 20;  // replies, listings, errors
-  std::string what;  // "put KEY", for messages
+  std::string what;                                  // "put KEY", for messages
 };
 
 S3Client::S3Client(EndpointConfig config, std::string bucket, Endpoint endpoint,
-                   S3ClientOptions options, std::unique_ptr<HttpTransport> transport)
+                   S3ClientOptions options, std::unique_ptr<http::Transport> transport)
     : config_(std::move(config)),
       bucket_(std::move(bucket)),
       endpoint_(std::move(endpoint)),
       service_endpoint_(Endpoint::Create(config_, "").value()),
       options_(std::move(options)),
-      transport_(std::move(transport)) {
-  if (config_.put_rate_limit > 0) {
-    put_limit_ = std::make_unique<TokenBucket>(config_.put_rate_limit, config_.put_rate_limit,
-                                               options_.clock);
-  }
-}
+      transport_(std::move(transport)) {}
 
 S3Client::~S3Client() = default;
 
-Result<std::unique_ptr<S3Client>> S3Client::Create(const EndpointConfig& config,
-                                                   std::string bucket, S3ClientOptions options) {
+Result<std::unique_ptr<S3Client>> S3Client::Create(const EndpointConfig& config, std::string bucket,
+                                                   S3ClientOptions options) {
   CAIRN_ASSIGN_OR_RETURN(Endpoint endpoint, Endpoint::Create(config, bucket));
-  HttpTransportOptions transport_options = options.transport;
+  http::TransportOptions transport_options = options.transport;
   transport_options.max_connections = config.max_connections;
   transport_options.pinned_fingerprint =
       config.fingerprint.empty() ? "" : NormalizeFingerprint(config.fingerprint).value();
   if (config.rate_in > 0) {
-    transport_options.rate_in = std::make_shared<TokenBucket>(
+    transport_options.rate_in = std::make_shared<http::TokenBucket>(
         static_cast<double>(config.rate_in), static_cast<double>(config.burst_in), options.clock);
   }
   if (config.rate_out > 0) {
-    transport_options.rate_out = std::make_shared<TokenBucket>(
+    transport_options.rate_out = std::make_shared<http::TokenBucket>(
         static_cast<double>(config.rate_out), static_cast<double>(config.burst_out), options.clock);
   }
-  CAIRN_ASSIGN_OR_RETURN(auto transport, HttpTransport::Create(std::move(transport_options)));
+  CAIRN_ASSIGN_OR_RETURN(auto transport, http::Transport::Create(std::move(transport_options)));
   return std::unique_ptr<S3Client>(new S3Client(config, std::move(bucket), std::move(endpoint),
                                                 std::move(options), std::move(transport)));
 }
 
-Result<HttpResponse> S3Client::ExecuteOnce(const Operation& op,
-                                           std::optional<double>* retry_after) {
-  if (put_limit_ && (op.kind == RequestKind::kPut || op.kind == RequestKind::kCopy)) {
-    put_limit_->Acquire(1);
-  }
+Result<http::Response> S3Client::ExecuteOnce(const Operation& op,
+                                             std::optional<double>* retry_after) {
   const Endpoint& endpoint = op.service_level ? service_endpoint_ : endpoint_;
   std::string amz_date = AmzDate(NowEpoch());
   SigningRequest signing;
@@ -116,7 +108,7 @@ Result<HttpResponse> S3Client::ExecuteOnce(const Operation& op,
   for (const auto& header : op.headers) signing.headers.push_back(header);
   Signature signature = SignV4(signing, config_.credentials, amz_date, config_.region, "s3");
 
-  HttpRequest request;
+  http::Request request;
   request.method = op.method;
   request.url = endpoint.Url(op.key, op.query);
   request.headers = std::move(signing.headers);
@@ -129,9 +121,9 @@ Result<HttpResponse> S3Client::ExecuteOnce(const Operation& op,
 
   meter_.CountRequest(op.kind);
   meter_.AddBytesOut(op.body.size());
-  Result<HttpResponse> sent = transport_->Send(request);
+  Result<http::Response> sent = transport_->Send(request);
   if (!sent.ok()) return sent.status().WithContext(op.what);
-  HttpResponse& response = *sent;
+  http::Response& response = *sent;
   meter_.AddBytesIn(response.body.size());
   if (response.status < 200 || response.status >= 300) {
     std::optional<std::string> header = response.Header("retry-after");
@@ -150,10 +142,10 @@ void S3Client::WaitToRetry(int attempt, std::optional<double> retry_after) {
   options_.clock->Sleep(BackoffDelay(options_.retry, attempt + 1, Random01(), retry_after));
 }
 
-Result<HttpResponse> S3Client::Execute(const Operation& op) {
+Result<http::Response> S3Client::Execute(const Operation& op) {
   for (int attempt = 1;; ++attempt) {
     std::optional<double> retry_after;
-    Result<HttpResponse> result = ExecuteOnce(op, &retry_after);
+    Result<http::Response> result = ExecuteOnce(op, &retry_after);
     if (result.ok()) return result;
     Status status = result.status();
     if (!status.retryable() || !MayRetry(attempt)) {
@@ -168,10 +160,10 @@ Result<HttpResponse> S3Client::Execute(const Operation& op) {
   }
 }
 
-Result<HttpResponse> S3Client::HeadBucketReply() {
+Result<http::Response> S3Client::HeadBucketReply() {
   Operation op{RequestKind::kHead, "HEAD"};
   op.what = fmt::format("head bucket {}", QuoteForMessage(bucket_));
-  Result<HttpResponse> reply = Execute(op);
+  Result<http::Response> reply = Execute(op);
   if (reply.status().IsNotFound()) {
     return Status::NotFound(reply.status().message() +
                             " (no such bucket, or these credentials cannot see it)");
@@ -206,7 +198,9 @@ std::string S3Client::ExplainDenial() {
   return "";
 }
 
-Status S3Client::HeadBucket() { return HeadBucketReply().status(); }
+Status S3Client::HeadBucket() {
+  return HeadBucketReply().status();
+}
 
 Status S3Client::CreateBucket() {
   Operation op{RequestKind::kPut, "PUT"};
@@ -214,9 +208,10 @@ Status S3Client::CreateBucket() {
   std::string body =
       config_.region == "us-east-1"
           ? ""
-          : fmt::format("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                        "<LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-                        config_.region);
+          : fmt::format(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                "<LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+                config_.region);
   op.body = AsBytes(body);
   op.what = fmt::format("create bucket {}", QuoteForMessage(bucket_));
   return Execute(op).status();
@@ -226,14 +221,14 @@ Result<std::vector<BucketInfo>> S3Client::ListBuckets() {
   Operation op{RequestKind::kList, "GET"};
   op.service_level = true;
   op.what = "list buckets";
-  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  CAIRN_ASSIGN_OR_RETURN(http::Response response, Execute(op));
   return ParseListBuckets(AsString(response.body));
 }
 
 Result<ObjectInfo> S3Client::HeadObject(const ObjectKey& key) {
   Operation op{RequestKind::kHead, "HEAD", key.str()};
   op.what = "head " + QuoteForMessage(key.str());
-  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  CAIRN_ASSIGN_OR_RETURN(http::Response response, Execute(op));
   ObjectInfo info;
   info.key = key.str();
   std::string length = response.Header("content-length").value_or("");
@@ -252,7 +247,7 @@ Result<Bytes> S3Client::GetObject(const ObjectKey& key) {
   Operation op{RequestKind::kGet, "GET", key.str()};
   op.max_response_bytes = kMaxObjectBytes;
   op.what = "get " + QuoteForMessage(key.str());
-  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  CAIRN_ASSIGN_OR_RETURN(http::Response response, Execute(op));
   return std::move(response.body);
 }
 
@@ -266,7 +261,7 @@ Result<Bytes> S3Client::GetObjectRange(const ObjectKey& key, uint64_t offset, ui
   op.expected_response_bytes = length;
   op.what = fmt::format("get {} bytes {}+{}", QuoteForMessage(key.str()), offset, length);
   op.max_response_bytes = kMaxObjectBytes;
-  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  CAIRN_ASSIGN_OR_RETURN(http::Response response, Execute(op));
   Bytes body = std::move(response.body);
   if (response.status == 200) {
     // The server ignored the range and sent the whole object: cut the range out ourselves.
@@ -280,8 +275,8 @@ Result<Bytes> S3Client::GetObjectRange(const ObjectKey& key, uint64_t offset, ui
   // 206: the reply must be exactly the bytes asked for (fewer only at the end of the object).
   std::string range = response.Header("content-range").value_or("");
   uint64_t first = 0, last = 0, total = 0;
-  if (std::sscanf(range.c_str(), "bytes %" SCNu64 "-%" SCNu64 "/%" SCNu64, &first, &last,
-                  &total) != 3 ||
+  if (std::sscanf(range.c_str(), "bytes %" SCNu64 "-%" SCNu64 "/%" SCNu64, &first, &last, &total) !=
+          3 ||
       first != offset || last < first || body.size() != last - first + 1 ||
       (body.size() != length && last + 1 != total)) {
     return Status::Corruption(fmt::format("{}: reply holds {} bytes with Content-Range '{}'",
@@ -312,7 +307,8 @@ Result<PutOutcome> S3Client::PutObjectIfAbsent(const ObjectKey& key, ByteView da
   for (int round = 0; round < 3; ++round) {
     if (config_.quirks.skip_if_none_match_header) {
       Result<ObjectInfo> existing = HeadObject(key);
-      if (existing.ok()) return HoldsPayload(*existing, data) ? PutOutcome::kStored : PutOutcome::kAlreadyExists;
+      if (existing.ok())
+        return HoldsPayload(*existing, data) ? PutOutcome::kStored : PutOutcome::kAlreadyExists;
       if (!existing.status().IsNotFound()) return existing.status();
       CAIRN_RETURN_IF_ERROR(PutObject(key, data));
       return PutOutcome::kStored;
@@ -321,18 +317,20 @@ Result<PutOutcome> S3Client::PutObjectIfAbsent(const ObjectKey& key, ByteView da
     op.body = data;
     op.headers.emplace_back("if-none-match", "*");
     op.what = "put (create-only) " + QuoteForMessage(key.str());
-    Result<HttpResponse> result = Execute(op);
+    Result<http::Response> result = Execute(op);
     if (result.ok()) return PutOutcome::kStored;
     if (!result.status().IsAlreadyExists()) return result.status();
     // 412 does not say whose object it is: a PUT of ours whose reply was lost may have stored
     // it (retried by us, or resent by libcurl on a stale keep-alive connection). Our payload
     // there means this PUT succeeded.
     Result<ObjectInfo> stored = HeadObject(key);
-    if (stored.ok()) return HoldsPayload(*stored, data) ? PutOutcome::kStored : PutOutcome::kAlreadyExists;
+    if (stored.ok())
+      return HoldsPayload(*stored, data) ? PutOutcome::kStored : PutOutcome::kAlreadyExists;
     if (!stored.status().IsNotFound()) return stored.status();
   }
-  return Status::Unavailable(fmt::format(
-      "put (create-only) {}: the object keeps appearing and disappearing", QuoteForMessage(key.str())));
+  return Status::Unavailable(
+      fmt::format("put (create-only) {}: the object keeps appearing and disappearing",
+                  QuoteForMessage(key.str())));
 }
 
 Status S3Client::DeleteObject(const ObjectKey& key) {
@@ -340,7 +338,8 @@ Status S3Client::DeleteObject(const ObjectKey& key) {
   op.what = "delete " + QuoteForMessage(key.str());
   Status status = Execute(op).status();
   // S3 answers 204 for a missing key; some providers answer 404 NoSuchKey, which is fine too.
-  bool missing_key = status.IsNotFound() && status.message().find("NoSuchBucket") == std::string::npos;
+  bool missing_key =
+      status.IsNotFound() && status.message().find("NoSuchBucket") == std::string::npos;
   return missing_key ? Status::OK() : status;
 }
 
@@ -369,7 +368,7 @@ Status S3Client::DeleteBatch(const std::vector<ObjectKey>& keys) {
     op.content_md5 = true;
     op.headers.emplace_back("content-type", "application/xml");
     op.what = fmt::format("delete {} objects", pending.size());
-    CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+    CAIRN_ASSIGN_OR_RETURN(http::Response response, Execute(op));
     CAIRN_ASSIGN_OR_RETURN(std::vector<DeleteError> errors,
                            ParseDeleteResult(AsString(response.body)));
     if (errors.empty()) return Status::OK();
@@ -400,15 +399,17 @@ Status S3Client::DeleteBatch(const std::vector<ObjectKey>& keys) {
 Status S3Client::CopyObject(const ObjectKey& source, const ObjectKey& target) {
   Operation op{RequestKind::kCopy, "PUT", target.str()};
   op.headers.emplace_back("x-amz-copy-source", UriEncode(bucket_ + "/" + source.str(), false));
-  op.what = fmt::format("copy {} to {}", QuoteForMessage(source.str()), QuoteForMessage(target.str()));
+  op.what =
+      fmt::format("copy {} to {}", QuoteForMessage(source.str()), QuoteForMessage(target.str()));
   for (int attempt = 1;; ++attempt) {
-    CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+    CAIRN_ASSIGN_OR_RETURN(http::Response response, Execute(op));
     // S3 may report a failed copy inside a 200 reply; success is a <CopyObjectResult>.
     std::string_view body = AsString(response.body);
     if (body.find("CopyObjectResult") != std::string_view::npos) return Status::OK();
     ErrorReply error = ParseErrorReply(body);
     Status status = StatusFromHttpReply(IsRetryableS3Code(error.code) ? 503 : 400, body, op.what);
-    if (error.code.empty()) status = Status::Corruption(op.what + ": reply is not a CopyObjectResult");
+    if (error.code.empty())
+      status = Status::Corruption(op.what + ": reply is not a CopyObjectResult");
     if (!status.retryable() || !MayRetry(attempt)) {
       meter_.CountFailure();
       return status;
@@ -428,7 +429,7 @@ Result<ListPage> S3Client::ListObjectsPage(const ListOptions& options,
   if (options.max_keys > 0) op.query.emplace_back("max-keys", std::to_string(options.max_keys));
   if (!continuation_token.empty()) op.query.emplace_back("continuation-token", continuation_token);
   op.what = "list " + QuoteForMessage(options.prefix);
-  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, Execute(op));
+  CAIRN_ASSIGN_OR_RETURN(http::Response response, Execute(op));
   Result<ListPage> page = ParseListObjectsV2(AsString(response.body));
   if (!page.ok()) return page.status().WithContext(op.what);
   return page;
@@ -449,11 +450,11 @@ Result<std::vector<ObjectInfo>> S3Client::ListAll(const std::string& prefix) {
 
 Result<int64_t> S3Client::ClockSkew() {
   int64_t before = NowEpoch();
-  CAIRN_ASSIGN_OR_RETURN(HttpResponse response, HeadBucketReply());
+  CAIRN_ASSIGN_OR_RETURN(http::Response response, HeadBucketReply());
   std::optional<int64_t> server = ParseHttpDate(response.Header("date").value_or(""));
   if (!server) {
-    return Status::Corruption(fmt::format("head bucket {}: reply has no valid Date header",
-                                          QuoteForMessage(bucket_)));
+    return Status::Corruption(
+        fmt::format("head bucket {}: reply has no valid Date header", QuoteForMessage(bucket_)));
   }
   int64_t after = NowEpoch();
   return *server - (before + after) / 2;

@@ -1,5 +1,5 @@
 // S3Client performs S3 operations on one bucket of one endpoint: the object operations a
-// datastore needs, with SigV4 signing, retries with backoff, provider quirks, rate limits and
+// datastore needs, with SigV4 signing, retries with backoff, provider quirks, byte-rate limits and
 // metering. It knows nothing of datastores: keys are opaque ObjectKeys.
 //
 // Every operation maps its outcome once (see errors.h): NotFound for a missing object or
@@ -23,8 +23,8 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "http/transport.h"
 #include "s3/endpoint.h"
-#include "s3/http_transport.h"
 #include "s3/meter.h"
 #include "s3/object_key.h"
 #include "s3/retry.h"
@@ -36,10 +36,10 @@ struct S3ClientOptions {
   RetryPolicy retry;
   // Timeouts and connection settings; max_connections, limits and fingerprint come from the
   // endpoint config and override what is set here.
-  HttpTransportOptions transport;
+  http::TransportOptions transport;
   // Time for rate limits and retry waits; tests pass a fake one. Not owned; must outlive the
   // client.
-  Clock* clock = Clock::Real();
+  http::Clock* clock = http::Clock::Real();
 };
 
 enum class PutOutcome {
@@ -77,8 +77,7 @@ class S3Client {
  public:
   // InvalidArgument when the endpoint config or bucket name is not valid (see endpoint.h).
   // `bucket` may be empty for a client that only lists buckets.
-  static Result<std::unique_ptr<S3Client>> Create(const EndpointConfig& config,
-                                                  std::string bucket,
+  static Result<std::unique_ptr<S3Client>> Create(const EndpointConfig& config, std::string bucket,
                                                   S3ClientOptions options = {});
   ~S3Client();
 
@@ -135,21 +134,21 @@ class S3Client {
  private:
   struct Operation;
   S3Client(EndpointConfig config, std::string bucket, Endpoint endpoint, S3ClientOptions options,
-           std::unique_ptr<HttpTransport> transport);
+           std::unique_ptr<http::Transport> transport);
   // Sends `op` with retries. Returns the 2xx reply or the mapped error.
-  Result<HttpResponse> Execute(const Operation& op);
+  Result<http::Response> Execute(const Operation& op);
   // Whether attempt number `attempt` may be followed by another.
   bool MayRetry(int attempt) const;
   // Counts a retry and waits before attempt `attempt` + 1.
   void WaitToRetry(int attempt, std::optional<double> retry_after);
   // HEAD on the bucket; NotFound says the bucket may be missing or invisible, PermissionDenied
   // says why the credentials were refused (ExplainDenial).
-  Result<HttpResponse> HeadBucketReply();
+  Result<http::Response> HeadBucketReply();
   // After a refused HEAD: why, as " (Code: what to do)" from a request whose reply has a body;
   // "" if that request does not tell.
   std::string ExplainDenial();
   // One attempt; `*retry_after` receives the server's Retry-After, if any.
-  Result<HttpResponse> ExecuteOnce(const Operation& op, std::optional<double>* retry_after);
+  Result<http::Response> ExecuteOnce(const Operation& op, std::optional<double>* retry_after);
   Status DeleteBatch(const std::vector<ObjectKey>& keys);
   // Whether `stored` (from HEAD) holds exactly `data`: same size and ETag = MD5.
   static bool HoldsPayload(const ObjectInfo& stored, ByteView data);
@@ -159,8 +158,7 @@ class S3Client {
   const Endpoint endpoint_;
   const Endpoint service_endpoint_;  // for ListBuckets
   const S3ClientOptions options_;
-  std::unique_ptr<HttpTransport> transport_;
-  std::unique_ptr<TokenBucket> put_limit_;  // null when unlimited
+  std::unique_ptr<http::Transport> transport_;
   S3Meter meter_;
 };
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "s3/hashing.h"
+#include "testing/recording_clock.h"
 #include "testing/s3_peers.h"
 #include "testing/test_util.h"
 
@@ -20,14 +21,15 @@ using cairn::testing::ParallelFor;
 using cairn::testing::S3Peer;
 using cairn::testing::UniqueBucketName;
 
-ObjectKey Key(const std::string& key) { return ObjectKey::Parse(key).value(); }
+ObjectKey Key(const std::string& key) {
+  return ObjectKey::Parse(key).value();
+}
 
 S3ClientOptions FastRetries(int attempts = 4) {
   S3ClientOptions options;
   options.retry = {.max_attempts = attempts, .base_delay = 0.02, .max_delay = 1.5};
   return options;
 }
-
 
 struct PeerParam {
   std::string kind;
@@ -109,9 +111,10 @@ TEST_P(S3ClientPeerTest, ObjectsRoundTrip) {
 }
 
 TEST_P(S3ClientPeerTest, KeysWithSpecialCharactersKeepTheirNames) {
-  std::vector<std::string> keys = {"sp ace/pl+us", "eq=ual&amp", "q?uery#hash%25",
-                                   "\xc3\xbcml\xc3\xa4ut/\xe6\x97\xa5\xe6\x9c\xac",
-                                   "tilde~dot.dash-under_", "paren(1)!*'$,;:@"};
+  std::vector<std::string> keys = {
+      "sp ace/pl+us",          "eq=ual&amp",
+      "q?uery#hash%25",        "\xc3\xbcml\xc3\xa4ut/\xe6\x97\xa5\xe6\x9c\xac",
+      "tilde~dot.dash-under_", "paren(1)!*'$,;:@"};
   for (const std::string& k : keys) {
     ASSERT_TRUE(client_->PutObject(Key(k), AsBytes(k)).ok()) << k;
   }
@@ -229,10 +232,13 @@ TEST_P(S3ClientPeerTest, ListingPagesDelimitsAndDeletesInBatches) {
 
   S3Stats before = client_->Stats();
   std::vector<ObjectKey> even(keys.begin(), keys.end());
-  std::erase_if(even, [](const ObjectKey& k) { return k.str().find("/even/") == std::string::npos; });
+  std::erase_if(even,
+                [](const ObjectKey& k) { return k.str().find("/even/") == std::string::npos; });
   std::vector<ObjectKey> batch(even.begin(), even.begin() + 1000);
   ASSERT_TRUE(client_->DeleteObjects(batch).ok());
-  EXPECT_EQ(client_->Stats().Since(before).requests_of(RequestKind::kDelete), 1u);
+  EXPECT_EQ(
+      client_->Stats().requests_of(RequestKind::kDelete) - before.requests_of(RequestKind::kDelete),
+      1u);
   Result<std::vector<ObjectInfo>> rest = client_->ListAll("store/even/");
   ASSERT_TRUE(rest.ok());
   EXPECT_EQ(rest->size(), kObjects / 2u - 1000);
@@ -252,8 +258,7 @@ TEST_P(S3ClientPeerTest, DeleteViaDeleteObjectQuirk) {
 
 INSTANTIATE_TEST_SUITE_P(Peers, S3ClientPeerTest,
                          ::testing::Values(PeerParam{"moto", true}, PeerParam{"moto", false},
-                                           PeerParam{"s3rver", true},
-                                           PeerParam{"s3rver", false}),
+                                           PeerParam{"s3rver", true}, PeerParam{"s3rver", false}),
                          ParamName);
 
 TEST(S3ClientAuthTest, WrongSecretIsACredentialsError) {
@@ -272,7 +277,8 @@ TEST(S3ClientAuthTest, WrongSecretIsACredentialsError) {
   Status head = (*bad)->HeadBucket();
   EXPECT_EQ(head.code(), Code::kPermissionDenied) << head.ToString();
   EXPECT_NE(head.message().find("SignatureDoesNotMatch: the secret key is wrong"),
-            std::string::npos) << head.ToString();
+            std::string::npos)
+      << head.ToString();
   EndpointConfig unknown = peer.config;
   unknown.credentials.access_key = "AKIAUNKNOWNKEY000000";
   auto stranger = S3Client::Create(unknown, (*good)->bucket(), FastRetries());
@@ -313,54 +319,18 @@ TEST(S3ClientTlsTest, PinnedFingerprintIsRequiredAndChecked) {
   EXPECT_EQ(status.code(), Code::kPermissionDenied) << status.ToString();
 }
 
-// A clock that records waits instead of sleeping, so limits are checked without timing.
-class RecordingClock : public Clock {
- public:
-  double Now() override {
-    std::lock_guard lock(mu_);
-    return now_;
-  }
-  void Sleep(double seconds) override {
-    std::lock_guard lock(mu_);
-    now_ += seconds;
-    slept_ += seconds;
-  }
-  double slept() {
-    std::lock_guard lock(mu_);
-    return slept_;
-  }
-
- private:
-  std::mutex mu_;
-  double now_ = 0;
-  double slept_ = 0;
-};
-
-TEST(S3ClientLimitsTest, PutRateAndByteRatesAreEnforced) {
+TEST(S3ClientLimitsTest, ByteRatesAreEnforced) {
   S3Peer peer = LoadS3Peer("moto");
   std::string bucket = UniqueBucketName("limits");
   ASSERT_TRUE((*S3Client::Create(peer.config, bucket))->CreateBucket().ok());
 
-  RecordingClock put_clock;
-  EndpointConfig limited = peer.config;
-  limited.put_rate_limit = 10;  // 10 PUTs per second, burst 10
   S3ClientOptions options = FastRetries();
-  options.clock = &put_clock;
-  auto client = S3Client::Create(limited, bucket, options);
-  ASSERT_TRUE(client.ok());
-  for (int i = 0; i < 30; ++i) {
-    ASSERT_TRUE((*client)->PutObject(Key("p/" + std::to_string(i)), AsBytes("x")).ok());
-  }
-  EXPECT_NEAR(put_clock.slept(), 2.0, 0.05);  // 30 PUTs: 10 from the burst, 20 at 10/s
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE((*client)->GetObject(Key("p/1")).ok());
-  EXPECT_NEAR(put_clock.slept(), 2.0, 0.05);  // GETs are not PUTs
-
-  RecordingClock byte_clock;
+  cairn::testing::RecordingClock byte_clock;
   EndpointConfig throttled = peer.config;
   throttled.rate_out = 1 << 20;  // 1 MiB/s out, burst 1 MiB
   throttled.rate_in = 2 << 20;   // 2 MiB/s in, burst 2 MiB
   options.clock = &byte_clock;
-  client = S3Client::Create(throttled, bucket, options);
+  auto client = S3Client::Create(throttled, bucket, options);
   ASSERT_TRUE(client.ok());
   Bytes data = cairn::testing::RandomBytes(4 << 20, 5);
   ASSERT_TRUE((*client)->PutObject(Key("big"), data).ok());

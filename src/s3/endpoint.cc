@@ -13,12 +13,15 @@ namespace {
 constexpr std::string_view kBucketLabel = "{{bucket}}.";
 constexpr std::string_view kRegionTemplate = "{{region}}";
 
-Status Invalid(std::string msg) { return Status::InvalidArgument(std::move(msg)); }
+Status Invalid(std::string msg) {
+  return Status::InvalidArgument(std::move(msg));
+}
 
 bool IsIpAddress(std::string_view host) {
   if (!host.empty() && host.front() == '[') return true;  // IPv6 literal
-  return std::all_of(host.begin(), host.end(),
-                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+  });
 }
 
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to);
@@ -30,7 +33,9 @@ bool AllOf(std::string_view text, Pred allowed) {
                      [&](char c) { return allowed(static_cast<unsigned char>(c)); });
 }
 
-bool IsLowerAlnum(unsigned char c) { return std::islower(c) || std::isdigit(c); }
+bool IsLowerAlnum(unsigned char c) {
+  return std::islower(c) || std::isdigit(c);
+}
 
 // Host names (letters, digits, '.', '-', '_'), optionally led by "{{bucket}}." and holding
 // "{{region}}" labels, or a bracketed IPv6 literal.
@@ -114,10 +119,10 @@ Status ProviderQuirks::Add(std::string_view name) {
   } else if (name == "delete-objects-via-delete-object") {
     delete_objects_via_delete_object = true;
   } else {
-    return Invalid(fmt::format(
-        "unknown provider quirk {} (known: skip-if-none-match-header, "
-        "delete-objects-via-delete-object)",
-        QuoteForMessage(name)));
+    return Invalid(
+        fmt::format("unknown provider quirk {} (known: skip-if-none-match-header, "
+                    "delete-objects-via-delete-object)",
+                    QuoteForMessage(name)));
   }
   return Status::OK();
 }
@@ -130,9 +135,9 @@ Result<std::string> NormalizeFingerprint(std::string_view fingerprint) {
     hex.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   }
   if (hex.size() != 64 || hex.find('!') != std::string::npos) {
-    return Invalid(fmt::format(
-        "fingerprint {} is not a SHA-256 fingerprint (32 hex bytes, e.g. AB:CD:...)",
-        QuoteForMessage(fingerprint)));
+    return Invalid(
+        fmt::format("fingerprint {} is not a SHA-256 fingerprint (32 hex bytes, e.g. AB:CD:...)",
+                    QuoteForMessage(fingerprint)));
   }
   std::string out;
   for (size_t i = 0; i < hex.size(); i += 2) {
@@ -143,12 +148,13 @@ Result<std::string> NormalizeFingerprint(std::string_view fingerprint) {
 }
 
 Status ValidateBucketName(std::string_view bucket) {
-  bool ok = bucket.size() >= 3 && bucket.size() <= 63 &&
-            AllOf(bucket, [](unsigned char c) { return IsLowerAlnum(c) || c == '.' || c == '-'; }) &&
-            IsLowerAlnum(bucket.front()) && IsLowerAlnum(bucket.back()) &&
-            bucket.find("..") == std::string_view::npos && !bucket.starts_with("xn--") &&
-            !bucket.starts_with("sthree-") && !bucket.ends_with("-s3alias") &&
-            !bucket.ends_with("--ol-s3");
+  bool ok =
+      bucket.size() >= 3 && bucket.size() <= 63 &&
+      AllOf(bucket, [](unsigned char c) { return IsLowerAlnum(c) || c == '.' || c == '-'; }) &&
+      IsLowerAlnum(bucket.front()) && IsLowerAlnum(bucket.back()) &&
+      bucket.find("..") == std::string_view::npos && !bucket.starts_with("xn--") &&
+      !bucket.starts_with("sthree-") && !bucket.ends_with("-s3alias") &&
+      !bucket.ends_with("--ol-s3");
   if (ok) return Status::OK();
   return Invalid(fmt::format(
       "invalid bucket name {}: 3-63 characters of a-z, 0-9, '-' and '.', starting and ending "
@@ -157,9 +163,10 @@ Status ValidateBucketName(std::string_view bucket) {
 }
 
 Status ValidateEndpointConfig(const EndpointConfig& config) {
-  bool id_ok = config.id.size() >= 3 && config.id.size() <= 32 &&
-               std::isalnum(static_cast<unsigned char>(config.id[0])) &&
-               AllOf(config.id, [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
+  bool id_ok =
+      config.id.size() >= 3 && config.id.size() <= 32 &&
+      std::isalnum(static_cast<unsigned char>(config.id[0])) &&
+      AllOf(config.id, [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
   if (!id_ok) {
     return Invalid(fmt::format("invalid S3 endpoint id {}: 3-32 characters of A-Z a-z 0-9 _ -",
                                QuoteForMessage(config.id)));
@@ -169,8 +176,9 @@ Status ValidateEndpointConfig(const EndpointConfig& config) {
     return Invalid("S3 endpoint: the URL's port and --port differ");
   }
   const std::string& region = config.region;
-  bool region_ok = region.size() >= 2 && region.size() <= 32 && region[0] != '-' &&
-                   AllOf(region, [](unsigned char c) { return IsLowerAlnum(c) || c == '-' || c == '_'; });
+  bool region_ok =
+      region.size() >= 2 && region.size() <= 32 && region[0] != '-' &&
+      AllOf(region, [](unsigned char c) { return IsLowerAlnum(c) || c == '-' || c == '_'; });
   if (!region_ok) {
     return Invalid(fmt::format("invalid S3 region {}", QuoteForMessage(config.region)));
   }
@@ -216,8 +224,7 @@ Result<Endpoint> Endpoint::Create(const EndpointConfig& config, std::string_view
   }
   std::optional<uint16_t> port = config.port ? config.port : parsed.port;
   uint16_t default_port = parsed.https ? 443 : 80;
-  endpoint.authority_ =
-      port && *port != default_port ? fmt::format("{}:{}", host, *port) : host;
+  endpoint.authority_ = port && *port != default_port ? fmt::format("{}:{}", host, *port) : host;
   return endpoint;
 }
 
@@ -227,8 +234,8 @@ std::string Endpoint::EncodedPath(std::string_view key) const {
 }
 
 std::string Endpoint::Url(std::string_view key, const QueryList& query) const {
-  std::string url = fmt::format("{}://{}{}", https_ ? "https" : "http", authority_,
-                                EncodedPath(key));
+  std::string url =
+      fmt::format("{}://{}{}", https_ ? "https" : "http", authority_, EncodedPath(key));
   if (!query.empty()) url += "?" + CanonicalQueryString(query);
   return url;
 }

@@ -47,7 +47,9 @@ struct EndpointConfig {
   Credentials credentials;
   bool path_style = false;
   std::string fingerprint;  // pinned SHA-256 of the TLS leaf certificate, "AA:BB:..."; optional
-  double put_rate_limit = 0;  // PUT (and COPY) requests per second; 0 = unlimited
+  // PUT (and COPY) requests per second; 0 = unlimited. Applied by the object store over the
+  // client (storage/rate_limited_object_store.h), not by the client itself.
+  double put_rate_limit = 0;
   uint64_t rate_in = 0, burst_in = 0;    // download bytes/s and burst; 0 = unlimited
   uint64_t rate_out = 0, burst_out = 0;  // upload bytes/s and burst; 0 = unlimited
   int max_connections = 8;               // concurrent requests (and pooled connections)

@@ -18,7 +18,9 @@ Bytes Digest(const EVP_MD* md, ByteView data) {
 
 }  // namespace
 
-std::string Sha256Hex(ByteView data) { return HexEncode(Digest(EVP_sha256(), data)); }
+std::string Sha256Hex(ByteView data) {
+  return HexEncode(Digest(EVP_sha256(), data));
+}
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -35,6 +37,8 @@ std::string Md5Base64(ByteView data) {
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
-std::string Md5Hex(ByteView data) { return HexEncode(Digest(EVP_md5(), data)); }
+std::string Md5Hex(ByteView data) {
+  return HexEncode(Digest(EVP_md5(), data));
+}
 
 }  // namespace cairn::s3

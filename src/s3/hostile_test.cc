@@ -14,7 +14,9 @@
 namespace cairn::s3 {
 namespace {
 
-ObjectKey Key(const std::string& key) { return ObjectKey::Parse(key).value(); }
+ObjectKey Key(const std::string& key) {
+  return ObjectKey::Parse(key).value();
+}
 
 class HostileServerTest : public ::testing::Test {
  protected:

@@ -1,6 +1,6 @@
-// S3Meter counts what a client sends and receives: requests by kind, retries, failures and
-// payload bytes in each direction. Every job (backup, restore, gc, check) reads a snapshot and
-// reports it, so a user sees what a run cost at the provider.
+// S3Meter counts what a client sends and receives on the wire: requests by kind, retries,
+// failures and payload bytes in each direction. The S3 object store hands these counts up as
+// ObjectStoreStats (storage/object_store_stats.h), which jobs report and store.
 //
 // Kinds follow what providers bill: GET (object reads), PUT (uploads), HEAD, LIST
 // (ListObjectsV2/ListBuckets), DELETE (DeleteObject and DeleteObjects requests), COPY.
@@ -14,10 +14,6 @@
 #include <cstdint>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
-#include "base/result.h"
-
 namespace cairn::s3 {
 
 enum class RequestKind { kGet, kPut, kHead, kList, kDelete, kCopy };
@@ -27,21 +23,12 @@ std::string_view RequestKindName(RequestKind kind);
 
 struct S3Stats {
   std::array<uint64_t, kRequestKinds> requests{};  // attempts sent, retries included
-  uint64_t retries = 0;   // attempts after the first
-  uint64_t failures = 0;  // operations that returned an error after all attempts
-  uint64_t bytes_in = 0;  // response bodies received
-  uint64_t bytes_out = 0; // request bodies sent
+  uint64_t retries = 0;                            // attempts after the first
+  uint64_t failures = 0;   // operations that returned an error after all attempts
+  uint64_t bytes_in = 0;   // response bodies received
+  uint64_t bytes_out = 0;  // request bodies sent
 
   uint64_t requests_of(RequestKind kind) const { return requests[static_cast<size_t>(kind)]; }
-  uint64_t total_requests() const;
-  // {"requests": {"get": n, ...}, "retries": n, "failures": n, "bytes-in": n, "bytes-out": n}
-  nlohmann::json ToJson() const;
-  // The inverse of ToJson. InvalidArgument if a field is missing or of the wrong type.
-  static Result<S3Stats> FromJson(const nlohmann::json& json);
-  // "GET 12, PUT 3, HEAD 1, ... in 1.2 MiB, out 4.0 MiB, 2 retries"
-  std::string ToText() const;
-  // Counter-wise difference (this - earlier), for reporting one job of a long-lived client.
-  S3Stats Since(const S3Stats& earlier) const;
 };
 
 class S3Meter {

@@ -80,9 +80,9 @@ Status ValidatePrefix(std::string_view prefix) {
   // A prefix is a key, optionally followed by one '/'.
   std::string_view key = prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1) : prefix;
   if (key.empty() || !ObjectKey::Parse(key).ok()) {
-    return Status::InvalidArgument(fmt::format(
-        "invalid S3 prefix {}: must be a valid key, optionally followed by '/'",
-        QuoteForMessage(prefix)));
+    return Status::InvalidArgument(
+        fmt::format("invalid S3 prefix {}: must be a valid key, optionally followed by '/'",
+                    QuoteForMessage(prefix)));
   }
   return Status::OK();
 }

@@ -58,7 +58,8 @@ Result<ProbeReport> ProbeEndpoint(const EndpointConfig& configured, const std::s
   S3Client& s3 = **client;
   if (!report.needs_path_style) {
     report.checks.push_back(
-        {"addressing", true, config.path_style ? "path style works" : "virtual-hosted style works"});
+        {"addressing", true,
+         config.path_style ? "path style works" : "virtual-hosted style works"});
   }
   report.checks.push_back({"bucket access", true, "bucket exists and the credentials may use it"});
 
@@ -84,8 +85,9 @@ Result<ProbeReport> ProbeEndpoint(const EndpointConfig& configured, const std::s
   Result<Bytes> read = s3.GetObject(key);
   if (!read.ok()) return read.status().WithContext("read test object");
   report.checks.push_back({"read/write", AsString(*read) == "first",
-                           AsString(*read) == "first" ? "objects are written and read back intact"
-                                                      : "object read back differs from what was written"});
+                           AsString(*read) == "first"
+                               ? "objects are written and read back intact"
+                               : "object read back differs from what was written"});
 
   Result<PutOutcome> conditional = s3.PutObjectIfAbsent(key, AsBytes("second"));
   Result<Bytes> after = s3.GetObject(key);
@@ -108,11 +110,11 @@ Result<ProbeReport> ProbeEndpoint(const EndpointConfig& configured, const std::s
     report.checks.push_back({"multi-object delete", true, "DeleteObjects works"});
   } else {
     report.needed_quirks.delete_objects_via_delete_object = true;
-    report.checks.push_back(
-        {"multi-object delete", configured.quirks.delete_objects_via_delete_object,
-         fmt::format("DeleteObjects fails ({}): needs provider quirk "
-                     "delete-objects-via-delete-object",
-                     multi.ok() ? "object still there" : multi.message())});
+    report.checks.push_back({"multi-object delete",
+                             configured.quirks.delete_objects_via_delete_object,
+                             fmt::format("DeleteObjects fails ({}): needs provider quirk "
+                                         "delete-objects-via-delete-object",
+                                         multi.ok() ? "object still there" : multi.message())});
     CAIRN_RETURN_IF_ERROR(s3.DeleteObject(key).WithContext("remove test object"));
   }
   report.requests = s3.Stats();

@@ -14,9 +14,9 @@
 namespace cairn::s3 {
 
 struct RetryPolicy {
-  int max_attempts = 5;          // 1 = no retries
-  double base_delay = 0.25;      // seconds
-  double max_delay = 20.0;       // cap of one wait, seconds
+  int max_attempts = 5;      // 1 = no retries
+  double base_delay = 0.25;  // seconds
+  double max_delay = 20.0;   // cap of one wait, seconds
 };
 
 // Seconds to wait before attempt `attempt` (2 = first retry). `random01` is a uniform draw in

@@ -5,7 +5,6 @@
 #include "s3/endpoint.h"
 #include "s3/errors.h"
 #include "s3/object_key.h"
-#include "s3/rate_limiter.h"
 #include "s3/retry.h"
 #include "s3/xml.h"
 
@@ -26,7 +25,7 @@ TEST(ObjectKeyTest, RefusesMalformedKeys) {
                           std::string("a//b"), std::string("a/../b"), std::string("./a"),
                           std::string("a/."), nul, std::string("line\nbreak"),
                           std::string("\xff\xfe"), std::string("\xc0\xaf"),  // overlong '/'
-                          std::string("\xed\xa0\x80"),                      // surrogate
+                          std::string("\xed\xa0\x80"),                       // surrogate
                           std::string(kMaxKeyLength + 1, 'k')}) {
     Result<ObjectKey> parsed = ObjectKey::Parse(key);
     ASSERT_FALSE(parsed.ok()) << key;
@@ -155,8 +154,7 @@ TEST(ErrorMappingTest, MapsStatusAndCodes) {
   EXPECT_TRUE(StatusFromHttpReply(500, "", "put").retryable());
   EXPECT_TRUE(StatusFromHttpReply(400, body("RequestTimeout"), "put").retryable());
   EXPECT_TRUE(StatusFromHttpReply(409, body("OperationAborted"), "put").retryable());
-  EXPECT_EQ(StatusFromHttpReply(501, body("NotImplemented"), "put").code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(StatusFromHttpReply(501, body("NotImplemented"), "put").code(), Code::kInvalidArgument);
   EXPECT_EQ(StatusFromHttpReply(400, body("InvalidArgument"), "put").code(),
             Code::kInvalidArgument);
   // A hostile code cannot inject text into the message.
@@ -245,38 +243,6 @@ TEST(RetryTest, BackoffGrowsIsCappedAndHonoursRetryAfter) {
   EXPECT_EQ(ParseRetryAfter(" 1 "), 1.0);
   EXPECT_FALSE(ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT"));
   EXPECT_FALSE(ParseRetryAfter(""));
-}
-
-class FakeClock : public Clock {
- public:
-  double Now() override { return now; }
-  void Sleep(double seconds) override {
-    slept += seconds;
-    now += seconds;
-  }
-  double now = 1000;
-  double slept = 0;
-};
-
-TEST(TokenBucketTest, LimitsRateAndAllowsBurst) {
-  FakeClock clock;
-  TokenBucket bucket(10, 5, &clock);  // 10/s, burst 5
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(bucket.Acquire(1), 0.0);  // the burst is free
-  bucket.Acquire(1);
-  EXPECT_NEAR(clock.slept, 0.1, 1e-9);
-  for (int i = 0; i < 10; ++i) bucket.Acquire(1);
-  EXPECT_NEAR(clock.slept, 1.1, 1e-9);  // 10 more at 10/s
-}
-
-TEST(TokenBucketTest, LargeRequestsGoIntoDebt) {
-  FakeClock clock;
-  TokenBucket bucket(100, 100, &clock);
-  EXPECT_EQ(bucket.Acquire(1000), 0.0);  // larger than the burst: granted, 900 in debt
-  bucket.Acquire(1);
-  EXPECT_NEAR(clock.slept, 9.01, 1e-9);  // waits the debt off first
-  TokenBucket unlimited(0, 0, &clock);
-  EXPECT_TRUE(unlimited.unlimited());
-  EXPECT_EQ(unlimited.Acquire(1e12), 0.0);
 }
 
 }  // namespace

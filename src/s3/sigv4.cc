@@ -13,8 +13,8 @@ namespace cairn::s3 {
 namespace {
 
 bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 // Header values are signed trimmed, with runs of whitespace (folded lines too) collapsed to one
@@ -94,11 +94,11 @@ Signature SignV4(const SigningRequest& request, const Credentials& credentials,
   }
 
   Signature sig;
-  sig.canonical_request = fmt::format(
-      "{}\n{}\n{}\n{}\n{}\n{}", request.method,
-      request.encoded_path.empty() ? std::string("/") : request.encoded_path,
-      CanonicalQueryString(request.query), canonical_headers, signed_headers,
-      request.payload_sha256);
+  sig.canonical_request =
+      fmt::format("{}\n{}\n{}\n{}\n{}\n{}", request.method,
+                  request.encoded_path.empty() ? std::string("/") : request.encoded_path,
+                  CanonicalQueryString(request.query), canonical_headers, signed_headers,
+                  request.payload_sha256);
 
   std::string_view date = amz_date.substr(0, 8);
   std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);

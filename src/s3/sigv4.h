@@ -16,9 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "http/headers.h"
+
 namespace cairn::s3 {
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+using http::HeaderList;
 using QueryList = std::vector<std::pair<std::string, std::string>>;
 
 // Percent-encodes `text` byte by byte: unreserved characters (A-Z a-z 0-9 - . _ ~) stay,

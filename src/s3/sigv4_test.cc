@@ -99,8 +99,7 @@ TEST(SigV4Test, AwsTestSuiteStageByStage) {
     }
     request.payload_sha256 = Sha256Hex(AsBytes(c["body"].get<std::string>()));
     Signature sig = SignV4(request, credentials, suite["amz_date"].get<std::string>(),
-                           suite["region"].get<std::string>(),
-                           suite["service"].get<std::string>());
+                           suite["region"].get<std::string>(), suite["service"].get<std::string>());
     EXPECT_EQ(sig.canonical_request, c["creq"].get<std::string>());
     EXPECT_EQ(sig.string_to_sign, c["sts"].get<std::string>());
     EXPECT_EQ(sig.authorization, c["authz"].get<std::string>());
@@ -142,10 +141,46 @@ TEST(SigV4Test, UriEncoding) {
 
 // Characters that make S3 key and query encoding hard.
 std::string RandomText(std::mt19937_64& rng, size_t max_len) {
-  static const std::vector<std::string> kPieces = {
-      "a", "Z", "0", "-", "_", ".", "~", " ", "+", "=", "&", "?", "#", "%", "%20", "/",
-      "!", "*", "'", "(", ")", "$", ",", ";", ":", "@", "[", "]", "\xc3\xbc", "\xe6\x97\xa5",
-      "\xf0\x9f\x92\xbe", "\"", "<", ">", "\\", "^", "`", "{", "|", "}"};
+  static const std::vector<std::string> kPieces = {"a",
+                                                   "Z",
+                                                   "0",
+                                                   "-",
+                                                   "_",
+                                                   ".",
+                                                   "~",
+                                                   " ",
+                                                   "+",
+                                                   "=",
+                                                   "&",
+                                                   "?",
+                                                   "#",
+                                                   "%",
+                                                   "%20",
+                                                   "/",
+                                                   "!",
+                                                   "*",
+                                                   "'",
+                                                   "(",
+                                                   ")",
+                                                   "$",
+                                                   ",",
+                                                   ";",
+                                                   ":",
+                                                   "@",
+                                                   "[",
+                                                   "]",
+                                                   "\xc3\xbc",
+                                                   "\xe6\x97\xa5",
+                                                   "\xf0\x9f\x92\xbe",
+                                                   "\"",
+                                                   "<",
+                                                   ">",
+                                                   "\\",
+                                                   "^",
+                                                   "`",
+                                                   "{",
+                                                   "|",
+                                                   "}"};
   std::string out;
   size_t len = 1 + rng() % max_len;
   while (out.size() < len) out += kPieces[rng() % kPieces.size()];
@@ -215,21 +250,21 @@ TEST(SigV4Test, MatchesBotocoreOnGeneratedRequests) {
     if (rng() % 4 == 0) request.headers.emplace_back("x-amz-meta-note", "  two   spaces ");
     if (rng() % 4 == 0) request.headers.emplace_back("If-None-Match", "*");
     if (rng() % 4 == 0) {
-      request.headers.emplace_back("x-amz-copy-source", UriEncode("bucket/" + RandomKey(rng), false));
+      request.headers.emplace_back("x-amz-copy-source",
+                                   UriEncode("bucket/" + RandomKey(rng), false));
     }
     Signature ours = SignV4(request, config.credentials, amz_date, config.region, "s3");
 
     json headers = json::array();
     for (const auto& [name, value] : request.headers) headers.push_back({name, value});
-    generated.push_back(
-        {{{"method", method},
-          {"url", endpoint->Url(key, query)},
-          {"headers", headers},
-          {"body_hex", HexEncode(AsBytes(body))},
-          {"region", config.region},
-          {"access_key", config.credentials.access_key},
-          {"secret_key", config.credentials.secret_key}},
-         ours});
+    generated.push_back({{{"method", method},
+                          {"url", endpoint->Url(key, query)},
+                          {"headers", headers},
+                          {"body_hex", HexEncode(AsBytes(body))},
+                          {"region", config.region},
+                          {"access_key", config.credentials.access_key},
+                          {"secret_key", config.credentials.secret_key}},
+                         ours});
   }
 
   json input = {{"requests", json::array()}};

@@ -15,7 +15,7 @@
 namespace cairn::s3 {
 
 struct ErrorReply {
-  std::string code;     // "NoSuchKey", "SlowDown", ... ("" when the body has none)
+  std::string code;  // "NoSuchKey", "SlowDown", ... ("" when the body has none)
   std::string message;
 };
 

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "storage/mem_object_store.h"
 #include "storage/s3_object_store.h"
 #include "testing/s3_peers.h"
 
@@ -94,6 +97,48 @@ TEST_F(FaultObjectStoreTest, OneInNIsSeededAndKeyFiltered) {
   const auto failed = static_cast<size_t>(std::count(first.begin(), first.end(), true));
   EXPECT_GT(failed, 20u);
   EXPECT_LT(failed, 80u);
+}
+
+TEST(FaultObjectStorePauseTest, PausesBeforeOrAfterTheStoreActsUntilReleased) {
+  auto memory = std::make_shared<MemObjectStore>();
+  FaultObjectStore store(memory, 1);
+  ObjectFaultRule before;
+  before.call = ObjectCall::kPut;
+  before.action = ObjectFaultRule::Action::kPauseBefore;
+  before.nth = 1;
+  ObjectFaultRule after = before;
+  after.call = ObjectCall::kDelete;
+  after.action = ObjectFaultRule::Action::kPauseAfter;
+  store.SetRules({before, after});
+
+  Result<PutResult> put = Status::Aborted("not run");
+  std::thread putter(
+      [&] { put = store.Put("k", AsBytes(std::string_view("v")), PutMode::kReplace); });
+  auto paused = store.AwaitPaused();
+  ASSERT_TRUE(paused.ok()) << paused.status().ToString();
+  EXPECT_EQ(*paused, "put k");
+  EXPECT_TRUE(memory->Get("k").status().IsNotFound());  // held before the store
+  store.Release();
+  putter.join();
+  ASSERT_TRUE(put.ok());
+  EXPECT_EQ(AsString(*memory->Get("k")), "v");
+
+  Status deleted = Status::Aborted("not run");
+  std::thread deleter([&] { deleted = store.Delete("k"); });
+  paused = store.AwaitPaused();
+  ASSERT_TRUE(paused.ok()) << paused.status().ToString();
+  EXPECT_EQ(*paused, "delete k");
+  EXPECT_TRUE(memory->Get("k").status().IsNotFound());  // done at the store, reply held
+  store.Release();
+  deleter.join();
+  EXPECT_TRUE(deleted.ok());
+  EXPECT_EQ(store.counts().paused, 2u);
+}
+
+TEST(FaultObjectStorePauseTest, AwaitingACallThatNeverComesFailsInsteadOfHanging) {
+  FaultObjectStore store(std::make_shared<MemObjectStore>(), 1);
+  EXPECT_EQ(store.AwaitPaused(0.01).status().code(), Code::kAborted);
+  store.Release();  // nothing paused: no-op
 }
 
 }  // namespace

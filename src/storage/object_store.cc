@@ -14,8 +14,9 @@ bool ContentMatchesEtag(const StoredObject& object, ByteView data) {
                          });
   if (!plain_md5) return true;
   std::string lower = etag;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return lower == s3::Md5Hex(data);
 }
 

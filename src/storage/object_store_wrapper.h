@@ -22,6 +22,7 @@ class ObjectStoreWrapper : public ObjectStore {
   unsigned Concurrency() const override { return target_->Concurrency(); }
   Status CheckAccess() override { return target_->CheckAccess(); }
   Result<Bytes> Get(const std::string& key) override { return target_->Get(key); }
+  Result<StoredObject> Head(const std::string& key) override { return target_->Head(key); }
   Result<PutResult> Put(const std::string& key, ByteView data, PutMode mode) override {
     return target_->Put(key, data, mode);
   }
@@ -32,9 +33,8 @@ class ObjectStoreWrapper : public ObjectStore {
   Status DeleteMany(const std::vector<std::string>& keys) override {
     return target_->DeleteMany(keys);
   }
-  Status List(const std::string& prefix,
-              const std::function<bool(const StoredObject&)>& visit) override {
-    return target_->List(prefix, visit);
+  Status List(const ListRequest& request, const ObjectVisitor& visit) override {
+    return target_->List(request, visit);
   }
   ObjectStoreStats Stats() const override { return target_->Stats(); }
 

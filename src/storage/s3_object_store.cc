@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/rate_limited_object_store.h"
+
 namespace cairn {
 namespace {
 
@@ -50,31 +52,54 @@ class S3ObjectStore final : public ObjectStore {
   }
 
   Status DeleteMany(const std::vector<std::string>& keys) override {
+    // As DeleteObjects answers per key: the valid keys are deleted, the first invalid one named.
     std::vector<s3::ObjectKey> parsed;
     parsed.reserve(keys.size());
+    Status first_invalid;
     for (const auto& key : keys) {
-      CAIRN_ASSIGN_OR_RETURN(s3::ObjectKey k, s3::ObjectKey::Parse(key));
-      parsed.push_back(std::move(k));
+      auto k = s3::ObjectKey::Parse(key);
+      if (k.ok()) {
+        parsed.push_back(std::move(k).value());
+      } else if (first_invalid.ok()) {
+        first_invalid = k.status();
+      }
     }
-    return client_->DeleteObjects(parsed);
+    if (parsed.empty()) return first_invalid;
+    CAIRN_RETURN_IF_ERROR(client_->DeleteObjects(parsed));
+    return first_invalid;
   }
 
-  Status List(const std::string& prefix,
-              const std::function<bool(const StoredObject&)>& visit) override {
-    s3::ObjectLister lister = client_->List(s3::ListOptions{prefix, "", "", 0});
+  Result<StoredObject> Head(const std::string& key) override {
+    CAIRN_ASSIGN_OR_RETURN(s3::ObjectKey k, s3::ObjectKey::Parse(key));
+    CAIRN_ASSIGN_OR_RETURN(s3::ObjectInfo info, client_->HeadObject(k));
+    return StoredObject{key, info.size, info.last_modified, info.etag};
+  }
+
+  Status List(const ListRequest& request, const ObjectVisitor& visit) override {
+    s3::ObjectLister lister =
+        client_->List(s3::ListOptions{request.prefix, request.delimiter, request.start_after, 0});
     s3::ListPage page;
     while (true) {
       CAIRN_ASSIGN_OR_RETURN(bool more, lister.Next(&page));
       if (!more) return Status::OK();
-      for (const auto& object : page.objects) {
-        if (!visit(StoredObject{object.key, object.size, object.last_modified, object.etag})) {
-          return Status::OK();
+      // A page holds its objects and its common prefixes apart, each in key order.
+      size_t o = 0, p = 0;
+      while (o < page.objects.size() || p < page.common_prefixes.size()) {
+        StoredObject item;
+        if (p == page.common_prefixes.size() ||
+            (o < page.objects.size() && page.objects[o].key < page.common_prefixes[p])) {
+          const s3::ObjectInfo& object = page.objects[o++];
+          item = StoredObject{object.key, object.size, object.last_modified, object.etag};
+        } else {
+          item.key = page.common_prefixes[p++];
+          item.common_prefix = true;
         }
+        if (!visit(item)) return Status::OK();
       }
     }
   }
 
-  ObjectStoreStats Stats() const override { return client_->Stats(); }
+  ObjectStoreStats Stats() const override { return ToObjectStoreStats(client_->Stats()); }
 
  private:
   std::unique_ptr<s3::S3Client> client_;
@@ -85,7 +110,10 @@ class S3ObjectStore final : public ObjectStore {
 
 std::unique_ptr<ObjectStore> NewS3ObjectStore(std::unique_ptr<s3::S3Client> client,
                                               std::string endpoint_id) {
-  return std::make_unique<S3ObjectStore>(std::move(client), std::move(endpoint_id));
+  const double put_rate_limit = client->config().put_rate_limit;
+  auto store = std::make_unique<S3ObjectStore>(std::move(client), std::move(endpoint_id));
+  if (put_rate_limit <= 0) return store;
+  return std::make_unique<RateLimitedObjectStore>(std::move(store), put_rate_limit);
 }
 
 }  // namespace cairn

@@ -14,7 +14,8 @@
 
 namespace cairn {
 
-// `endpoint_id` names the endpoint in messages.
+// `endpoint_id` names the endpoint in messages. The endpoint's put-rate-limit, if any, is
+// applied by a RateLimitedObjectStore around the S3 store.
 std::unique_ptr<ObjectStore> NewS3ObjectStore(std::unique_ptr<s3::S3Client> client,
                                               std::string endpoint_id);
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "base/file_util.h"
-#include "s3/http_transport.h"
+#include "http/transport.h"
 #include "testing/s3_peers.h"
 #include "testing/test_util.h"
 
@@ -40,7 +40,7 @@ class FaultProxy {
     setenv("CAIRN_S3_PEERS", state_.path().c_str(), 1);
     peer_ = LoadS3Peer("fault-proxy");
     setenv("CAIRN_S3_PEERS", peers, 1);
-    auto transport = s3::HttpTransport::Create({});
+    auto transport = http::Transport::Create({});
     if (!transport.ok() || peer_.control_url.empty()) {
       ADD_FAILURE() << "no control connection to the fault proxy";
       return;
@@ -61,8 +61,8 @@ class FaultProxy {
   // "seed": n, "delay_ms": n, "methods": [...]} (tests/s3/README.md).
   void SetFaults(const nlohmann::json& config) {
     std::string body = config.dump();
-    s3::HttpRequest request{"POST", peer_.control_url, {{"content-type", "application/json"}},
-                            AsBytes(body)};
+    http::Request request{
+        "POST", peer_.control_url, {{"content-type", "application/json"}}, AsBytes(body)};
     auto response = control_->Send(request);
     ASSERT_TRUE(response.ok()) << response.status().ToString();
     ASSERT_EQ(response->status, 200) << AsString(response->body);
@@ -91,7 +91,7 @@ class FaultProxy {
   TempDir state_;
   bool started_ = false;
   S3Peer peer_;
-  std::unique_ptr<s3::HttpTransport> control_;
+  std::unique_ptr<http::Transport> control_;
 };
 
 }  // namespace cairn::testing

@@ -15,7 +15,7 @@
 
 #include "base/file_util.h"
 #include "base/time.h"
-#include "datastore/chunk_sweep.h"
+#include "datastore/backend/chunk_sweep.h"
 #include "datastore/snapshot_writer.h"
 #include "format/crypt_config.h"
 #include "format/data_blob.h"
@@ -27,8 +27,12 @@ namespace cairn::testing {
 
 inline constexpr uint64_t kSeedChunkSize = 4096;
 
-inline Bytes ChunkOfSeed(uint64_t seed) { return RandomBytes(kSeedChunkSize, seed); }
-inline Digest DigestOfSeed(uint64_t seed) { return Sha256Of(ChunkOfSeed(seed)); }
+inline Bytes ChunkOfSeed(uint64_t seed) {
+  return RandomBytes(kSeedChunkSize, seed);
+}
+inline Digest DigestOfSeed(uint64_t seed) {
+  return Sha256Of(ChunkOfSeed(seed));
+}
 
 // Sets the atime of every local chunk file (chunks, markers, bad copies) to `seconds` ago: as if
 // that much time had passed since anything marked them.
@@ -56,8 +60,8 @@ class SnapshotFixture : public ::testing::TestWithParam<StoreKind> {
                                              const std::vector<uint64_t>& seeds,
                                              ChunkCaching caching = ChunkCaching::kCache,
                                              const CryptConfig* crypt = nullptr) {
-    auto writer = SnapshotWriter::Begin(*store_, {}, *BackupGroup::Parse(group), time, "root@pam",
-                                        caching);
+    auto writer =
+        SnapshotWriter::Begin(*store_, {}, *BackupGroup::Parse(group), time, "root@pam", caching);
     EXPECT_TRUE(writer.ok()) << writer.status().ToString();
     auto index = *FixedIndexBuilder::Create(kSeedChunkSize);
     for (uint64_t seed : seeds) {

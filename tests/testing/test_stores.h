@@ -1,5 +1,7 @@
-// Datastores for tests, on every backend: the local filesystem, and S3 on each real server the
-// s3_peers fixture runs (moto, and s3rver, which exercises the no-conditional-PUT quirk). A
+// Datastores for tests, on every backend: the local filesystem, S3 on each real server the
+// s3_peers fixture runs (moto, and s3rver, which exercises the no-conditional-PUT quirk), and
+// the in-memory object store (fast; metered like a remote store, and behind a FaultObjectStore
+// without rules that a test may give some, e.g. to pause a call). A
 // test suite parameterised over StoreKind runs unchanged against all of them; TestStore gives it
 // the few backend-aware probes a test needs (which chunks are stored, damage one where reads
 // will find it). Header-only, like s3_peers.h.
@@ -13,29 +15,36 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "datastore/backend/chunk_store.h"
 #include "datastore/datastore.h"
 #include "format/digest.h"
+#include "storage/fault_object_store.h"
+#include "storage/mem_object_store.h"
+#include "storage/metered_object_store.h"
 #include "storage/s3_object_store.h"
 #include "testing/s3_peers.h"
 
 namespace cairn::testing {
 
-enum class StoreKind { kFilesystem, kMoto, kS3rver };
+enum class StoreKind { kFilesystem, kMemory, kMoto, kS3rver };
 
 inline std::string StoreKindName(StoreKind kind) {
   switch (kind) {
     case StoreKind::kFilesystem: return "filesystem";
+    case StoreKind::kMemory: return "memory";
     case StoreKind::kMoto: return "moto";
     case StoreKind::kS3rver: return "s3rver";
   }
   return "?";
 }
 
-inline void PrintTo(StoreKind kind, std::ostream* os) { *os << StoreKindName(kind); }
+inline void PrintTo(StoreKind kind, std::ostream* os) {
+  *os << StoreKindName(kind);
+}
 
 // For INSTANTIATE_TEST_SUITE_P(..., kAllStoreKinds, PrintStoreKind).
-inline const auto kAllStoreKinds =
-    ::testing::Values(StoreKind::kFilesystem, StoreKind::kMoto, StoreKind::kS3rver);
+inline const auto kAllStoreKinds = ::testing::Values(StoreKind::kFilesystem, StoreKind::kMemory,
+                                                     StoreKind::kMoto, StoreKind::kS3rver);
 inline std::string PrintStoreKind(const ::testing::TestParamInfo<StoreKind>& info) {
   return StoreKindName(info.param);
 }
@@ -76,7 +85,10 @@ class TestStore {
       return t;
     }
     t->bucket_ = UniqueBucketName("ds");
-    t->objects_ = NewPeerBucket(t->PeerKind(), t->bucket_);
+    if (kind == StoreKind::kMemory) {
+      t->faults_ = std::make_shared<FaultObjectStore>(std::make_shared<MemObjectStore>(), 1);
+    }
+    t->objects_ = t->NewBucketClient();
     if (!t->objects_) return t;
     t->max_cache_size_ = max_cache_size;
     ObjectStoreDatastoreOptions options;
@@ -92,6 +104,8 @@ class TestStore {
   bool remote() const { return objects_ != nullptr; }
   Datastore& store() { return *store_; }
   ObjectStore* objects() { return objects_.get(); }
+  // kMemory: the fault injector every client of the bucket goes through; null otherwise.
+  FaultObjectStore* faults() { return faults_.get(); }
   const std::string& path() const { return path_; }
 
   ObjectStoreBackendOptions BackendOptions() const {
@@ -103,7 +117,7 @@ class TestStore {
   Result<std::unique_ptr<Datastore>> OpenAnother() const {
     if (!remote()) return Datastore::OpenFilesystem(path_);
     ObjectStoreBackendOptions options = BackendOptions();
-    options.objects = NewPeerBucket(PeerKind(), bucket_);
+    options.objects = NewBucketClient();
     if (!options.objects) return Status::Unavailable("no S3 peer");
     return Datastore::OpenOnObjectStore(path_, options);
   }
@@ -132,7 +146,7 @@ class TestStore {
     std::vector<Digest> out;
     if (remote()) {
       const std::string prefix = std::string(kStoreName) + "/.chunks/";
-      Status st = objects_->List(prefix, [&](const StoredObject& o) {
+      Status st = objects_->List({prefix}, [&](const StoredObject& o) {
         auto d = DigestFromHex(o.key.substr(o.key.rfind('/') + 1));
         if (d.ok()) out.push_back(*d);
         return true;
@@ -209,7 +223,11 @@ class TestStore {
 
  private:
   TestStore(StoreKind kind, std::string path) : kind_(kind), path_(std::move(path)) {}
-  std::string PeerKind() const { return kind_ == StoreKind::kMoto ? "moto" : "s3rver"; }
+  // A new client of the test's bucket (for memory: a new meter on the same objects).
+  std::shared_ptr<ObjectStore> NewBucketClient() const {
+    if (faults_) return std::make_shared<MeteredObjectStore>(faults_);
+    return NewPeerBucket(kind_ == StoreKind::kMoto ? "moto" : "s3rver", bucket_);
+  }
   static std::string HexDir(unsigned i) {
     static const char* kHex = "0123456789abcdef";
     return {kHex[(i >> 12) & 15], kHex[(i >> 8) & 15], kHex[(i >> 4) & 15], kHex[i & 15]};
@@ -217,6 +235,7 @@ class TestStore {
   StoreKind kind_;
   std::string path_;
   std::string bucket_;
+  std::shared_ptr<FaultObjectStore> faults_;  // kMemory: in front of the bucket's objects
   std::shared_ptr<ObjectStore> objects_;
   uint64_t max_cache_size_ = 0;
   std::unique_ptr<Datastore> store_;

@@ -17,7 +17,9 @@ TempDir::TempDir() {
   path_ = made;
 }
 
-TempDir::~TempDir() { (void)RemoveTree(path_); }
+TempDir::~TempDir() {
+  (void)RemoveTree(path_);
+}
 
 Bytes RandomBytes(size_t size, uint64_t seed) {
   Bytes out(size);

@@ -1,0 +1,81 @@
+// The configuration layer, which the CLI and the server share: datastore entries load and save
+// as they were, bad files are refused naming the file, and OpenStore opens a configured store
+// for an operation (creating the default store on first use).
+
+#include "config/datastore_config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "base/file_util.h"
+#include "testing/test_util.h"
+
+namespace cairn::config {
+namespace {
+
+TEST(DatastoreConfigTest, AMissingFileIsAnEmptyConfigAndEntriesSurviveAReload) {
+  testing::TempDir dir;
+  auto config = DatastoreConfig::Load(dir.Sub("etc"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->datastores().empty());
+  DatastoreEntry local;
+  local.path = dir.Sub("local");
+  DatastoreEntry remote;
+  remote.path = dir.Sub("cache");
+  remote.backend = "s3";
+  remote.s3_endpoint = "rgw";
+  remote.bucket = "backups";
+  remote.max_cache_size = uint64_t{1} << 30;
+  ASSERT_TRUE(config->Add("local", local).ok());
+  ASSERT_TRUE(config->Add("offsite", remote).ok());
+  EXPECT_EQ(config->Add("local", local).code(), Code::kAlreadyExists);
+
+  auto again = DatastoreConfig::Load(dir.Sub("etc"));
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->datastores().size(), 2u);
+  auto offsite = again->Get("offsite");
+  ASSERT_TRUE(offsite.ok());
+  EXPECT_EQ(offsite->backend, "s3");
+  EXPECT_EQ(offsite->bucket, "backups");
+  EXPECT_EQ(offsite->max_cache_size, uint64_t{1} << 30);
+  EXPECT_TRUE(again->Get("nothing").status().IsNotFound());
+  ASSERT_TRUE(again->Remove("local").ok());
+  EXPECT_TRUE(again->Remove("local").IsNotFound());
+}
+
+TEST(DatastoreConfigTest, BadFilesAreRefusedNamingTheFile) {
+  testing::TempDir dir;
+  const std::string path = JoinPath(dir.path(), "datastore.json");
+  for (const char* text :
+       {"not json", "[]", R"({"datastores": []})", R"({"datastores": {"a": {}}})",
+        R"({"datastores": {"a": {"path": "/x", "backend": "tape"}}})",
+        R"({"datastores": {"a": {"path": "/x", "backend": "s3"}}})",
+        R"({"datastores": {"a": {"path": "/x", "max-cache-size": "big"}}})"}) {
+    ASSERT_TRUE(WriteFileAtomic(path, AsBytes(std::string_view(text)), 0644).ok());
+    auto config = DatastoreConfig::Load(dir.path());
+    EXPECT_EQ(config.status().code(), Code::kCorruption) << text;
+    EXPECT_NE(config.status().message().find(path), std::string::npos) << text;
+  }
+}
+
+TEST(DatastoreConfigTest, OpenStoreBeginsTheOperationAndCreatesTheDefaultStore) {
+  testing::TempDir dir;
+  ::setenv("CAIRN_DEFAULT_STORE", dir.Sub("default-store").c_str(), 1);
+  auto config = DatastoreConfig::Load(dir.Sub("etc"));
+  ASSERT_TRUE(config.ok());
+  auto opened = config->OpenStore(kDefaultStoreName, Operation::kWrite);
+  ::unsetenv("CAIRN_DEFAULT_STORE");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->operation.kind(), Operation::kWrite);
+  EXPECT_EQ(opened->store->path(), dir.Sub("default-store"));
+  EXPECT_EQ(config->Get(kDefaultStoreName)->path, dir.Sub("default-store"));
+  // The operation holds the store: a removal cannot start until it ends.
+  EXPECT_EQ(opened->store->Detach(false, std::chrono::milliseconds(0)).code(), Code::kBusy);
+  opened->operation = OperationGuard();
+  EXPECT_TRUE(opened->store->Detach(false, std::chrono::milliseconds(0)).ok());
+
+  EXPECT_TRUE(config->OpenStore("unknown", Operation::kRead).status().IsNotFound());
+}
+
+}  // namespace
+}  // namespace cairn::config
