@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds cairn_micro_bench if needed, runs it briefly and prints each benchmark's speed (MB/s =
 # 10^6 bytes per second of CPU time, as PBS prints) beside PBS's 2020 reference value
-# (pbs-reference 9) and the ratio.
+# (`BENCHMARK_RESULT_2020_TOP` in PBS's proxmox-backup-client/src/benchmark.rs) and the ratio.
 #
 # Usage: bench/micro.sh [BUILD_DIR] [extra Google Benchmark flags, e.g. --benchmark_filter=Sha]
 # BUILD_DIR defaults to build/ in the repository; it is configured (RelWithDebInfo, Ninja) if it

@@ -1,7 +1,8 @@
 // Micro benchmarks of the per-chunk hot path, on the same 1 MiB buffer as PBS's
-// `proxmox-backup-client benchmark` (pbs-reference 9): the little-endian u32 counter pattern
-// PBS calls "pseudo random". Each benchmark reports bytes/s of input processed and, as the
-// counter pbs_ref_MBps, PBS's 2020 reference value (AMD Ryzen 7 2700X; 0 = PBS has none).
+// `proxmox-backup-client benchmark` (proxmox-backup-client/src/benchmark.rs): the little-endian
+// u32 counter pattern PBS calls "pseudo random". Each benchmark reports bytes/s of input
+// processed and, as the counter pbs_ref_MBps, PBS's 2020 reference value (AMD Ryzen 7 2700X;
+// 0 = PBS has none).
 // bench/micro.sh runs this and prints a table with the ratio.
 #include <benchmark/benchmark.h>
 

@@ -1,7 +1,7 @@
 // File archives in snapshots: a directory tree backed up as pxar (pxar_create.h) through the
 // content-defined chunker into dynamic indexes, and restored from them (pxar_extract.h).
 //
-// Layouts, as PBS's `--change-detection-mode` (spec pxar.md 11.1):
+// Layouts, as PBS's `--change-detection-mode` (docs/file-archives.md):
 //   legacy   NAME.pxar.didx: one unified (v1) stream. The default, readable by every PBS. The
 //            snapshot also gets catalog.pcat1.didx listing the files of its legacy archives.
 //   data     NAME.mpxar.didx + NAME.ppxar.didx: split (v2) metadata and payload streams; file

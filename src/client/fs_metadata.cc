@@ -132,7 +132,7 @@ struct FlagMapping {
   uint64_t pxar;
   uint32_t inode;
 };
-// PBS's WITH_FLAG_* bits and the Linux inode flags they stand for (spec pxar.md 6).
+// PBS's WITH_FLAG_* bits and the Linux inode flags they stand for (pbs-client/src/pxar/flags.rs).
 constexpr FlagMapping kFlagMap[] = {
     {0x10000, 0x20},          // APPEND
     {0x20000, 0x80},          // NOATIME

@@ -1,5 +1,5 @@
 // Reading a file's metadata into the pxar form (pxar::Metadata) and applying it back, the way
-// PBS's client does (spec pxar.md 5.6-5.9, 6, 12.2):
+// PBS's client does (docs/file-archives.md, "What is archived"):
 //   - stat: mode, uid, gid, mtime (s + ns); chattr flags (FS_IOC_GETFLAGS) mapped to PBS's bits;
 //   - xattrs named user.*, trusted.* or security.NTACL (others are not archived);
 //   - security.capability as FCAPS; system.posix_acl_access / _default as ACL items;

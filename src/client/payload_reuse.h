@@ -1,7 +1,7 @@
 // Metadata change detection for split file archives (PBS's `--change-detection-mode metadata`,
-// spec pxar.md 12.6): a regular file whose metadata (mode, owner, mtime with nanoseconds, flags,
-// xattrs, ACLs, fcaps, quota id) and size equal its entry in the previous snapshot's .mpxar is
-// not read again. Its entry gets a PAYLOAD_REF into the new payload stream, and the previous
+// docs/file-archives.md): a regular file whose metadata (mode, owner, mtime with nanoseconds,
+// flags, xattrs, ACLs, fcaps, quota id) and size equal its entry in the previous snapshot's .mpxar
+// is not read again. Its entry gets a PAYLOAD_REF into the new payload stream, and the previous
 // payload chunks holding it are appended to the new .ppxar index by digest, unread and not
 // uploaded.
 //

@@ -1,6 +1,7 @@
 // Repository is where the backup client sends snapshots and reads them back. Its shape follows
-// PBS's backup and reader protocols (pbs-reference 8.2, 8.3) so that a remote server can stand
-// behind the same interface later: a backup session uploads chunks and archive files and
+// PBS's backup and reader protocols (proxmox-backup-protocol-v1 and
+// proxmox-backup-reader-protocol-v1, PBS's src/api2/{backup,reader}/) so that a remote server can
+// stand behind the same interface later: a backup session uploads chunks and archive files and
 // finishes with the manifest; a reader session downloads the manifest, archive files and chunks.
 // LocalRepository (local_repository.h) opens a datastore directly.
 //

@@ -1,4 +1,4 @@
-// Datastore is one backup store: its local directory (layout of pbs-reference 1.1-1.3) and the
+// Datastore is one backup store: its local directory (layout in docs/formats.md) and the
 // backend that persists chunks and metadata (see backend.h). It lists and manages namespaces,
 // groups and snapshots, and opens snapshot writers (snapshot_writer.h).
 //

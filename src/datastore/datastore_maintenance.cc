@@ -19,7 +19,7 @@ namespace cairn {
 namespace {
 
 constexpr char kRefreshStaging[] = ".refresh-tmp";
-// The local directories that hold metadata (pbs-reference 1.2): replaced as a whole by a refresh.
+// The local directories that hold metadata (docs/formats.md): replaced as a whole by a refresh.
 constexpr const char* kMetadataDirs[] = {"ct", "host", "vm", "ns"};
 
 // Flushes everything written below `dir` (one syncfs instead of an fsync per file).

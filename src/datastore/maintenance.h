@@ -1,4 +1,5 @@
-// Maintenance modes of a datastore (pbs-reference 7.6) and the operations they block:
+// Maintenance modes of a datastore (PBS's, pbs-api-types/src/maintenance.rs) and the operations
+// they block:
 //
 //   mode         blocks            set by
 //   none         nothing

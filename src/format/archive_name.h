@@ -1,5 +1,6 @@
 // Archive names: the files of a snapshot other than its manifest, as PBS names them
-// (pbs-reference 1.3). The server-side name carries the storage type as its extension:
+// (docs/format-index-and-manifest.md). The server-side name carries the storage type as its
+// extension:
 //
 //   client name        server name             type
 //   disk.img           disk.img.fidx           fixed index

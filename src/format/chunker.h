@@ -1,5 +1,5 @@
 // Chunkers cut a byte stream into the chunks that are hashed, stored and deduplicated
-// (pbs-reference 3). Two kinds, both with PBS's exact cut points so that Cairn and PBS produce
+// (docs/chunking.md). Two kinds, both with PBS's exact cut points so that Cairn and PBS produce
 // the same chunks (and therefore the same digests) from the same data:
 //
 //   FixedChunker    equal power-of-two chunks (images); only the last chunk may be shorter.
@@ -46,7 +46,7 @@ class Chunker {
 // Empty for empty data. Resets `chunker` before and after.
 std::vector<uint64_t> ChunkEnds(Chunker& chunker, ByteView data);
 
-// Equal chunks of chunk_size bytes (PBS's FixedChunkStream and fixed index, pbs-reference 3.1).
+// Equal chunks of chunk_size bytes (PBS's FixedChunkStream and fixed index; docs/chunking.md).
 class FixedChunker final : public Chunker {
  public:
   static constexpr uint64_t kMinChunkSize = 64u << 10;

@@ -21,7 +21,8 @@ constexpr int kTagSize = 16;
 // OpenSSL's update calls take an int length; longer inputs are fed in pieces of this size.
 constexpr size_t kMaxUpdate = size_t{1} << 30;
 
-// SHA256("Proxmox Backup Encryption Key Fingerprint") (PBS FINGERPRINT_INPUT, pbs-reference 2.3).
+// SHA256("Proxmox Backup Encryption Key Fingerprint") (PBS FINGERPRINT_INPUT,
+// pbs-tools/src/crypt_config.rs).
 const Digest& FingerprintInput() {
   static const Digest input = Sha256Of(AsBytes("Proxmox Backup Encryption Key Fingerprint"));
   return input;

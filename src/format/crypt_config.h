@@ -1,7 +1,7 @@
 // CryptConfig holds a datastore client's 32-byte encryption key and what PBS derives from it
-// (pbs-reference 2.3): id_key = PBKDF2-HMAC-SHA256(key, "_id_key", 10 iterations, 32 bytes),
-// the chunk digest SHA256(plaintext || id_key), the key fingerprint, HMAC-SHA256 signatures
-// (manifest), and AES-256-GCM encryption with a random 16-byte IV and empty AAD.
+// (docs/format-blob-and-crypto.md): id_key = PBKDF2-HMAC-SHA256(key, "_id_key", 10 iterations,
+// 32 bytes), the chunk digest SHA256(plaintext || id_key), the key fingerprint, HMAC-SHA256
+// signatures (manifest), and AES-256-GCM encryption with a random 16-byte IV and empty AAD.
 //
 // Thread-safety: immutable after construction; all methods are const and thread-safe.
 #pragma once

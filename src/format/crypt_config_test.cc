@@ -1,6 +1,6 @@
-// CryptConfig against PBS's derivations (pbs-reference 2.3). The expected values were computed
-// independently with python3 (hashlib.pbkdf2_hmac, hashlib.sha256, hmac, and the `cryptography`
-// package's AESGCM) for the key 00 01 02 ... 1f.
+// CryptConfig against PBS's derivations (docs/format-blob-and-crypto.md). The expected values were
+// computed independently with python3 (hashlib.pbkdf2_hmac, hashlib.sha256, hmac, and the
+// `cryptography` package's AESGCM) for the key 00 01 02 ... 1f.
 #include "format/crypt_config.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
-// DataBlob is PBS's encoding for chunks and small files (pbs-reference 2.2), byte-compatible:
+// DataBlob is PBS's encoding for chunks and small files (docs/format-blob-and-crypto.md),
+// byte-compatible:
 //   unencrypted: MAGIC[8] | CRC32-LE[4] | payload            (header 12 bytes)
 //   encrypted:   MAGIC[8] | CRC32-LE[4] | IV[16] | TAG[16] | ciphertext   (header 44 bytes)
 // The CRC (IEEE) covers everything after the header (for encrypted blobs: the ciphertext only).

@@ -1,7 +1,7 @@
-// DataBlob encoding (pbs-reference 2.2): byte layout, the compression rule, round trips of all
-// four kinds, PBS-made fixtures, and rejection of every kind of damage. The fixture blobs were
-// built independently in python3 (zlib.crc32, the zstd CLI, and the `cryptography` package's
-// AESGCM with the key 00 01 ... 1f), not with Cairn's code.
+// DataBlob encoding (docs/format-blob-and-crypto.md): byte layout, the compression rule, round
+// trips of all four kinds, PBS-made fixtures, and rejection of every kind of damage. The fixture
+// blobs were built independently in python3 (zlib.crc32, the zstd CLI, and the `cryptography`
+// package's AESGCM with the key 00 01 ... 1f), not with Cairn's code.
 #include "format/data_blob.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
 // The dynamic index (`.didx`): the chunk list of a stream cut at content-defined boundaries
-// (pxar archives, catalogs; pbs-reference 2.5), byte-compatible with PBS. Integers little-endian.
+// (pxar archives, catalogs; docs/format-index-and-manifest.md), byte-compatible with PBS.
+// Integers little-endian.
 //
 //   offset  size  field
 //   0       8     magic 1c 91 4e a5 19 ba b3 cd

@@ -1,4 +1,4 @@
-// Magic numbers of the PBS on-disk formats (pbs-reference 2.1, PBS
+// Magic numbers of the PBS on-disk formats (docs/format-blob-and-crypto.md, PBS
 // `pbs-datastore/src/file_formats.rs`). Every file or blob Cairn reads or writes starts with one
 // of these 8 bytes. Each is the first 8 bytes of the SHA-256 of the ASCII string quoted beside it;
 // file_formats_test.cc recomputes them. The names are PBS's, in kConstant style (PBS's

@@ -1,5 +1,5 @@
-// The magic numbers are PBS's (pbs-reference 2.1): each must be the first 8 bytes of SHA-256 of
-// its source string, and the table's hex column must match too.
+// The magic numbers are PBS's (docs/format-blob-and-crypto.md): each must be the first 8 bytes of
+// SHA-256 of its source string, and the table's hex column must match too.
 #include "format/file_formats.h"
 
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@ namespace {
 struct MagicCase {
   const Magic& magic;
   const char* source;
-  const char* hex;  // pbs-reference 2.1, "Hex" column
+  const char* hex;  // docs/format-blob-and-crypto.md, "hex" column
 };
 
 const MagicCase kCases[] = {

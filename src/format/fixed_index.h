@@ -1,5 +1,5 @@
 // The fixed index (`.fidx`): the chunk list of an image cut into equal power-of-two chunks
-// (pbs-reference 2.4), byte-compatible with PBS. All integers little-endian.
+// (docs/format-index-and-manifest.md), byte-compatible with PBS. All integers little-endian.
 //
 //   offset  size  field
 //   0       8     magic 2f 7f 41 ed 91 fd 0f cd

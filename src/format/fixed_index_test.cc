@@ -25,7 +25,8 @@ IndexUuid TestUuid() {
   return u;
 }
 
-// A .fidx written out by hand, field by field, from pbs-reference 2.4 (not from our code).
+// A .fidx written out by hand, field by field, from the layout in
+// docs/format-index-and-manifest.md (not from our code).
 Bytes HandBuiltFidx(const uint8_t size_le[8], const uint8_t chunk_size_le[8],
                     const std::vector<Digest>& digests) {
   Bytes f(4096, 0);

@@ -1,9 +1,9 @@
-// Manifest is the content of a snapshot's `index.json.blob` (pbs-reference 2.6): which archives
-// the snapshot holds, with their size and checksum, plus an unsigned `unprotected` section
-// (notes, verify state, key fingerprint, upload statistics). It is JSON, byte-compatible with
-// PBS: ToJson writes what PBS's serde_json::to_string_pretty writes (keys sorted by byte order,
-// 2-space indent, "key": value, no trailing newline). The DataBlob around it is the caller's
-// business (it is always unencrypted).
+// Manifest is the content of a snapshot's `index.json.blob` (docs/format-index-and-manifest.md):
+// which archives the snapshot holds, with their size and checksum, plus an unsigned
+// `unprotected` section (notes, verify state, key fingerprint, upload statistics). It is JSON,
+// byte-compatible with PBS: ToJson writes what PBS's serde_json::to_string_pretty writes (keys
+// sorted by byte order, 2-space indent, "key": value, no trailing newline). The DataBlob around
+// it is the caller's business (it is always unencrypted).
 //
 //   {
 //     "backup-id": "100",

@@ -1,4 +1,4 @@
-// Names of things in a datastore and their on-disk relative paths (pbs-reference 1.2, 1.3).
+// Names of things in a datastore and their on-disk relative paths (docs/formats.md).
 //
 //   BackupNamespace  "a/b"  -> "ns/a/ns/b"     (<= 7 components, <= 256 chars, SAFE_ID each)
 //   BackupGroup      vm/100 -> "<ns path>/vm/100"

@@ -86,7 +86,7 @@ enum class ChunkMark {
   kMissing,        // no trace of it here
 };
 
-// What a sweep removed and kept (pbs-reference 5.1; bad copies are counted apart).
+// What a sweep removed and kept (PBS's GC status counters; bad copies are counted apart).
 struct SweepCounts {
   uint64_t disk_chunks = 0;
   uint64_t disk_bytes = 0;

@@ -1,8 +1,8 @@
 // ChunkCache is the local chunk store of a datastore whose chunks live in an object store: a
-// bounded cache of chunk files in `.chunks/` with least-recently-used eviction (pbs-reference
-// 6.5, bounded in bytes on disk as spec README 3 says). An evicted chunk's file is replaced by a
-// zero-length marker, so "this chunk was stored" survives eviction (no second upload, and GC
-// still finds and marks it).
+// bounded cache of chunk files in `.chunks/` with least-recently-used eviction (as PBS's
+// LocalDatastoreLruCache, but bounded in bytes on disk where PBS counts chunks of 16 MiB;
+// docs/s3-datastores.md). An evicted chunk's file is replaced by a zero-length marker, so "this
+// chunk was stored" survives eviction (no second upload, and GC still finds and marks it).
 //
 // The LRU order is kept in memory. It is built lazily, the first time a chunk is read from or
 // put into the cache, from the files present (oldest atime first), so commands that never touch

@@ -1,4 +1,4 @@
-// ChunkStore is the local `.chunks/` directory of a datastore (pbs-reference 1.1, 4): chunk
+// ChunkStore is the local `.chunks/` directory of a datastore (docs/formats.md): chunk
 // `<hex64>` lives at `.chunks/<first 4 hex>/<hex64>`, stored as its encoded DataBlob bytes.
 // Chunks are written to a temp name, fsynced and renamed, so a reader never sees a partial chunk.
 //

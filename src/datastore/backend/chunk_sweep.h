@@ -1,7 +1,7 @@
 // The parts of garbage collection that every backend's sweep shares (gc.h drives the whole run):
-// the cutoff that judges a chunk by the atime GC's mark phase gave it, the counts a sweep
-// reports (pbs-reference 5.1), the names of the files a chunk directory may hold, and the walk
-// over a datastore's local chunk directories.
+// the cutoff that judges a chunk by the atime GC's mark phase gave it, the counts a sweep reports
+// (those of PBS's GarbageCollectionStatus), the names of the files a chunk directory may hold, and
+// the walk over a datastore's local chunk directories.
 //
 // Local chunk directory entries (`.chunks/XXXX/`):
 //   <hex64>          a chunk (for an object store backend: a cached copy or a zero-length marker)

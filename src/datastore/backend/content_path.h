@@ -1,5 +1,6 @@
 // Content paths: the metadata files of a datastore, named by their path relative to the
-// datastore root. An object store keeps each under "<store>/.cnt/<path>" (pbs-reference 6.2):
+// datastore root. An object store keeps each under "<store>/.cnt/<path>" (PBS 4.x's key layout,
+// docs/s3-datastores.md):
 //
 //   [ns/<a>/ns/<b>/].namespace                       namespace marker (the namespace directory)
 //   [<ns path>/]<type>/<id>/owner | notes             group files

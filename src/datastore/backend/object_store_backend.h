@@ -1,6 +1,6 @@
 // The object store backend: a datastore whose chunks and metadata are persisted in an object
-// store (an S3 bucket) under the key prefix "<store>/" (pbs-reference 6.2), with the local
-// directory as its cache store:
+// store (an S3 bucket) under the key prefix "<store>/" (PBS 4.x's layout, docs/s3-datastores.md),
+// with the local directory as its cache store:
 //
 //   <store>/.in-use                     in-use marker, JSON {"hostname": "..."}
 //   <store>/.chunks/<XXXX>/<hex64>      chunks, uploaded create-only (never replaced)

@@ -1,5 +1,5 @@
-// GC's sweep for a datastore whose chunks live in an object store (pbs-reference 5.2, with the
-// changes of spec README 3). Phase 2 lists the chunk objects once, as 16 key ranges
+// GC's sweep for a datastore whose chunks live in an object store (PBS's S3 sweep, with Cairn's
+// changes: docs/gc-and-locking.md). Phase 2 lists the chunk objects once, as 16 key ranges
 // (`.chunks/0` to `.chunks/f`) at once on up to the store's concurrency in threads, and judges
 // each by its local file or marker, which phase 1 touched if an index references the chunk:
 //   local file or marker  -> its atime decides (chunk_sweep.h): every insert touches or writes

@@ -14,7 +14,7 @@
 namespace cairn {
 namespace {
 
-constexpr int64_t kWriterGapSeconds = 300;  // pbs-reference 5.1
+constexpr int64_t kWriterGapSeconds = 300;  // PBS's gap before the oldest writer (5 min)
 constexpr size_t kMissingWarnings = 10;
 
 // The digests marked lately, so a chunk many indexes share is marked once (least recently used

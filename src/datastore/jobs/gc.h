@@ -1,4 +1,4 @@
-// Garbage collection of one datastore (pbs-reference 5; Cairn's changes in spec README 3 and
+// Garbage collection of one datastore (PBS's mark and sweep, with Cairn's changes: see
 // docs/gc-and-locking.md). It never blocks backups, restores or verify, and it never deletes a
 // chunk that a finished or running backup references:
 //
@@ -12,8 +12,8 @@
 //     `start - atime_cutoff`, moved to `oldest running writer - 5 min` when that is earlier, so a
 //     chunk a running backup inserted (or reuses from a base snapshot it holds locked) is kept.
 //
-// The result is saved as `.gc-status` (JSON, kebab-case fields of pbs-reference 5.1 plus
-// Cairn's) and returned.
+// The result is saved as `.gc-status` (JSON, the kebab-case fields of PBS's
+// GarbageCollectionStatus plus Cairn's; docs/gc-and-locking.md) and returned.
 //
 // Thread-safety: runs on the calling thread; safe against every other operation of any process.
 #pragma once

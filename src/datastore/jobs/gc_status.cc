@@ -5,7 +5,7 @@
 namespace cairn {
 namespace {
 
-// The counters, by their kebab-case names (pbs-reference 5.1 where PBS has the field).
+// The counters by kebab-case name (as in PBS's GarbageCollectionStatus where PBS has the field).
 template <typename GcStatusType, typename Visit>
 void ForEachCounter(GcStatusType& status, Visit visit) {
   visit("index-file-count", status.index_file_count);

@@ -1,5 +1,5 @@
 // Prune decides which snapshots of a backup group retention rules keep, and removes the rest
-// (pbs-reference 7.2, PBS's pbs-datastore/src/prune.rs).
+// (PBS's rules, pbs-datastore/src/prune.rs; docs/cli.md, "prune").
 //
 // The rules run in the order keep-last, keep-hourly, keep-daily, keep-weekly, keep-monthly,
 // keep-yearly. Each one maps a snapshot to a period by its backup time in local time (the

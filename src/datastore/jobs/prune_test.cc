@@ -165,9 +165,9 @@ int64_t ReferencePeriod(int64_t time, int rule) {
   return periods[rule];
 }
 
-// Spec 7.2 as set operations: per rule, group the snapshots still eligible (unmarked, not
-// protected, period not kept by an earlier rule) by period; of the `count` periods with the
-// newest snapshots, keep each one's newest and remove its others.
+// PBS's prune rules (prune.h) as set operations: per rule, group the snapshots still eligible
+// (unmarked, not protected, period not kept by an earlier rule) by period; of the `count` periods
+// with the newest snapshots, keep each one's newest and remove its others.
 std::vector<std::string> ReferencePrune(const std::vector<PruneCandidate>& snaps,
                                         const KeepOptions& k) {
   const uint64_t counts[] = {k.last, k.hourly, k.daily, k.weekly, k.monthly, k.yearly};

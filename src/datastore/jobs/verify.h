@@ -1,4 +1,4 @@
-// Verify proves that snapshots can be restored (pbs-reference 7.1; Cairn's choices in
+// Verify proves that snapshots can be restored (as PBS's src/backup/verify.rs; Cairn's choices in
 // docs/gc-and-locking.md). For each snapshot, newest first within a group, holding the
 // snapshot's lock shared (a backup, prune or removal of it makes verify skip it):
 //  - every blob archive must match its size and SHA-256 in the manifest and decode (unencrypted)

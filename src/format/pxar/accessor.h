@@ -1,7 +1,7 @@
-// pxar::Accessor reads a pxar archive by random access, through the GOODBYE tables: the root
-// from the archive's last 24 bytes, a directory's children from its table, a path by hashing
-// each component (spec pxar.md 8.5, 9.2). Only the items needed are read, so listing a directory
-// or extracting one file of a large archive touches a few chunks, not the whole stream.
+// pxar::Accessor reads a pxar archive by random access, through the GOODBYE tables: the root from
+// the archive's last 24 bytes, a directory's children from its table, a path by hashing each
+// component (as the pxar crate's own accessor does). Only the items needed are read, so listing a
+// directory or extracting one file of a large archive touches a few chunks, not the whole stream.
 //
 // Every read is bounds-checked against the archive; a table or offset that points outside it,
 // backwards where it must point forwards, or at something that is not the expected item is

@@ -1,6 +1,6 @@
-// The pcat1 catalog (`catalog.pcat1.didx` of a snapshot, spec pxar.md 14): the list of files of
-// every file archive in a snapshot, so it can be browsed without reading any archive. PBS writes
-// it for legacy (v1) file archives; Cairn does the same, byte-compatible.
+// The pcat1 catalog (`catalog.pcat1.didx` of a snapshot, PBS's pbs-datastore/src/catalog.rs): the
+// list of files of every file archive in a snapshot, so it can be browsed without reading any
+// archive. PBS writes it for legacy (v1) file archives; Cairn does the same, byte-compatible.
 //
 // Layout: magic, then one block per directory in post-order (children before parents), the root
 // block, and the root block's offset (u64 LE). A block is varint(length) varint(count) entries;

@@ -56,8 +56,8 @@ TEST(CatalogVarintTest, MatchesTheSpecVectors) {
   EXPECT_FALSE(ReadCatalogU64(std::string(11, '\xff'), &pos).ok());
 }
 
-// Spec pxar.md 14.6: 70 bytes for an archive with a file, a subdirectory with a symlink, and
-// a hard link.
+// A worked example, computed by hand from the format (not made by PBS): 70 bytes for an archive
+// with a file, a subdirectory with a symlink, and a hard link.
 TEST(CatalogTest, WritesTheSpecExampleAndReadsItBack) {
   BytesSink sink;
   auto w = CatalogWriter::Create(&sink);

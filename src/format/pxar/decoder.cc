@@ -272,7 +272,7 @@ Status Decoder::ReadEntry(const ItemHeader& first, Entry* e) {
 
 Status Decoder::StartPayload(Entry* e, uint64_t offset, uint64_t size) {
   // References must move forward without overlapping, so one pass over the payload stream
-  // serves them all (spec pxar.md 11.4).
+  // serves them all (pxar's own sequential decoder requires the same).
   if (offset < payload_next_min_) {
     return Error(
         fmt::format("PAYLOAD_REF offset {} overlaps or precedes the previous payload "

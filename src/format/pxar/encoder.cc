@@ -117,7 +117,8 @@ Result<std::unique_ptr<Encoder>> Encoder::Create(ByteSink* archive, ByteSink* pa
   }
   CAIRN_RETURN_IF_ERROR(AppendMetadata(head, root));
   encoder->Buffer(head);
-  // The root frame's entry offset is 0 even in v2, where FORMAT_VERSION sits there (spec 8.4).
+  // The root frame's entry offset is 0 even in v2, where FORMAT_VERSION sits there: PBS's
+  // encoder does the same, so the root's GOODBYE tail points back to offset 0.
   encoder->frames_.push_back(Frame{});
   return encoder;
 }
@@ -222,7 +223,8 @@ Status Encoder::EndFile() {
         fmt::format("file content of {} bytes, {} announced", file_->written, file_->size)));
   }
   // Split mode counts the payload in the GOODBYE size although it is in the other stream: the
-  // reference encoder does, and its archives are what readers expect (spec pxar.md 13.3).
+  // reference encoder does, and its archives are what readers expect (every file entry of
+  // tests/testdata/pxar/backup-client-pxar-data.mpxar shows it).
   uint64_t size = pos_ - file_->filename_offset + (split() ? file_->size : 0);
   AddChild(file_->hash, file_->filename_offset, size);
   file_.reset();

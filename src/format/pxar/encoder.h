@@ -1,5 +1,5 @@
 // pxar::Encoder writes a pxar archive as a stream, entry by entry in directory order
-// (spec pxar.md 4 and 7). Two layouts:
+// (as the pxar crate's src/encoder/mod.rs does). Two layouts:
 //
 //   unified (version 1, `.pxar`): one stream; file contents inline as PAYLOAD items.
 //   split (version 2, `.mpxar` + `.ppxar`): metadata stream with PAYLOAD_REF items pointing

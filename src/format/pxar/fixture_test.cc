@@ -2,7 +2,7 @@
 // proxmox-backup's tests/pxar (copied to tests/testdata/pxar) byte for byte, the payload stream
 // cut with PBS's chunker and file-start suggestions has the chunk digests of the shipped
 // .ppxar.didx, and the decoder reads the references back. Also the name hash, the GOODBYE tree
-// order and the worked v1 example of spec pxar.md 15.3.
+// order and a worked v1 example computed by hand from the format.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -206,8 +206,9 @@ TEST(PxarFixtureTest, DecoderReadsTheReferenceArchives) {
   }
 }
 
-// Spec pxar.md 15.3: a small unified archive with a file carrying an xattr, a hard link, a
-// symlink and a FIFO; 531 bytes, with the GOODBYE records listed in the spec.
+// A worked example, computed by hand from the format (not made by PBS's encoder): a small
+// unified archive with a file carrying an xattr, a hard link, a symlink and a FIFO; 531 bytes,
+// with the GOODBYE records below.
 TEST(PxarFixtureTest, WorkedUnifiedExampleHasTheSpecifiedLayout) {
   BytesSink archive;
   auto encoder = Encoder::Create(&archive, nullptr, Meta(040755, 0, 0, 1430487000));

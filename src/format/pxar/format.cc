@@ -13,7 +13,8 @@
 namespace cairn::pxar {
 namespace {
 
-// The largest content each item type may have (spec pxar.md 10); unbounded types are absent.
+// The largest content each item type may have (the limits of pxar's own decoder); unbounded
+// types are absent.
 std::optional<uint64_t> MaxContentSize(uint64_t type) {
   switch (type) {
     case kEntry: return kEntrySize;

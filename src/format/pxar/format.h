@@ -1,8 +1,8 @@
-// pxar: the file archive format of Proxmox Backup Server, byte-compatible (docs/pxar.md, spec
-// pxar.md). An archive is a flat stream of items, each a 16-byte header (type u64 LE, full size
-// u64 LE including the header) followed by content. Directories end with a GOODBYE table that
-// maps SipHash-2-4 name hashes to child offsets, so a reader can look a path up without reading
-// the whole archive.
+// pxar: the file archive format of Proxmox Backup Server, byte-compatible (docs/file-archives.md;
+// upstream, the pxar crate's src/format/mod.rs). An archive is a flat stream of items, each a
+// 16-byte header (type u64 LE, full size u64 LE including the header) followed by content.
+// Directories end with a GOODBYE table that maps SipHash-2-4 name hashes to child offsets, so a
+// reader can look a path up without reading the whole archive.
 //
 // This header holds what the encoder, decoder and random-access reader share: the item type
 // constants, the header codec, the name hash, and the metadata one entry carries. Everything here
@@ -91,7 +91,7 @@ Status ValidateRelativePath(std::string_view path);
 // The stat part of an entry (ENTRY item).
 struct Stat {
   uint64_t mode = 0;   // st_mode: type bits and permissions
-  uint64_t flags = 0;  // chattr / FAT attribute bits in PBS's numbering (spec pxar.md 6)
+  uint64_t flags = 0;  // chattr / FAT attribute bits in PBS's numbering (its WITH_FLAG_* bits)
   uint32_t uid = 0;
   uint32_t gid = 0;
   int64_t mtime_secs = 0;    // floored seconds since the epoch
@@ -122,8 +122,8 @@ struct AclDefault {
   bool operator==(const AclDefault&) const = default;
 };
 
-// A POSIX ACL in pxar's split form (spec pxar.md 5.7): the owner/other/mask of the access ACL
-// come from `mode`; group_obj is set only when the access ACL has a mask.
+// A POSIX ACL in pxar's split form (the pxar crate's src/format/acl.rs): the owner/other/mask of
+// the access ACL come from `mode`; group_obj is set only when the access ACL has a mask.
 struct Acl {
   std::vector<AclEntry> users;
   std::vector<AclEntry> groups;

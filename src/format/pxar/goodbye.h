@@ -1,4 +1,4 @@
-// The GOODBYE table that ends every pxar directory (spec pxar.md 8): one 24-byte record per
+// The GOODBYE table that ends every pxar directory (as in the pxar crate): one 24-byte record per
 // child (name hash, backward offset to the child's FILENAME from the GOODBYE header, size of
 // the child) laid out as an implicit binary search tree over the hashes, plus a tail record
 // (kGoodbyeTailMarker, backward offset to the directory's ENTRY, size of the whole item).
