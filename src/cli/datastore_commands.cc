@@ -24,23 +24,51 @@ struct CreateArgs {
   bool reuse = false, overwrite_in_use = false;
 };
 
+// Whether two entries configure the same store (a create run again with the same arguments).
+bool SameStore(const config::DatastoreEntry& a, const config::DatastoreEntry& b) {
+  return a.path == b.path && a.backend == b.backend && a.s3_endpoint == b.s3_endpoint &&
+         a.bucket == b.bucket && a.max_cache_size == b.max_cache_size;
+}
+
+// Creates (or attaches) the store itself; fills in what the output reports.
+Status CreateStore(const config::DatastoreConfig& config, const CreateArgs& args,
+                   const config::DatastoreEntry& entry, nlohmann::json& out, std::string& text) {
+  if (args.backend == "filesystem") return Datastore::CreateFilesystem(entry.path).status();
+  CAIRN_ASSIGN_OR_RETURN(auto objects, config.OpenObjectStore(args.s3_endpoint, args.bucket));
+  ObjectStoreDatastoreOptions options;
+  options.backend.store_name = args.name;
+  options.backend.objects = objects;
+  options.backend.max_cache_size = entry.max_cache_size;
+  options.hostname = HostName();
+  options.overwrite_in_use = args.overwrite_in_use;
+  options.reuse = args.reuse;
+  CAIRN_ASSIGN_OR_RETURN(auto store, Datastore::CreateOnObjectStore(entry.path, options));
+  out["s3-endpoint"] = args.s3_endpoint;
+  out["bucket"] = args.bucket;
+  out["reused"] = args.reuse;
+  out["requests"] = objects->Stats().ToJson();
+  text =
+      fmt::format("{} datastore '{}' in {} with its cache at {}",
+                  args.reuse ? "attached" : "created", args.name, objects->Describe(), entry.path);
+  return Status::OK();
+}
+
+// The store is registered before it is created, so that a create killed at any point leaves
+// either nothing registered (and at most a directory marked unfinished, which the next create
+// clears) or the entry and a directory marked unfinished (or none): the same command run again
+// finishes it. (Found by the crash campaign: killed after creating but before registering, the
+// store was complete, unregistered, and every later create refused its directory.)
 Status CreateDatastore(const Context& ctx, const CreateArgs& args) {
   CAIRN_RETURN_IF_ERROR(ValidateDatastoreName(args.name));
   CAIRN_ASSIGN_OR_RETURN(std::string path, AbsolutePath(args.path));
   CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
-  if (config.datastores().count(args.name)) {
-    return Status::AlreadyExists(fmt::format("datastore '{}' is already configured", args.name));
-  }
   config::DatastoreEntry entry;
   entry.path = path;
   entry.backend = args.backend;
-  nlohmann::json out = {{"name", args.name}, {"path", path}, {"backend", args.backend}};
-  std::string text = fmt::format("created datastore '{}' at {}", args.name, path);
   if (args.backend == "filesystem") {
     if (!args.s3_endpoint.empty() || !args.bucket.empty() || args.reuse) {
       return Status::InvalidArgument("--s3-endpoint, --bucket and --reuse need --backend s3");
     }
-    CAIRN_RETURN_IF_ERROR(Datastore::CreateFilesystem(path).status());
   } else {
     if (args.s3_endpoint.empty() || args.bucket.empty()) {
       return Status::InvalidArgument("--backend s3 needs --s3-endpoint and --bucket");
@@ -50,23 +78,26 @@ Status CreateDatastore(const Context& ctx, const CreateArgs& args) {
     if (!args.max_cache_size.empty()) {
       CAIRN_ASSIGN_OR_RETURN(entry.max_cache_size, ParseByteSize(args.max_cache_size));
     }
-    CAIRN_ASSIGN_OR_RETURN(auto objects, config.OpenObjectStore(args.s3_endpoint, args.bucket));
-    ObjectStoreDatastoreOptions options;
-    options.backend.store_name = args.name;
-    options.backend.objects = objects;
-    options.backend.max_cache_size = entry.max_cache_size;
-    options.hostname = HostName();
-    options.overwrite_in_use = args.overwrite_in_use;
-    options.reuse = args.reuse;
-    CAIRN_ASSIGN_OR_RETURN(auto store, Datastore::CreateOnObjectStore(path, options));
-    out["s3-endpoint"] = args.s3_endpoint;
-    out["bucket"] = args.bucket;
-    out["reused"] = args.reuse;
-    out["requests"] = objects->Stats().ToJson();
-    text = fmt::format("{} datastore '{}' in {} with its cache at {}",
-                       args.reuse ? "attached" : "created", args.name, objects->Describe(), path);
   }
-  CAIRN_RETURN_IF_ERROR(config.Add(args.name, entry));
+  CAIRN_ASSIGN_OR_RETURN(DatastoreDirectoryState state, Datastore::ExamineDirectory(path));
+  const bool registered = config.datastores().count(args.name) > 0;
+  if (registered && !(state == DatastoreDirectoryState::kUnfinished &&
+                      SameStore(*config.Get(args.name), entry))) {
+    return Status::AlreadyExists(fmt::format("datastore '{}' is already configured", args.name));
+  }
+  if (!registered) CAIRN_RETURN_IF_ERROR(config.Add(args.name, entry));
+  nlohmann::json out = {{"name", args.name}, {"path", path}, {"backend", args.backend}};
+  std::string text = fmt::format("created datastore '{}' at {}", args.name, path);
+  Status created = CreateStore(config, args, entry, out, text);
+  if (!created.ok()) {
+    // Nothing was created (creation cleans up after itself): take the entry back.
+    if (!registered) {
+      Status removed = config.Remove(args.name);
+      if (!removed.ok())
+        spdlog::warn("could not unregister '{}': {}", args.name, removed.message());
+    }
+    return created;
+  }
   ctx.Emit(out, text);
   return Status::OK();
 }

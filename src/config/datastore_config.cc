@@ -180,20 +180,38 @@ Status WithMaintenanceHint(const Status& blocked, const Datastore& store, const 
 
 }  // namespace
 
+Result<std::unique_ptr<Datastore>> DatastoreConfig::OpenDefaultStore(const DatastoreEntry* entry) {
+  const std::string path = entry ? entry->path : DefaultStorePath();
+  auto store = Datastore::OpenFilesystem(path);
+  if (store.ok()) {
+    if (!entry) {
+      DatastoreEntry found;
+      found.path = path;
+      CAIRN_RETURN_IF_ERROR(Add(kDefaultStoreName, found));
+    }
+    return store;
+  }
+  // Created on first use, registered first as `datastore create` does; a creation cut short
+  // (the directory marked unfinished) is finished, but a registered store that is gone is not
+  // silently made anew (its disk may just not be mounted).
+  auto state = Datastore::ExamineDirectory(path);
+  if (!state.ok() || (entry && *state != DatastoreDirectoryState::kUnfinished)) return store;
+  if (!entry) {
+    DatastoreEntry created;
+    created.path = path;
+    CAIRN_RETURN_IF_ERROR(Add(kDefaultStoreName, created));
+  }
+  spdlog::info("creating the default datastore at {}", path);
+  store = Datastore::CreateFilesystem(path);
+  if (!store.ok()) return store.status().WithContext("create default datastore");
+  return store;
+}
+
 Result<OpenedDatastore> DatastoreConfig::OpenStore(const std::string& name, Operation op) {
   auto entry = Get(name);
   Result<std::unique_ptr<Datastore>> store = Status::NotFound(name);
-  if (!entry.ok() && name == kDefaultStoreName) {
-    const std::string path = DefaultStorePath();
-    store = Datastore::OpenFilesystem(path);
-    if (!store.ok()) {
-      spdlog::info("creating the default datastore at {}", path);
-      store = Datastore::CreateFilesystem(path);
-      if (!store.ok()) return store.status().WithContext("create default datastore");
-    }
-    DatastoreEntry created;
-    created.path = path;
-    CAIRN_RETURN_IF_ERROR(Add(name, created));
+  if (name == kDefaultStoreName && (!entry.ok() || entry->backend == "filesystem")) {
+    store = OpenDefaultStore(entry.ok() ? &*entry : nullptr);
   } else if (!entry.ok()) {
     return entry.status();
   } else if (entry->backend == "s3") {

@@ -74,6 +74,8 @@ class DatastoreConfig {
 
  private:
   Status Save() const;
+  // Opens the default store (configured as `entry`, or not yet), creating it on first use.
+  Result<std::unique_ptr<Datastore>> OpenDefaultStore(const DatastoreEntry* entry);
   std::string dir_;
   std::map<std::string, DatastoreEntry> stores_;
 };

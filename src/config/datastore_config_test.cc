@@ -77,5 +77,30 @@ TEST(DatastoreConfigTest, OpenStoreBeginsTheOperationAndCreatesTheDefaultStore) 
   EXPECT_TRUE(config->OpenStore("unknown", Operation::kRead).status().IsNotFound());
 }
 
+// The default store is registered before it is created (as `datastore create` does): a first
+// use killed in between leaves the entry and a directory marked unfinished, which the next use
+// finishes; a registered default store whose directory is gone is not made anew.
+TEST(DatastoreConfigTest, AnUnfinishedDefaultStoreIsFinishedButAMissingOneIsNotMadeAnew) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("default-store");
+  auto config = DatastoreConfig::Load(dir.Sub("etc"));
+  ASSERT_TRUE(config.ok());
+  DatastoreEntry entry;
+  entry.path = path;
+  ASSERT_TRUE(config->Add(kDefaultStoreName, entry).ok());
+  ASSERT_TRUE(MakeDirs(path, 0755).ok());
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(path, ".cairn-creating"), {}, 0644).ok());
+  auto opened = config->OpenStore(kDefaultStoreName, Operation::kRead);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_FALSE(*PathExists(JoinPath(path, ".cairn-creating")));
+  opened->operation = OperationGuard();
+  opened->store.reset();
+
+  ASSERT_TRUE(RemoveTree(path).ok());  // the disk is gone (or not mounted)
+  auto gone = config->OpenStore(kDefaultStoreName, Operation::kRead);
+  EXPECT_TRUE(gone.status().IsNotFound()) << gone.status().ToString();
+  EXPECT_FALSE(*PathExists(path));
+}
+
 }  // namespace
 }  // namespace cairn::config

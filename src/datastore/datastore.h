@@ -81,8 +81,18 @@ class OperationGuard {
   std::optional<FileLock> lock_;
 };
 
+// What a directory offers to a datastore about to be created there (Datastore::ExamineDirectory).
+enum class DatastoreDirectoryState {
+  kAvailable,   // absent, or empty (lost+found aside): a creation starts afresh
+  kUnfinished,  // what a creation or attach killed midway left: the next one clears it
+};
+
 class Datastore {
  public:
+  // Whether a datastore may be created at `path` without touching anything. AlreadyExists if
+  // it holds a datastore or other files (the error names what it found).
+  static Result<DatastoreDirectoryState> ExamineDirectory(const std::string& path);
+
   // Creates a filesystem datastore at `path` (created if missing; must be empty or absent):
   // `.chunks/0000..ffff`, `.lock`. AlreadyExists if `path` already holds a datastore or other
   // files.

@@ -32,20 +32,17 @@ void RemovePreparedDirectory(const std::string& path) {
   (void)RemoveFile(JoinPath(path, kCreatingMarker));  // last: the rest is gone
 }
 
-// Makes `path` a datastore directory (`.chunks/0000..ffff`, `.lock`) marked as being created.
-// AlreadyExists if it holds anything but lost+found (or the leftover of an interrupted
-// creation, which is cleared).
-Status PrepareLocalDirectory(const std::string& path) {
-  if (path.empty()) return Status::InvalidArgument("datastore path is empty");
-  CAIRN_RETURN_IF_ERROR(MakeDirs(path, 0755));
-  CAIRN_ASSIGN_OR_RETURN(auto entries, ListDir(path));
+// Whether `path` holds what an interrupted creation left (the marker, or its temp file if
+// killed while writing it).
+bool HoldsUnfinishedCreation(const std::vector<DirEntry>& entries) {
   for (const auto& e : entries) {
-    if (e.name.starts_with(kCreatingMarker)) {  // the marker, or its temp file if killed there
-      spdlog::info("{} holds a datastore whose creation was interrupted; starting again", path);
-      RemovePreparedDirectory(path);
-      return PrepareLocalDirectory(path);
-    }
+    if (e.name.starts_with(kCreatingMarker)) return true;
   }
+  return false;
+}
+
+// AlreadyExists unless `entries` (of `path`) hold nothing but lost+found.
+Status CheckEmpty(const std::string& path, const std::vector<DirEntry>& entries) {
   for (const auto& e : entries) {
     if (e.name == ".chunks") {
       return Status::AlreadyExists(fmt::format("{} already contains a datastore", path));
@@ -55,6 +52,22 @@ Status PrepareLocalDirectory(const std::string& path) {
           fmt::format("{} is not empty (found '{}'); use an empty directory", path, e.name));
     }
   }
+  return Status::OK();
+}
+
+// Makes `path` a datastore directory (`.chunks/0000..ffff`, `.lock`) marked as being created.
+// AlreadyExists if it holds anything but lost+found (or the leftover of an interrupted
+// creation, which is cleared).
+Status PrepareLocalDirectory(const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("datastore path is empty");
+  CAIRN_RETURN_IF_ERROR(MakeDirs(path, 0755));
+  CAIRN_ASSIGN_OR_RETURN(auto entries, ListDir(path));
+  if (HoldsUnfinishedCreation(entries)) {
+    spdlog::info("{} holds a datastore whose creation was interrupted; starting again", path);
+    RemovePreparedDirectory(path);
+    return PrepareLocalDirectory(path);
+  }
+  CAIRN_RETURN_IF_ERROR(CheckEmpty(path, entries));
   CAIRN_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(path, kCreatingMarker), {}, 0644));
   ChunkStore chunks(path);
   CAIRN_RETURN_IF_ERROR(chunks.Create());
@@ -103,6 +116,17 @@ Result<bool> PrefixHoldsData(ObjectStore& objects, const std::string& prefix,
 }
 
 }  // namespace
+
+Result<DatastoreDirectoryState> Datastore::ExamineDirectory(const std::string& path) {
+  auto entries = ListDir(path);
+  if (!entries.ok()) {
+    if (entries.status().IsNotFound()) return DatastoreDirectoryState::kAvailable;
+    return entries.status();
+  }
+  if (HoldsUnfinishedCreation(*entries)) return DatastoreDirectoryState::kUnfinished;
+  CAIRN_RETURN_IF_ERROR(CheckEmpty(path, *entries));
+  return DatastoreDirectoryState::kAvailable;
+}
 
 Result<std::unique_ptr<Datastore>> Datastore::CreateFilesystem(const std::string& path) {
   CAIRN_RETURN_IF_ERROR(PrepareLocalDirectory(path));

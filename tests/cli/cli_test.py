@@ -319,6 +319,30 @@ class DatastoreCommandsTest(CliTestCase):
         self.assertFalse(os.path.exists(path2))
         self.assertEqual(self.json_of(env, "datastore", "list"), [])
 
+    def test_create_killed_after_registering_is_finished_by_running_it_again(self):
+        """Regression (issue 21, crash campaign): `datastore create` killed after the store was
+        complete but before it was registered left an unregistered store whose directory every
+        later create refused. The store is now registered first; a create killed after that
+        leaves the entry and a directory marked unfinished, and the same command finishes it."""
+        env = self.env
+        path = env.path("store1")
+        self.ok(env, "datastore", "create", "store1", path)
+        # What a kill between registering and finishing leaves: the entry, and the marker.
+        with open(os.path.join(path, ".cairn-creating"), "w"):
+            pass
+        self.fails(env, None, "snapshot", "list", "--store", "store1", names=["interrupted"])
+        # Another path under the same name is still refused, changing nothing.
+        self.fails(env, 1, "datastore", "create", "store1", env.path("elsewhere"), names=["store1"])
+        self.assertFalse(os.path.exists(env.path("elsewhere")))
+        self.ok(env, "datastore", "create", "store1", path)
+        self.assertFalse(os.path.exists(os.path.join(path, ".cairn-creating")))
+        data = env.path("conf.txt")
+        with open(data, "w") as f:
+            f.write("x = 1\n")
+        self.ok(env, "backup", "--store", "store1", "vm.conf:" + data)
+        # A complete store is not created again.
+        self.fails(env, 1, "datastore", "create", "store1", path, names=["store1"])
+
     def test_create_relative_path_is_made_absolute(self):
         env = self.env
         created = self.json_of(env, "datastore", "create", "rel-store", "rel/dir")

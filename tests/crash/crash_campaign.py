@@ -1527,13 +1527,24 @@ class Campaign:
         raise CheckFailed("(d) rerun", r.brief(), r)
 
     def reuse_state(self, job, v, env, args):
-        """After a killed attach: either the store is registered and opens, or it is not
-        registered; the same command again must attach it (a cache path left half made by the
-        killed run must not stop it)."""
+        """After a killed attach: the store is registered and opens, or it is registered but
+        its cache is marked unfinished (the store is registered before it is attached), or it is
+        not registered. In the last two the same command again must attach it (a cache path
+        left half made by the killed run must not stop it)."""
         r = env.run("--output-format", "json", "datastore", "list")
         registered = r.rc == 0 and any(d.get("name") == STORE for d in r.json())
         if registered:
             opened = env.run("--output-format", "json", "namespace", "list", "--store", STORE)
+            if opened.rc != 0 and "interrupted" in opened.err:
+                r = env.run(*args)
+                if r.rc != 0:
+                    raise CheckFailed("(d) rerun", "rerun of an attach killed after registering: "
+                                      + r.brief(), r)
+                opened = env.run("--output-format", "json", "namespace", "list", "--store", STORE)
+                if opened.rc != 0:
+                    raise CheckFailed("(a) store opens", "after the rerun: " + opened.brief(),
+                                      opened)
+                return "registered, attach unfinished; rerun finished it"
             if opened.rc != 0:
                 raise CheckFailed("(a) store opens", opened.brief(), opened)
             r = env.run(*args)
