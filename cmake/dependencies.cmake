@@ -12,3 +12,5 @@ find_package(GTest REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
+# The server: Boost.Asio and Boost.Beast (header-only) for HTTP/1.1 over TLS.
+find_package(Boost 1.74 REQUIRED)

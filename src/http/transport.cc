@@ -15,20 +15,10 @@
 
 #include "base/mutex.h"
 #include "base/quote.h"
+#include "http/tls_certificate.h"
 
 namespace cairn::http {
 namespace {
-
-std::string CertFingerprint(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (X509_digest(cert, EVP_sha256(), md, &len) != 1) return "";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += fmt::format("{}{:02X}", i == 0 ? "" : ":", md[i]);
-  }
-  return out;
-}
 
 // State of one pooled handle for the request it is running.
 struct Transfer {
@@ -119,7 +109,7 @@ size_t WriteHeader(char* data, size_t size, size_t nitems, void* userdata) {
 int VerifyPinned(X509_STORE_CTX* store, void* arg) {
   auto* pin = static_cast<PinState*>(arg);
   X509* leaf = X509_STORE_CTX_get0_cert(store);
-  std::string seen = leaf ? CertFingerprint(leaf) : "";
+  std::string seen = leaf ? CertificateFingerprint(leaf) : "";
   if (!seen.empty() && seen == pin->pinned) return 1;
   pin->seen = seen.empty() ? "none" : seen;
   X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);

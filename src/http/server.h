@@ -1,0 +1,108 @@
+// HttpServer is the server side of Cairn's HTTP plumbing: it accepts TCP connections on one
+// port, tells TLS from plain HTTP by the first bytes (a TLS record starts with 0x16), answers
+// plain HTTP with a redirect to https://, and serves HTTP/1.1 with keep-alive over TLS 1.2+.
+// Each complete request goes to the RequestHandler; what it returns is written back.
+//
+// Concurrency: a few I/O threads run every connection asynchronously (Boost.Asio and
+// Boost.Beast), so idle connections cost a socket and a little memory, no thread. Handlers run
+// on a separate pool of handler threads, so a slow handler or a slow client never stalls other
+// connections; a response's `delay` (PBS answers failed logins no earlier than 3 s later) waits
+// on a timer, not on a thread.
+//
+// Limits (PBS's): a request target (path and query) longer than max_target_length is refused
+// with 414, a body larger than max_body_size with 413, a header section larger than
+// max_header_size with 431, any other malformed request with 400; each closes the connection.
+// The TLS handshake must finish within handshake_timeout, a request must arrive within
+// idle_timeout of the previous one.
+//
+// Protocol upgrades (PBS's backup and reader protocols): a handler answers 101 with an
+// `upgrade` callback; after writing the 101 the server hands the connection, with any bytes
+// already read past the request, to that callback as an UpgradedStream and forgets it.
+//
+// Thread-safety: Start and Stop from one owner thread; the handler is called concurrently from
+// the handler threads and must be thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "http/headers.h"
+#include "http/tls_certificate.h"
+
+namespace cairn::http {
+
+struct ServerRequest {
+  std::string method;  // as sent, e.g. "GET"
+  std::string target;  // as sent: path and query, still percent-encoded
+  std::string path;    // target up to '?'
+  std::string query;   // target after '?', empty if none
+  HeaderList headers;  // names lower-cased, in the order received
+  std::string body;
+  std::string peer_address;  // the client's IP address, without port
+  std::chrono::steady_clock::time_point received;
+
+  // The first value of header `name` (compared case-insensitively), empty if absent.
+  std::string_view Header(std::string_view name) const;
+};
+
+// A connection taken over by a protocol after a 101 answer. Blocking I/O on the TLS stream;
+// the owner uses it from one thread at a time. Destroying it closes the connection.
+class UpgradedStream {
+ public:
+  virtual ~UpgradedStream() = default;
+  // Bytes that arrived after the upgrade request and were already read; empties the buffer.
+  virtual Bytes TakeBuffered() = 0;
+  // Reads at least one byte into `buf`; 0 at end of stream. IOError on a broken connection.
+  virtual Result<size_t> ReadSome(std::span<uint8_t> buf) = 0;
+  // Writes all of `data`. IOError on a broken connection.
+  virtual Status WriteAll(ByteView data) = 0;
+};
+
+struct ServerResponse {
+  int status = 200;
+  HeaderList headers;
+  std::string body;
+  // The response is sent no earlier than this long after the request was received.
+  std::chrono::milliseconds delay{0};
+  // With status 101: takes over the connection once the 101 is written.
+  std::function<void(std::unique_ptr<UpgradedStream>)> upgrade;
+};
+
+using RequestHandler = std::function<ServerResponse(const ServerRequest&)>;
+
+struct ServerOptions {
+  // "ADDR:PORT", "[IPv6]:PORT"; "[::]" listens on IPv6 and IPv4. Port 0 picks a free port.
+  std::string listen = "[::]:8007";
+  CertificateFiles certificate;
+  RequestHandler handler;
+  int io_threads = 2;
+  int handler_threads = 8;
+  size_t max_target_length = 3072;
+  size_t max_body_size = 512 * 1024;
+  size_t max_header_size = 16 * 1024;
+  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds idle_timeout{120};
+};
+
+class HttpServer {
+ public:
+  // Loads the certificate, binds and starts serving. InvalidArgument for a bad listen address
+  // or an unusable certificate/key, IOError naming the address if it cannot be bound.
+  static Result<std::unique_ptr<HttpServer>> Start(ServerOptions options);
+  virtual ~HttpServer() = default;
+
+  // The bound port (the chosen one when listening on port 0).
+  virtual uint16_t port() const = 0;
+  // Stops accepting, closes every connection (upgraded ones excepted, their owners close
+  // them), waits for running handlers and stops the threads. Idempotent.
+  virtual void Stop() = 0;
+};
+
+}  // namespace cairn::http

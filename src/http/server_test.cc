@@ -1,0 +1,304 @@
+#include "http/server.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "http/transport.h"
+#include "testing/test_util.h"
+
+namespace cairn::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// A raw client for what a well-behaved client (libcurl) never sends: plain HTTP, oversized
+// targets, upgrades. Beast parses the replies.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) : tls_context_(asio::ssl::context::tls_client) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  void StartTls() {
+    tls_.emplace(std::move(socket_), tls_context_);
+    tls_->handshake(asio::ssl::stream_base::client);
+  }
+  void Send(std::string_view bytes) {
+    if (tls_) {
+      asio::write(*tls_, asio::buffer(bytes.data(), bytes.size()));
+    } else {
+      asio::write(socket_, asio::buffer(bytes.data(), bytes.size()));
+    }
+  }
+  bhttp::response<bhttp::string_body> Read() {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.skip(false);
+    beast::error_code ec;
+    if (tls_) {
+      bhttp::read(*tls_, buffer_, parser, ec);
+    } else {
+      bhttp::read(socket_, buffer_, parser, ec);
+    }
+    EXPECT_FALSE(ec) << ec.message();
+    return parser.release();
+  }
+  // Reads the header of a 101 answer only, leaving the stream after it.
+  int ReadUpgradeStatus() {
+    bhttp::response_parser<bhttp::empty_body> parser;
+    parser.skip(true);  // a 101 has no body
+    bhttp::read_header(*tls_, buffer_, parser);
+    return static_cast<int>(parser.get().result_int());
+  }
+  std::string ReadExactly(size_t n) {
+    std::string out = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    while (out.size() < n) {
+      char chunk[256];
+      size_t got = tls_->read_some(asio::buffer(chunk, std::min(sizeof(chunk), n - out.size())));
+      out.append(chunk, got);
+    }
+    return out;
+  }
+
+ private:
+  asio::io_context io_;
+  asio::ssl::context tls_context_;
+  tcp::socket socket_{io_};
+  std::optional<beast::ssl_stream<tcp::socket>> tls_;
+  beast::flat_buffer buffer_;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cert_dir_ = new testing::TempDir();
+    ASSERT_TRUE(
+        EnsureSelfSignedCertificate(CertificateFiles::InDir(cert_dir_->path()), {"localhost"})
+            .ok());
+  }
+  static void TearDownTestSuite() { delete cert_dir_; }
+
+  void StartServer(RequestHandler handler, ServerOptions options = {}) {
+    options.listen = "127.0.0.1:0";
+    options.certificate = CertificateFiles::InDir(cert_dir_->path());
+    options.handler = std::move(handler);
+    auto server = HttpServer::Start(std::move(options));
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+  }
+
+  std::string Url(std::string_view target) const {
+    return fmt::format("https://127.0.0.1:{}{}", server_->port(), target);
+  }
+
+  Result<Response> Get(std::string_view target, HeaderList headers = {}) {
+    auto fingerprint =
+        CertificateFileFingerprint(CertificateFiles::InDir(cert_dir_->path()).cert_path);
+    TransportOptions options;
+    options.pinned_fingerprint = *fingerprint;
+    CAIRN_ASSIGN_OR_RETURN(auto transport, Transport::Create(options));
+    Request request;
+    request.method = "GET";
+    request.url = Url(target);
+    request.headers = std::move(headers);
+    return transport->Send(request);
+  }
+
+  static testing::TempDir* cert_dir_;
+  std::unique_ptr<HttpServer> server_;
+};
+testing::TempDir* HttpServerTest::cert_dir_ = nullptr;
+
+ServerResponse Echo(const ServerRequest& request) {
+  ServerResponse response;
+  response.body =
+      fmt::format("{} path={} query={} body={} x={} peer={}", request.method, request.path,
+                  request.query, request.body, request.Header("X-Test"), request.peer_address);
+  response.headers.emplace_back("X-Reply", "yes");
+  return response;
+}
+
+TEST_F(HttpServerTest, ServesRequestsOverTlsToAPinningClient) {
+  StartServer(Echo);
+  auto response = Get("/api2/json/version?a=1&b=2", {{"X-Test", "hello"}});
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(std::string(response->body.begin(), response->body.end()),
+            "GET path=/api2/json/version query=a=1&b=2 body= x=hello peer=127.0.0.1");
+  EXPECT_EQ(response->Header("x-reply"), "yes");
+}
+
+TEST_F(HttpServerTest, KeepsTheConnectionAliveBetweenRequests) {
+  StartServer(Echo);
+  RawClient client(server_->port());
+  client.StartTls();
+  for (int i = 0; i < 3; ++i) {
+    client.Send(fmt::format("POST /n{} HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", i));
+    auto reply = client.Read();
+    EXPECT_EQ(reply.result_int(), 200u);
+    EXPECT_EQ(reply.body(), fmt::format("POST path=/n{} query= body=abc x= peer=127.0.0.1", i));
+    EXPECT_TRUE(reply.keep_alive());
+  }
+}
+
+TEST_F(HttpServerTest, PlainHttpOnTheSamePortIsRedirectedToHttps) {
+  StartServer(Echo);
+  RawClient client(server_->port());
+  client.Send("GET /some/path?x=1 HTTP/1.1\r\nHost: backup.example:8007\r\n\r\n");
+  auto reply = client.Read();
+  EXPECT_EQ(reply.result_int(), 301u);
+  EXPECT_EQ(reply[bhttp::field::location], "https://backup.example:8007/some/path?x=1");
+}
+
+TEST_F(HttpServerTest, PlainHttpWithAHostileHostHeaderGetsNoRedirect) {
+  StartServer(Echo);
+  RawClient client(server_->port());
+  client.Send("GET / HTTP/1.1\r\nHost: evil.example/phish?\r\n\r\n");
+  EXPECT_EQ(client.Read().result_int(), 400u);
+}
+
+TEST_F(HttpServerTest, RefusesOverlongTargetsAndBodies) {
+  std::atomic<int> handled{0};
+  ServerOptions options;
+  options.max_body_size = 1024;
+  StartServer(
+      [&](const ServerRequest& request) {
+        ++handled;
+        return Echo(request);
+      },
+      options);
+  {
+    RawClient client(server_->port());
+    client.StartTls();
+    client.Send("GET /" + std::string(3100, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(client.Read().result_int(), 414u);
+  }
+  {
+    RawClient client(server_->port());
+    client.StartTls();
+    client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" +
+                std::string(2000, 'b'));
+    EXPECT_EQ(client.Read().result_int(), 413u);
+  }
+  {
+    RawClient client(server_->port());
+    client.StartTls();
+    client.Send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'c') + "\r\n\r\n");
+    EXPECT_EQ(client.Read().result_int(), 431u);
+  }
+  {
+    RawClient client(server_->port());
+    client.StartTls();
+    client.Send("GET / HTTP/1.1\r\nHost x\r\n\r\n");
+    EXPECT_EQ(client.Read().result_int(), 400u);
+  }
+  EXPECT_EQ(handled.load(), 0);
+}
+
+TEST_F(HttpServerTest, ASlowHandlerDoesNotStallOtherClients) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  StartServer([&](const ServerRequest& request) {
+    if (request.path == "/slow") released.wait();
+    return Echo(request);
+  });
+  auto slow = std::async(std::launch::async, [&] { return Get("/slow"); });
+  for (int i = 0; i < 5; ++i) {
+    auto fast = Get("/fast");
+    ASSERT_TRUE(fast.ok());
+    EXPECT_EQ(fast->status, 200);
+  }
+  release.set_value();
+  ASSERT_TRUE(slow.get().ok());
+}
+
+TEST_F(HttpServerTest, ADelayedResponseIsNotSentEarly) {
+  StartServer([](const ServerRequest&) {
+    ServerResponse response;
+    response.status = 401;
+    response.delay = std::chrono::milliseconds(300);
+    return response;
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto response = Get("/");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 401);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+}
+
+TEST_F(HttpServerTest, AnUpgradeHandsOverTheStreamWithBytesAlreadySent) {
+  std::promise<std::string> seen;
+  StartServer([&](const ServerRequest& request) {
+    ServerResponse response;
+    if (request.Header("upgrade") != "echo-protocol") return response;
+    response.status = 101;
+    response.headers.emplace_back("Upgrade", "echo-protocol");
+    response.headers.emplace_back("Connection", "upgrade");
+    response.upgrade = [&seen](std::unique_ptr<UpgradedStream> stream) {
+      std::thread([&seen, stream = std::move(stream)]() mutable {
+        Bytes early = stream->TakeBuffered();
+        std::string got(early.begin(), early.end());
+        uint8_t buf[64];
+        while (got.size() < 10) {
+          auto n = stream->ReadSome(buf);
+          if (!n.ok() || *n == 0) break;
+          got.append(buf, buf + *n);
+        }
+        EXPECT_TRUE(stream->WriteAll(AsBytes("echo:" + got)).ok());
+        seen.set_value(got);
+      }).detach();
+    };
+    return response;
+  });
+  RawClient client(server_->port());
+  client.StartTls();
+  // The first bytes of the new protocol travel with the request: they must not be lost.
+  client.Send(
+      "GET /upgrade HTTP/1.1\r\nHost: x\r\nUpgrade: echo-protocol\r\nConnection: upgrade\r\n"
+      "\r\nearly");
+  EXPECT_EQ(client.ReadUpgradeStatus(), 101);
+  client.Send("-late");
+  EXPECT_EQ(client.ReadExactly(15), "echo:early-late");
+  EXPECT_EQ(seen.get_future().get(), "early-late");
+}
+
+size_t ThreadCount() {
+  size_t count = 0;
+  DIR* dir = opendir("/proc/self/task");
+  while (dirent* entry = readdir(dir)) count += entry->d_name[0] != '.';
+  closedir(dir);
+  return count;
+}
+
+TEST_F(HttpServerTest, IdleConnectionsCostNoThreads) {
+  StartServer(Echo);
+  ASSERT_TRUE(Get("/warm-up").ok());  // starts every pool thread
+  size_t before = ThreadCount();
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 200; ++i) {
+    idle.push_back(std::make_unique<RawClient>(server_->port()));
+    idle.back()->StartTls();
+  }
+  auto response = Get("/still-served");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_LE(ThreadCount(), before + 2);  // the second Get's curl resolver thread at most
+  server_->Stop();                       // with 200 connections open
+}
+
+}  // namespace
+}  // namespace cairn::http
