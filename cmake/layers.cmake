@@ -7,17 +7,29 @@
 # transitively, the layers of its DEPS), so `#include "client/x.h"` from the datastore layer
 # fails to compile. A layer's view is a superset of its dependencies' views, so the views it
 # inherits through linking add nothing it may not see.
+#
+# A layer may live in a subfolder of another (DIR server/auth): it is then its own library and
+# test binary, the outer layer names it in EXCLUDE so its sources are not compiled twice, and
+# includes keep their full path ("server/auth/acl.h").
 include(GoogleTest)
 
 function(cairn_layer name)
-  cmake_parse_arguments(ARG "" "" "DEPS;TEST_PROPERTIES" ${ARGN})
-  set(src ${PROJECT_SOURCE_DIR}/src/${name})
+  cmake_parse_arguments(ARG "" "DIR" "DEPS;TEST_PROPERTIES;EXCLUDE" ${ARGN})
+  if(NOT ARG_DIR)
+    set(ARG_DIR ${name})
+  endif()
+  set(src ${PROJECT_SOURCE_DIR}/src/${ARG_DIR})
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${src}/*.cc)
   file(GLOB_RECURSE tests CONFIGURE_DEPENDS ${src}/*_test.cc)
-  list(REMOVE_ITEM sources ${tests} ${src}/main.cc)
+  list(REMOVE_ITEM sources ${src}/main.cc)
+  foreach(sub IN LISTS ARG_EXCLUDE)
+    list(FILTER sources EXCLUDE REGEX "^${src}/${sub}/")
+    list(FILTER tests EXCLUDE REGEX "^${src}/${sub}/")
+  endforeach()
+  list(REMOVE_ITEM sources ${tests})
 
   # The layers this one may include: itself and what its layer dependencies may include.
-  set(visible ${name})
+  set(visible ${ARG_DIR})
   foreach(dep IN LISTS ARG_DEPS)
     if(dep MATCHES "^cairn_(.+)$")
       get_property(dep_visible GLOBAL PROPERTY CAIRN_VISIBLE_${CMAKE_MATCH_1})
@@ -29,8 +41,18 @@ function(cairn_layer name)
   set(view ${CMAKE_BINARY_DIR}/layer-include/${name})
   file(REMOVE_RECURSE ${view})
   file(MAKE_DIRECTORY ${view})
-  foreach(layer IN LISTS visible)
-    file(CREATE_LINK ${PROJECT_SOURCE_DIR}/src/${layer} ${view}/${layer} SYMBOLIC)
+  # An outer layer's link covers its inner layers' folders.
+  foreach(dir IN LISTS visible)
+    foreach(other IN LISTS visible)
+      if(dir MATCHES "^${other}/")
+        list(REMOVE_ITEM visible ${dir})
+      endif()
+    endforeach()
+  endforeach()
+  foreach(dir IN LISTS visible)
+    get_filename_component(parent ${view}/${dir} DIRECTORY)
+    file(MAKE_DIRECTORY ${parent})
+    file(CREATE_LINK ${PROJECT_SOURCE_DIR}/src/${dir} ${view}/${dir} SYMBOLIC)
   endforeach()
 
   add_library(cairn_${name} STATIC ${sources})

@@ -1,8 +1,8 @@
 // What the fuzz targets of this folder share: the fixed key and passphrase the seed generator
 // (make_seeds.cc) also uses, so that seeds of encrypted blobs, signed manifests and protected
 // key files open in the targets; the split of one fuzz input into two byte strings; a path
-// check; and FUZZ_CHECK for invariants a parser promises (a broken one aborts, which libFuzzer
-// reports as a crash, like any sanitizer finding).
+// check; and (from fuzz_check.h) FUZZ_CHECK for invariants a parser promises (a broken one
+// aborts, which libFuzzer reports as a crash, like any sanitizer finding).
 //
 // Error Statuses are never findings: every target expects its parser to refuse most inputs.
 //
@@ -17,6 +17,7 @@
 
 #include "base/bytes.h"
 #include "format/crypt_config.h"
+#include "fuzz_check.h"
 
 namespace cairn::fuzz {
 
@@ -72,13 +73,3 @@ inline bool IsPlainRelativePath(std::string_view path) {
 }
 
 }  // namespace cairn::fuzz
-
-// Aborts with `what` if `cond` is false: a parser broke a promise of its header.
-#define FUZZ_CHECK(cond, what)                                                                 \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
-      std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, \
-                   what);                                                                      \
-      std::abort();                                                                            \
-    }                                                                                          \
-  } while (0)

@@ -97,5 +97,7 @@ void AddKeyCommands(CLI::App& app, Context& ctx);
 void AddS3Commands(CLI::App& app, Context& ctx);
 void AddPruneCommands(CLI::App& app, Context& ctx);
 void AddCatalogCommands(CLI::App& app, Context& ctx);
+void AddServerCommands(CLI::App& app, Context& ctx);
+void AddAccessCommands(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/units.h"
 #include "cli/context.h"
+#include "config/datastore_admin.h"
 #include "types/backup_names.h"
 
 namespace cairn::cli {
@@ -24,81 +25,32 @@ struct CreateArgs {
   bool reuse = false, overwrite_in_use = false;
 };
 
-// Whether two entries configure the same store (a create run again with the same arguments).
-bool SameStore(const config::DatastoreEntry& a, const config::DatastoreEntry& b) {
-  return a.path == b.path && a.backend == b.backend && a.s3_endpoint == b.s3_endpoint &&
-         a.bucket == b.bucket && a.max_cache_size == b.max_cache_size;
-}
-
-// Creates (or attaches) the store itself; fills in what the output reports.
-Status CreateStore(const config::DatastoreConfig& config, const CreateArgs& args,
-                   const config::DatastoreEntry& entry, nlohmann::json& out, std::string& text) {
-  if (args.backend == "filesystem") return Datastore::CreateFilesystem(entry.path).status();
-  CAIRN_ASSIGN_OR_RETURN(auto objects, config.OpenObjectStore(args.s3_endpoint, args.bucket));
-  ObjectStoreDatastoreOptions options;
-  options.backend.store_name = args.name;
-  options.backend.objects = objects;
-  options.backend.max_cache_size = entry.max_cache_size;
-  options.hostname = HostName();
-  options.overwrite_in_use = args.overwrite_in_use;
-  options.reuse = args.reuse;
-  CAIRN_ASSIGN_OR_RETURN(auto store, Datastore::CreateOnObjectStore(entry.path, options));
-  out["s3-endpoint"] = args.s3_endpoint;
-  out["bucket"] = args.bucket;
-  out["reused"] = args.reuse;
-  out["requests"] = objects->Stats().ToJson();
-  text =
-      fmt::format("{} datastore '{}' in {} with its cache at {}",
-                  args.reuse ? "attached" : "created", args.name, objects->Describe(), entry.path);
-  return Status::OK();
-}
-
-// The store is registered before it is created, so that a create killed at any point leaves
-// either nothing registered (and at most a directory marked unfinished, which the next create
-// clears) or the entry and a directory marked unfinished (or none): the same command run again
-// finishes it. (Found by the crash campaign: killed after creating but before registering, the
-// store was complete, unregistered, and every later create refused its directory.)
 Status CreateDatastore(const Context& ctx, const CreateArgs& args) {
-  CAIRN_RETURN_IF_ERROR(ValidateDatastoreName(args.name));
-  CAIRN_ASSIGN_OR_RETURN(std::string path, AbsolutePath(args.path));
+  // The command's own flags are named in its errors; the library checks the rest.
+  if (args.backend == "filesystem" &&
+      (!args.s3_endpoint.empty() || !args.bucket.empty() || args.reuse)) {
+    return Status::InvalidArgument("--s3-endpoint, --bucket and --reuse need --backend s3");
+  }
+  if (args.backend == "s3" && (args.s3_endpoint.empty() || args.bucket.empty())) {
+    return Status::InvalidArgument("--backend s3 needs --s3-endpoint and --bucket");
+  }
   CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
-  config::DatastoreEntry entry;
-  entry.path = path;
-  entry.backend = args.backend;
-  if (args.backend == "filesystem") {
-    if (!args.s3_endpoint.empty() || !args.bucket.empty() || args.reuse) {
-      return Status::InvalidArgument("--s3-endpoint, --bucket and --reuse need --backend s3");
-    }
-  } else {
-    if (args.s3_endpoint.empty() || args.bucket.empty()) {
-      return Status::InvalidArgument("--backend s3 needs --s3-endpoint and --bucket");
-    }
-    entry.s3_endpoint = args.s3_endpoint;
-    entry.bucket = args.bucket;
-    if (!args.max_cache_size.empty()) {
-      CAIRN_ASSIGN_OR_RETURN(entry.max_cache_size, ParseByteSize(args.max_cache_size));
-    }
+  config::CreateDatastoreRequest request;
+  request.name = args.name;
+  CAIRN_ASSIGN_OR_RETURN(request.path, AbsolutePath(args.path));
+  request.backend = args.backend;
+  request.s3_endpoint = args.s3_endpoint;
+  request.bucket = args.bucket;
+  if (!args.max_cache_size.empty()) {
+    if (args.backend != "s3") return Status::InvalidArgument("--max-cache-size needs --backend s3");
+    CAIRN_ASSIGN_OR_RETURN(request.max_cache_size, ParseByteSize(args.max_cache_size));
   }
-  CAIRN_ASSIGN_OR_RETURN(DatastoreDirectoryState state, Datastore::ExamineDirectory(path));
-  const bool registered = config.datastores().count(args.name) > 0;
-  if (registered && !(state == DatastoreDirectoryState::kUnfinished &&
-                      SameStore(*config.Get(args.name), entry))) {
-    return Status::AlreadyExists(fmt::format("datastore '{}' is already configured", args.name));
-  }
-  if (!registered) CAIRN_RETURN_IF_ERROR(config.Add(args.name, entry));
-  nlohmann::json out = {{"name", args.name}, {"path", path}, {"backend", args.backend}};
-  std::string text = fmt::format("created datastore '{}' at {}", args.name, path);
-  Status created = CreateStore(config, args, entry, out, text);
-  if (!created.ok()) {
-    // Nothing was created (creation cleans up after itself): take the entry back.
-    if (!registered) {
-      Status removed = config.Remove(args.name);
-      if (!removed.ok())
-        spdlog::warn("could not unregister '{}': {}", args.name, removed.message());
-    }
-    return created;
-  }
-  ctx.Emit(out, text);
+  request.reuse = args.reuse;
+  request.overwrite_in_use = args.overwrite_in_use;
+  request.hostname = HostName();
+  CAIRN_ASSIGN_OR_RETURN(config::CreateDatastoreOutcome outcome,
+                         config::CreateDatastore(config, request));
+  ctx.Emit(outcome.report, outcome.summary);
   return Status::OK();
 }
 
@@ -137,22 +89,8 @@ Status RemoveDatastore(const Context& ctx, const std::string& name, bool destroy
                        unsigned wait_seconds) {
   CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
   CAIRN_ASSIGN_OR_RETURN(config::DatastoreEntry entry, config.Get(name));
-  {
-    // Only what opens as a datastore is touched, and only once no operation runs on it (Busy
-    // otherwise, and the store stays as it was). An S3 store gives up its in-use marker (so it
-    // can be attached elsewhere) or, with --destroy-data, all its objects. Without
-    // --destroy-data a store that cannot be reached (its bucket or directory gone for good) is
-    // still unregistered, with a warning.
-    auto store = config.OpenStore(name, Operation::kLookup);
-    Status released = store.ok() ? store->store->Detach(destroy, std::chrono::seconds(wait_seconds))
-                                 : store.status();
-    if (!released.ok()) {
-      if (destroy || released.IsBusy()) return released.WithContext("datastore '" + name + "'");
-      spdlog::warn("datastore '{}' unregistered without releasing it: {}", name,
-                   released.message());
-    }
-  }
-  CAIRN_RETURN_IF_ERROR(config.Remove(name));
+  CAIRN_RETURN_IF_ERROR(config::RemoveDatastore(config, name, destroy,
+                                                std::chrono::seconds(wait_seconds), JobControl()));
   ctx.Emit({{"name", name}, {"data-destroyed", destroy}},
            fmt::format("removed datastore '{}'{}", name,
                        destroy ? " and its data" : " (data kept at " + entry.path + ")"));

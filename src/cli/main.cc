@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   cairn::cli::AddVerifyCommands(app, ctx);
   cairn::cli::AddKeyCommands(app, ctx);
   cairn::cli::AddS3Commands(app, ctx);
+  cairn::cli::AddServerCommands(app, ctx);
+  cairn::cli::AddAccessCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -207,27 +207,42 @@ Result<std::unique_ptr<Datastore>> DatastoreConfig::OpenDefaultStore(const Datas
   return store;
 }
 
+Result<std::unique_ptr<Datastore>> DatastoreConfig::OpenConfigured(const std::string& name) const {
+  CAIRN_ASSIGN_OR_RETURN(DatastoreEntry entry, Get(name));
+  Result<std::unique_ptr<Datastore>> store = Status::NotFound(name);
+  if (entry.backend == "s3") {
+    CAIRN_ASSIGN_OR_RETURN(auto objects, OpenObjectStore(entry.s3_endpoint, entry.bucket));
+    store = Datastore::OpenOnObjectStore(
+        entry.path, ObjectStoreBackendOptions{name, std::move(objects), entry.max_cache_size});
+  } else {
+    store = Datastore::OpenFilesystem(entry.path);
+  }
+  if (!store.ok()) return store.status().WithContext("datastore '" + name + "'");
+  return store;
+}
+
+Result<OperationGuard> BeginOperation(const Datastore& store, const std::string& name,
+                                      Operation op) {
+  auto operation = store.BeginOperation(op);
+  if (!operation.ok()) {
+    return WithMaintenanceHint(operation.status(), store, name)
+        .WithContext("datastore '" + name + "'");
+  }
+  return operation;
+}
+
 Result<OpenedDatastore> DatastoreConfig::OpenStore(const std::string& name, Operation op) {
   auto entry = Get(name);
   Result<std::unique_ptr<Datastore>> store = Status::NotFound(name);
   if (name == kDefaultStoreName && (!entry.ok() || entry->backend == "filesystem")) {
     store = OpenDefaultStore(entry.ok() ? &*entry : nullptr);
-  } else if (!entry.ok()) {
-    return entry.status();
-  } else if (entry->backend == "s3") {
-    CAIRN_ASSIGN_OR_RETURN(auto objects, OpenObjectStore(entry->s3_endpoint, entry->bucket));
-    store = Datastore::OpenOnObjectStore(
-        entry->path, ObjectStoreBackendOptions{name, std::move(objects), entry->max_cache_size});
+    if (!store.ok()) return store.status().WithContext("datastore '" + name + "'");
   } else {
-    store = Datastore::OpenFilesystem(entry->path);
+    store = OpenConfigured(name);
+    if (!store.ok()) return store.status();
   }
-  if (!store.ok()) return store.status().WithContext("datastore '" + name + "'");
-  auto operation = (*store)->BeginOperation(op);
-  if (!operation.ok()) {
-    return WithMaintenanceHint(operation.status(), **store, name)
-        .WithContext("datastore '" + name + "'");
-  }
-  return OpenedDatastore{std::move(store).value(), std::move(operation).value()};
+  CAIRN_ASSIGN_OR_RETURN(OperationGuard operation, BeginOperation(**store, name, op));
+  return OpenedDatastore{std::move(store).value(), std::move(operation)};
 }
 
 }  // namespace cairn::config

@@ -36,6 +36,8 @@ struct DatastoreEntry {
   std::string s3_endpoint;             // s3 only
   std::string bucket;                  // s3 only
   uint64_t max_cache_size = 0;         // s3 only; 0 = default
+
+  bool operator==(const DatastoreEntry&) const = default;
 };
 
 // A datastore opened for an operation, with the guard that keeps the operation registered.
@@ -68,6 +70,11 @@ class DatastoreConfig {
   // kDefaultStoreName, creates and registers it if it is not configured yet.
   Result<OpenedDatastore> OpenStore(const std::string& name, Operation op);
 
+  // Opens the configured datastore `name` as it is, without beginning an operation and without
+  // creating the default store. NotFound if it is not configured; the store's open errors,
+  // naming it, otherwise.
+  Result<std::unique_ptr<Datastore>> OpenConfigured(const std::string& name) const;
+
   // The object store of an S3 endpoint id and bucket (NotFound for an unknown endpoint).
   Result<std::shared_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint_id,
                                                        const std::string& bucket) const;
@@ -79,5 +86,10 @@ class DatastoreConfig {
   std::string dir_;
   std::map<std::string, DatastoreEntry> stores_;
 };
+
+// Begins an operation of kind `op` on `store`, configured as `name`: Busy if its maintenance
+// mode refuses it, naming the command that clears a mode only a job clears.
+Result<OperationGuard> BeginOperation(const Datastore& store, const std::string& name,
+                                      Operation op);
 
 }  // namespace cairn::config

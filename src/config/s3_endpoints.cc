@@ -44,7 +44,9 @@ Result<uint64_t> WholeNumber(const std::string& id, const json& j, const char* n
   return value.get<uint64_t>();
 }
 
-Result<s3::EndpointConfig> EndpointFromJson(const std::string& id, const json& j) {
+}  // namespace
+
+Result<s3::EndpointConfig> EndpointSettingsFromJson(const std::string& id, const json& j) {
   s3::EndpointConfig config;
   config.id = id;
   if (!j.is_object()) {
@@ -82,8 +84,6 @@ Result<s3::EndpointConfig> EndpointFromJson(const std::string& id, const json& j
   return config;
 }
 
-}  // namespace
-
 json EndpointSettingsToJson(const s3::EndpointConfig& config) {
   json j = {{"endpoint", config.endpoint},
             {"region", config.region},
@@ -118,7 +118,7 @@ Result<S3EndpointStore> S3EndpointStore::Load(const std::string& dir) {
   if (!endpoints.is_object())
     return Status::Corruption(settings_path + ": 'endpoints' must be an object");
   for (const auto& [id, entry] : endpoints.items()) {
-    CAIRN_ASSIGN_OR_RETURN(s3::EndpointConfig config, EndpointFromJson(id, entry));
+    CAIRN_ASSIGN_OR_RETURN(s3::EndpointConfig config, EndpointSettingsFromJson(id, entry));
     if (!secrets.contains(id) || !secrets[id].is_string()) {
       return Status::Corruption(
           fmt::format("{}: no secret key for S3 endpoint {}", secrets_path, QuoteForMessage(id)));

@@ -42,6 +42,11 @@ class S3EndpointStore {
   std::map<std::string, s3::EndpointConfig> endpoints_;
 };
 
+// The inverse of EndpointSettingsToJson (the secret is not part of it). Corruption naming the
+// endpoint and field when something is missing or of the wrong type.
+Result<s3::EndpointConfig> EndpointSettingsFromJson(const std::string& id,
+                                                    const nlohmann::json& settings);
+
 // The settings of `config` as shown to users and stored in s3.json: everything but the secret.
 nlohmann::json EndpointSettingsToJson(const s3::EndpointConfig& config);
 

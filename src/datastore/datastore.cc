@@ -262,6 +262,7 @@ Result<std::vector<SnapshotInfo>> Datastore::ListSnapshots(const BackupNamespace
       info.files.push_back(f.filename);
       info.size += f.size;
     }
+    info.manifest = std::move(manifest).value();
     out.push_back(std::move(info));
   }
   return out;
@@ -278,17 +279,20 @@ Result<std::optional<SnapshotRef>> Datastore::LatestSnapshot(const BackupNamespa
   return std::optional<SnapshotRef>(list->back().ref);
 }
 
+Result<Bytes> Datastore::ReadManifestBlob(const BackupNamespace& ns,
+                                          const SnapshotRef& snap) const {
+  auto data = ReadFile(Local(JoinPath(SnapshotRelPath(ns, snap), kManifestName)));
+  if (!data.ok() && data.status().IsNotFound()) {
+    return Status::NotFound(
+        fmt::format("snapshot {} does not exist or is unfinished", snap.ToString()));
+  }
+  return data;
+}
+
 Result<Manifest> Datastore::LoadManifest(const BackupNamespace& ns, const SnapshotRef& snap) const {
   const std::string rel = JoinPath(SnapshotRelPath(ns, snap), kManifestName);
-  auto data = ReadFile(Local(rel));
-  if (!data.ok()) {
-    if (data.status().IsNotFound()) {
-      return Status::NotFound(
-          fmt::format("snapshot {} does not exist or is unfinished", snap.ToString()));
-    }
-    return data.status();
-  }
-  auto json = DecodeBlob(*data, nullptr);
+  CAIRN_ASSIGN_OR_RETURN(Bytes data, ReadManifestBlob(ns, snap));
+  auto json = DecodeBlob(data, nullptr);
   if (!json.ok()) return json.status().WithContext(rel);
   return Manifest::Parse(*json, rel);
 }

@@ -32,9 +32,10 @@ namespace cairn {
 struct SnapshotInfo {
   SnapshotRef ref;
   bool is_protected = false;
-  std::vector<std::string> files;  // archive file names from the manifest
-  uint64_t size = 0;               // sum of the manifest's file sizes
-  std::string error;               // non-empty if the manifest exists but cannot be read
+  std::vector<std::string> files;    // archive file names from the manifest
+  uint64_t size = 0;                 // sum of the manifest's file sizes
+  std::string error;                 // non-empty if the manifest exists but cannot be read
+  std::optional<Manifest> manifest;  // the parsed manifest, unless `error`
 };
 
 // How to create or attach a datastore kept in an object store.
@@ -181,6 +182,9 @@ class Datastore {
   // The newest finished snapshot of the group, if any.
   Result<std::optional<SnapshotRef>> LatestSnapshot(const BackupNamespace& ns,
                                                     const BackupGroup& group) const;
+  // The manifest blob (index.json.blob) as stored. NotFound if the snapshot does not exist or
+  // is unfinished.
+  Result<Bytes> ReadManifestBlob(const BackupNamespace& ns, const SnapshotRef& snap) const;
   // Loads and parses the manifest. NotFound if the snapshot does not exist or is unfinished;
   // Corruption (naming the file) if it does not decode.
   Result<Manifest> LoadManifest(const BackupNamespace& ns, const SnapshotRef& snap) const;

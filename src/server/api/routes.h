@@ -1,0 +1,26 @@
+// The REST API's routes, one function per resource file; AddAllRoutes builds the whole table.
+//
+// Thread-safety: call once at server start.
+#pragma once
+
+#include "server/api/router.h"
+
+namespace cairn::server {
+
+void AddNodeRoutes(Router& router);           // node_api.cc: version, ping, identity, tasks
+void AddAccessRoutes(Router& router);         // access_api.cc: tickets, users, tokens, ACLs
+void AddDatastoreListRoutes(Router& router);  // datastore_list_api.cc: groups, snapshots, …
+void AddDatastoreEditRoutes(Router& router);  // datastore_edit_api.cc: notes, forget, …
+void AddDatastoreJobRoutes(Router& router);   // datastore_job_api.cc: gc, verify, prune, …
+void AddConfigRoutes(Router& router);         // config_api.cc: config/datastore, config/s3
+
+inline void AddAllRoutes(Router& router) {
+  AddNodeRoutes(router);
+  AddAccessRoutes(router);
+  AddDatastoreListRoutes(router);
+  AddDatastoreEditRoutes(router);
+  AddDatastoreJobRoutes(router);
+  AddConfigRoutes(router);
+}
+
+}  // namespace cairn::server
