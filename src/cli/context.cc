@@ -19,6 +19,47 @@ Result<config::DatastoreConfig> Context::LoadConfig() const {
                                                           : config_dir);
 }
 
+Result<client::ApiClient*> Context::Remote() const {
+  if (remote_) return remote_.get();
+  if (repository.empty()) {
+    return Status::InvalidArgument(
+        "this command works against a server: give --repository [[auth-id@]host[:port]:]store "
+        "(or set CAIRN_REPOSITORY)");
+  }
+  client::ApiClientOptions options;
+  CAIRN_ASSIGN_OR_RETURN(options.repository, client::RemoteRepository::Parse(repository));
+  options.fingerprint = fingerprint;
+  options.fingerprint_cache = client::DefaultFingerprintCache();
+  for (const char* name : {"CAIRN_PASSWORD", "PBS_PASSWORD"}) {
+    if (const char* value = std::getenv(name); value && *value) {
+      options.password = value;
+      break;
+    }
+  }
+  const bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO);
+  if (options.password.empty()) {
+    if (!terminal) {
+      return Status::InvalidArgument("no password for " + options.repository.auth_id +
+                                     ": set CAIRN_PASSWORD (or PBS_PASSWORD)");
+    }
+    const char* entered =
+        ::getpass(fmt::format("Password for \"{}\": ", options.repository.auth_id).c_str());
+    if (entered == nullptr) return Status::InvalidArgument("no password entered");
+    options.password = entered;
+  }
+  if (terminal) {
+    options.confirm = [](const std::string& seen) {
+      std::fprintf(stderr, "fingerprint: %s\nAre you sure you want to continue connecting? (y/n): ",
+                   seen.c_str());
+      std::string answer;
+      std::getline(std::cin, answer);
+      return answer == "y" || answer == "yes";
+    };
+  }
+  CAIRN_ASSIGN_OR_RETURN(remote_, client::ApiClient::Connect(std::move(options)));
+  return remote_.get();
+}
+
 Result<std::shared_ptr<Datastore>> Context::OpenStore(const std::string& name, Operation op) const {
   CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, LoadConfig());
   CAIRN_ASSIGN_OR_RETURN(config::OpenedDatastore opened, config.OpenStore(name, op));

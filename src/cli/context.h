@@ -21,6 +21,7 @@
 
 #include "base/result.h"
 #include "base/units.h"
+#include "client/remote/api_client.h"
 #include "config/datastore_config.h"
 #include "format/crypt_config.h"
 
@@ -31,6 +32,10 @@ class Context {
   std::string config_dir;
   std::string output_format = "text";
   std::string log_level = "warn";
+  // A server's datastore, [[auth-id@]host[:port]:]store (--repository, $CAIRN_REPOSITORY,
+  // $PBS_REPOSITORY): commands that support it then run against the server.
+  std::string repository;
+  std::string fingerprint;  // the server certificate's, to pin (--fingerprint, ...)
   std::function<Status()> action;
 
   // Loads the configuration from config_dir (or the default directory).
@@ -41,6 +46,13 @@ class Context {
   Result<std::shared_ptr<Datastore>> OpenStore(const std::string& name, Operation op) const;
   // Keeps `operation` (begun on a store this command opened) running until the command ends.
   void HoldOperation(OperationGuard operation) const;
+
+  bool remote() const { return !repository.empty(); }
+  // The client of --repository, connected (once) and logged in: the password (or token
+  // secret) from $CAIRN_PASSWORD or $PBS_PASSWORD, else asked for on a terminal; an unknown
+  // certificate is offered for acceptance only on a terminal (client/remote/api_client.h).
+  // InvalidArgument without --repository.
+  Result<client::ApiClient*> Remote() const;
 
   bool json() const { return output_format != "text"; }
   // Prints `data` as JSON in JSON mode, otherwise `text` (a trailing newline is added if
@@ -59,6 +71,7 @@ class Context {
   mutable std::vector<std::pair<std::string, std::shared_ptr<Datastore>>> opened_;
   mutable std::vector<OperationGuard> operations_;
   mutable bool stats_emitted_ = false;
+  mutable std::unique_ptr<client::ApiClient> remote_;
 };
 
 // This host's name without domain ($CAIRN_HOSTNAME overrides it): the default backup id and
@@ -99,5 +112,6 @@ void AddPruneCommands(CLI::App& app, Context& ctx);
 void AddCatalogCommands(CLI::App& app, Context& ctx);
 void AddServerCommands(CLI::App& app, Context& ctx);
 void AddAccessCommands(CLI::App& app, Context& ctx);
+void AddTaskCommands(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

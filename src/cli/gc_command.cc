@@ -5,6 +5,7 @@
 #include "base/time.h"
 #include "base/units.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "datastore/jobs/gc.h"
 
 namespace cairn::cli {
@@ -64,6 +65,12 @@ void AddGcCommands(CLI::App& app, Context& ctx) {
   status->add_option("--store", *status_store, "Datastore name");
   status->callback([&ctx, status_store] {
     ctx.action = [&ctx, status_store]() -> Status {
+      if (ctx.remote()) {
+        CAIRN_ASSIGN_OR_RETURN(client::ApiClient * api, ctx.Remote());
+        CAIRN_ASSIGN_OR_RETURN(nlohmann::json last, api->Get(StorePath(*api) + "/gc"));
+        ctx.Emit(last, last.dump(2));
+        return Status::OK();
+      }
       CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(*status_store, Operation::kLookup));
       CAIRN_ASSIGN_OR_RETURN(std::optional<GcStatus> last, LoadGcStatus(*store));
       if (!last) {
@@ -79,6 +86,17 @@ void AddGcCommands(CLI::App& app, Context& ctx) {
   gc->callback([&ctx, args, status] {
     if (status->parsed()) return;
     ctx.action = [&ctx, args]() -> Status {
+      if (ctx.remote()) {
+        // The server runs GC as a task with its own settings; this follows its log.
+        CAIRN_ASSIGN_OR_RETURN(client::ApiClient * api, ctx.Remote());
+        CAIRN_ASSIGN_OR_RETURN(client::ApiAnswer started,
+                               api->Call("POST", StorePath(*api) + "/gc"));
+        std::string upid = started.data.get<std::string>();
+        std::fprintf(stderr, "started %s\n", upid.c_str());
+        CAIRN_RETURN_IF_ERROR(FollowTask(*api, upid));
+        ctx.Emit({{"upid", upid}}, "garbage collection finished: " + upid);
+        return Status::OK();
+      }
       GcOptions options = args->options;
       options.atime_safety_check = !args->no_atime_check;
       options.store_name = args->store;

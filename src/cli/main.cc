@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <utility>
 
 #include "base/file_faults.h"
 #include "base/log.h"
@@ -36,6 +38,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "json-pretty"}));
   app.add_option("--log-level", ctx.log_level, "Log level (error, warn, info, debug)")
       ->envname("CAIRN_LOG");
+  app.add_option("--repository", ctx.repository,
+                 "A server's datastore, [[auth-id@]host[:port]:]store (also $PBS_REPOSITORY)")
+      ->envname("CAIRN_REPOSITORY");
+  app.add_option("--fingerprint", ctx.fingerprint,
+                 "The server certificate's SHA-256 fingerprint to trust (also "
+                 "$PBS_FINGERPRINT)")
+      ->envname("CAIRN_FINGERPRINT");
   cairn::cli::AddDatastoreCommands(app, ctx);
   cairn::cli::AddBackupCommands(app, ctx);
   cairn::cli::AddSnapshotCommands(app, ctx);
@@ -47,12 +56,18 @@ int main(int argc, char** argv) {
   cairn::cli::AddS3Commands(app, ctx);
   cairn::cli::AddServerCommands(app, ctx);
   cairn::cli::AddAccessCommands(app, ctx);
+  cairn::cli::AddTaskCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   cairn::InitLogging(ctx.log_level);
+  // PBS's variables, for people used to proxmox-backup-client.
+  for (auto [value, name] : {std::pair{&ctx.repository, "PBS_REPOSITORY"},
+                             std::pair{&ctx.fingerprint, "PBS_FINGERPRINT"}}) {
+    if (const char* env = std::getenv(name); value->empty() && env) *value = env;
+  }
   if (!ctx.action) return 0;
   // The fault seam of the file layer, for the fault and crash campaigns (scripts/).
   cairn::Status st = cairn::FileFaults::InstallFromEnvironment();

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/context.h"
+#include "cli/remote.h"
 #include "datastore/jobs/prune.h"
 
 namespace cairn::cli {
@@ -35,8 +36,60 @@ std::string Summary(const PruneArgs& args, size_t removed, size_t total) {
                      total);
 }
 
+nlohmann::json KeepParams(const KeepOptions& keep) {
+  nlohmann::json params = nlohmann::json::object();
+  const std::pair<const char*, uint64_t> counts[] = {
+      {"keep-last", keep.last},     {"keep-hourly", keep.hourly},   {"keep-daily", keep.daily},
+      {"keep-weekly", keep.weekly}, {"keep-monthly", keep.monthly}, {"keep-yearly", keep.yearly}};
+  for (const auto& [name, count] : counts) {
+    if (count > 0) params[name] = count;
+  }
+  return params;
+}
+
+// Against a server: a group is pruned by one call that answers the decisions; a namespace by
+// the prune-datastore task, whose log is followed.
+Status RunRemotePrune(const Context& ctx, const PruneArgs& args, const BackupNamespace& ns) {
+  CAIRN_ASSIGN_OR_RETURN(client::ApiClient * api, ctx.Remote());
+  nlohmann::json params = KeepParams(args.keep);
+  params["dry-run"] = args.dry_run;
+  if (!ns.IsRoot()) params["ns"] = ns.ToString();
+  if (args.group.empty()) {
+    params["max-depth"] = 0;
+    CAIRN_ASSIGN_OR_RETURN(client::ApiAnswer started,
+                           api->Call("POST", StorePath(*api) + "/prune-datastore", params));
+    std::string upid = started.data.get<std::string>();
+    CAIRN_RETURN_IF_ERROR(FollowTask(*api, upid));
+    ctx.Emit({{"upid", upid}}, "prune finished: " + upid);
+    return Status::OK();
+  }
+  CAIRN_ASSIGN_OR_RETURN(BackupGroup group, BackupGroup::Parse(args.group));
+  params.update(GroupParams(ns, group));
+  CAIRN_ASSIGN_OR_RETURN(client::ApiAnswer answer,
+                         api->Call("POST", StorePath(*api) + "/prune", params));
+  std::vector<std::vector<std::string>> rows;
+  size_t removed = 0;
+  for (const nlohmann::json& entry : answer.data) {
+    SnapshotRef snap{group, entry.value("backup-time", int64_t{0})};
+    const bool keep = entry.value("keep", true);
+    rows.push_back({snap.ToString(), keep ? "keep" : "remove",
+                    entry.value("protected", false) ? "protected" : "-"});
+    removed += keep ? 0 : 1;
+  }
+  ctx.Emit(answer.data,
+           (rows.empty() ? "no snapshots\n" : FormatTable({"SNAPSHOT", "ACTION", "NOTE"}, rows)) +
+               Summary(args, removed, answer.data.size()));
+  return Status::OK();
+}
+
 Status RunPrune(const Context& ctx, const PruneArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(args.ns));
+  if (ctx.remote()) {
+    if (args.group.empty() && !args.ns_given) {
+      return Status::InvalidArgument("prune needs a GROUP, or --ns NS to prune every group of NS");
+    }
+    return RunRemotePrune(ctx, args, ns);
+  }
   std::vector<BackupGroup> groups;
   if (!args.group.empty()) {
     CAIRN_ASSIGN_OR_RETURN(BackupGroup group, BackupGroup::Parse(args.group));

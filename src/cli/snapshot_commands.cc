@@ -6,6 +6,7 @@
 
 #include "base/time.h"
 #include "cli/context.h"
+#include "cli/remote.h"
 
 namespace cairn::cli {
 namespace {
@@ -22,16 +23,28 @@ void AddTargetOptions(CLI::App* cmd, Target& t) {
   cmd->add_option("--ns", t.ns, "Namespace");
 }
 
-// Registers a subcommand whose action receives the opened store, the namespace and `Target`.
+// Registers a subcommand whose action receives the opened store, the namespace and `Target`,
+// or, with --repository, the server's client (remote.h).
 using Body =
     std::function<Status(const Context&, Datastore&, const BackupNamespace&, const Target&)>;
+using RemoteBody = std::function<Status(const Context&, client::ApiClient&, const BackupNamespace&,
+                                        const Target&)>;
 CLI::App* AddCommand(CLI::App* parent, Context& ctx, const std::string& name,
-                     const std::string& help, Operation op, std::shared_ptr<Target> t, Body body) {
+                     const std::string& help, Operation op, std::shared_ptr<Target> t, Body body,
+                     RemoteBody remote) {
   auto* cmd = parent->add_subcommand(name, help);
   AddTargetOptions(cmd, *t);
-  cmd->callback([&ctx, op, t, body] {
-    ctx.action = [&ctx, op, t, body]() -> Status {
+  cmd->callback([&ctx, op, t, body, remote] {
+    ctx.action = [&ctx, op, t, body, remote]() -> Status {
       CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t->ns));
+      if (ctx.remote()) {
+        if (t->store != config::kDefaultStoreName) {
+          return Status::InvalidArgument(
+              "--store and --repository exclude each other (the repository names the store)");
+        }
+        CAIRN_ASSIGN_OR_RETURN(client::ApiClient * api, ctx.Remote());
+        return remote(ctx, *api, ns, *t);
+      }
       CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(t->store, op));
       return body(ctx, *store, ns, *t);
     };
@@ -116,25 +129,33 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
 
   auto list = std::make_shared<Target>();
   AddCommand(snapshot, ctx, "list", "List finished snapshots", Operation::kRead, list,
-             ListSnapshots)
+             ListSnapshots,
+             [](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns,
+                const Target& t) { return RemoteListSnapshots(ctx, api, ns, t.object); })
       ->add_option("GROUP", list->object, "Only this group, e.g. vm/100");
 
   auto files = std::make_shared<Target>();
   AddCommand(snapshot, ctx, "files", "List a snapshot's archives", Operation::kRead, files,
-             ListFiles)
+             ListFiles,
+             [](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns,
+                const Target& t) { return RemoteSnapshotFiles(ctx, api, ns, t.object); })
       ->add_option("SNAPSHOT", files->object, "e.g. host/web1/2026-11-23T10:00:00Z")
       ->required();
 
   auto forget = std::make_shared<Target>();
-  AddCommand(snapshot, ctx, "forget", "Remove a snapshot (space is freed by GC)", Operation::kWrite,
-             forget,
-             [](const Context& ctx, Datastore& store, const BackupNamespace& ns,
-                const Target& t) -> Status {
-               CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
-               CAIRN_RETURN_IF_ERROR(store.ForgetSnapshot(ns, snap));
-               ctx.Emit({{"removed", snap.ToString()}}, "removed snapshot " + snap.ToString());
-               return Status::OK();
-             })
+  AddCommand(
+      snapshot, ctx, "forget", "Remove a snapshot (space is freed by GC)", Operation::kWrite,
+      forget,
+      [](const Context& ctx, Datastore& store, const BackupNamespace& ns,
+         const Target& t) -> Status {
+        CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(t.object));
+        CAIRN_RETURN_IF_ERROR(store.ForgetSnapshot(ns, snap));
+        ctx.Emit({{"removed", snap.ToString()}}, "removed snapshot " + snap.ToString());
+        return Status::OK();
+      },
+      [](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns, const Target& t) {
+        return RemoteForget(ctx, api, ns, t.object);
+      })
       ->add_option("SNAPSHOT", forget->object, "Snapshot to remove")
       ->required();
 
@@ -156,7 +177,9 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
         std::string value = m.notes().value_or("");
         ctx.Emit({{"snapshot", snap.ToString()}, {"notes", value}}, value);
         return Status::OK();
-      });
+      },
+      [notes_text](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns,
+                   const Target& t) { return RemoteNotes(ctx, api, ns, t.object, *notes_text); });
   notes_cmd->add_option("SNAPSHOT", notes->object, "Snapshot")->required();
   notes_cmd->add_option("--set", *notes_text, "New notes");
 
@@ -173,14 +196,18 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
                  fmt::format("snapshot {} is {}protected", snap.ToString(),
                              *unprotect ? "no longer " : ""));
         return Status::OK();
-      });
+      },
+      [unprotect](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns,
+                  const Target& t) { return RemoteProtect(ctx, api, ns, t.object, !*unprotect); });
   protect_cmd->add_option("SNAPSHOT", protect->object, "Snapshot")->required();
   protect_cmd->add_flag("--off", *unprotect, "Remove the protection");
 
   auto* group = app.add_subcommand("group", "List and manage backup groups");
   group->require_subcommand(1);
   AddCommand(group, ctx, "list", "List groups in a namespace", Operation::kRead,
-             std::make_shared<Target>(), ListGroups);
+             std::make_shared<Target>(), ListGroups,
+             [](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns,
+                const Target&) { return RemoteListGroups(ctx, api, ns); });
   auto gnotes = std::make_shared<Target>();
   auto gnotes_text = std::make_shared<std::optional<std::string>>();
   auto* gnotes_cmd = AddCommand(
@@ -195,19 +222,27 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
         CAIRN_ASSIGN_OR_RETURN(std::string value, store.GetGroupNotes(ns, g));
         ctx.Emit({{"group", g.ToString()}, {"notes", value}}, value);
         return Status::OK();
+      },
+      [gnotes_text](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns,
+                    const Target& t) {
+        return RemoteGroupNotes(ctx, api, ns, t.object, *gnotes_text);
       });
   gnotes_cmd->add_option("GROUP", gnotes->object, "Group, e.g. vm/100")->required();
   gnotes_cmd->add_option("--set", *gnotes_text, "New notes");
   auto gremove = std::make_shared<Target>();
-  AddCommand(group, ctx, "remove", "Remove a group's unprotected snapshots (and the group)",
-             Operation::kWrite, gremove,
-             [](const Context& ctx, Datastore& store, const BackupNamespace& ns,
-                const Target& t) -> Status {
-               CAIRN_ASSIGN_OR_RETURN(BackupGroup g, BackupGroup::Parse(t.object));
-               CAIRN_RETURN_IF_ERROR(store.RemoveGroup(ns, g));
-               ctx.Emit({{"removed", g.ToString()}}, "removed group " + g.ToString());
-               return Status::OK();
-             })
+  AddCommand(
+      group, ctx, "remove", "Remove a group's unprotected snapshots (and the group)",
+      Operation::kWrite, gremove,
+      [](const Context& ctx, Datastore& store, const BackupNamespace& ns,
+         const Target& t) -> Status {
+        CAIRN_ASSIGN_OR_RETURN(BackupGroup g, BackupGroup::Parse(t.object));
+        CAIRN_RETURN_IF_ERROR(store.RemoveGroup(ns, g));
+        ctx.Emit({{"removed", g.ToString()}}, "removed group " + g.ToString());
+        return Status::OK();
+      },
+      [](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns, const Target& t) {
+        return RemoteGroupRemove(ctx, api, ns, t.object);
+      })
       ->add_option("GROUP", gremove->object, "Group")
       ->required();
 
@@ -223,6 +258,9 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
         CAIRN_RETURN_IF_ERROR(store.CreateNamespace(ns));
         ctx.Emit({{"created", ns.ToString()}}, "created namespace " + ns.ToString());
         return Status::OK();
+      },
+      [](const Context& ctx, client::ApiClient& api, const BackupNamespace&, const Target& t) {
+        return RemoteNamespaceCreate(ctx, api, t.object);
       })
       ->add_option("NAMESPACE", nscreate->object, "e.g. site/a")
       ->required();
@@ -239,18 +277,25 @@ void AddSnapshotCommands(CLI::App& app, Context& ctx) {
         }
         ctx.Emit(out, text.empty() ? "no namespaces" : text);
         return Status::OK();
+      },
+      [](const Context& ctx, client::ApiClient& api, const BackupNamespace& ns, const Target&) {
+        return RemoteNamespaces(ctx, api, ns);
       });
   auto nsremove = std::make_shared<Target>();
   auto delete_groups = std::make_shared<bool>(false);
-  auto* nsremove_cmd =
-      AddCommand(nscmd, ctx, "remove", "Remove a namespace", Operation::kWrite, nsremove,
-                 [delete_groups](const Context& ctx, Datastore& store, const BackupNamespace&,
-                                 const Target& t) -> Status {
-                   CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t.object));
-                   CAIRN_RETURN_IF_ERROR(store.RemoveNamespace(ns, *delete_groups));
-                   ctx.Emit({{"removed", ns.ToString()}}, "removed namespace " + ns.ToString());
-                   return Status::OK();
-                 });
+  auto* nsremove_cmd = AddCommand(
+      nscmd, ctx, "remove", "Remove a namespace", Operation::kWrite, nsremove,
+      [delete_groups](const Context& ctx, Datastore& store, const BackupNamespace&,
+                      const Target& t) -> Status {
+        CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(t.object));
+        CAIRN_RETURN_IF_ERROR(store.RemoveNamespace(ns, *delete_groups));
+        ctx.Emit({{"removed", ns.ToString()}}, "removed namespace " + ns.ToString());
+        return Status::OK();
+      },
+      [delete_groups](const Context& ctx, client::ApiClient& api, const BackupNamespace&,
+                      const Target& t) {
+        return RemoteNamespaceRemove(ctx, api, t.object, *delete_groups);
+      });
   nsremove_cmd->add_option("NAMESPACE", nsremove->object, "Namespace")->required();
   nsremove_cmd->add_flag("--delete-groups", *delete_groups, "Also remove its groups and snapshots");
 }

@@ -7,7 +7,10 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -153,6 +156,42 @@ Result<std::string> CertificateFileFingerprint(const std::string& cert_path) {
     ERR_clear_error();
     return Status::Corruption(fmt::format("{} holds no PEM certificate", cert_path));
   }
+  return CertificateFingerprint(cert.get());
+}
+
+Result<std::string> FetchCertificateFingerprint(const std::string& host, uint16_t port,
+                                                int timeout_seconds) {
+  using CtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX, SSL_CTX_free>>;
+  CtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return OpenSslError("TLS context");
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  BioPtr bio(BIO_new_ssl_connect(ctx.get()));
+  if (!bio) return OpenSslError("TLS connection");
+  std::string target =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  BIO_set_conn_hostname(bio.get(), target.c_str());
+  SSL* ssl = nullptr;
+  BIO_get_ssl(bio.get(), &ssl);
+  SSL_set_tlsext_host_name(ssl, host.c_str());
+  BIO_set_nbio(bio.get(), 0);
+  // Blocking: the connect follows the system TCP timeouts, the handshake the ones set below.
+  if (BIO_do_connect(bio.get()) != 1) {
+    ERR_clear_error();
+    return Status::Unavailable(fmt::format("cannot connect to {} with TLS", target));
+  }
+  int fd = -1;
+  BIO_get_fd(bio.get(), &fd);
+  if (fd >= 0) {
+    struct timeval tv = {timeout_seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
+  if (BIO_do_handshake(bio.get()) != 1) {
+    ERR_clear_error();
+    return Status::Unavailable(fmt::format("TLS handshake with {} failed", target));
+  }
+  X509Ptr cert(SSL_get1_peer_certificate(ssl));
+  if (!cert) return Status::Unavailable(fmt::format("{} sent no certificate", target));
   return CertificateFingerprint(cert.get());
 }
 

@@ -13,6 +13,7 @@
 
 #include <openssl/x509.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ std::string CertificateFingerprint(X509* cert);
 // The fingerprint of the first certificate in a PEM file. NotFound if the file is missing,
 // Corruption if it holds no certificate.
 Result<std::string> CertificateFileFingerprint(const std::string& cert_path);
+
+// Connects to host:port, completes a TLS handshake without checking the certificate, and
+// returns the leaf certificate's fingerprint (for a trust-on-first-use prompt; nothing is sent
+// on the connection). Unavailable if the server cannot be reached or speaks no TLS.
+Result<std::string> FetchCertificateFingerprint(const std::string& host, uint16_t port,
+                                                int timeout_seconds = 10);
 
 // This host's names for a certificate: the short host name and, if resolvable to something
 // longer, its FQDN.

@@ -642,6 +642,117 @@ class AccessMatrixTest(ServerFixture):
                 self.assertEqual(reply.status, 200, f"admin {method} {path}: {reply.body}")
 
 
+class RemoteCliTest(ServerFixture):
+    """The CLI's commands with --repository against the server (PBS's client commands)."""
+
+    def remote(self, *args, auth="root@pam!admin", fingerprint=True, env=None, check=True):
+        secret = self.tokens[auth].split(":", 1)[1] if "!" in auth else PASSWORD
+        run_env = dict(self.cairn.env, CAIRN_PASSWORD=secret)
+        run_env.update(env or {})
+        repo = f"{auth}@127.0.0.1:{self.server.port}:store1"
+        extra = ["--repository", repo] + (["--fingerprint", self.server.fingerprint]
+                                          if fingerprint else [])
+        return subprocess.run([CAIRN, "--output-format", "json", *args, *extra], env=run_env,
+                              capture_output=True, text=True, timeout=300, check=check,
+                              stdin=subprocess.DEVNULL)
+
+    def test_snapshot_and_group_commands(self):
+        listed = json.loads(self.remote("snapshot", "list").stdout)
+        self.assertEqual(listed, self.root.get(S + "/snapshots").data)
+        groups = json.loads(self.remote("group", "list").stdout)
+        self.assertEqual({g["backup-id"] for g in groups}, {"alice", "web1", "victim"})
+        snap = f"host/web1/{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(T0))}"
+        self.remote("snapshot", "notes", snap, "--set", "set remotely")
+        shown = json.loads(self.remote("snapshot", "notes", snap).stdout)
+        self.assertEqual(shown["notes"], "set remotely")
+        self.remote("snapshot", "protect", snap)
+        self.assertIs(self.root.get(S + "/protected", **{"backup-type": "host",
+                                                        "backup-id": "web1",
+                                                        "backup-time": T0}).data, True)
+        files = json.loads(self.remote("snapshot", "files", snap).stdout)
+        self.assertIn("root.pxar.didx", [f["filename"] for f in files])
+        refused = self.remote("snapshot", "forget", snap, check=False)
+        self.assertEqual(refused.returncode, 6, refused.stderr)  # protected
+        self.remote("snapshot", "protect", "--off", snap)
+        self.remote("namespace", "create", "remote-ns")
+        self.assertIn("remote-ns", json.loads(self.remote("namespace", "list").stdout))
+        self.remote("namespace", "remove", "remote-ns")
+
+    def test_prune_gc_tasks_and_status(self):
+        pruned = json.loads(self.remote("prune", "host/alice", "--keep-last", "1",
+                                        "--dry-run").stdout)
+        self.assertEqual(sorted(p["keep"] for p in pruned), [False, True])
+        gc = self.remote("gc")
+        self.assertIn("TASK OK", gc.stderr)
+        upid = json.loads(gc.stdout)["upid"]
+        tasks = json.loads(self.remote("task", "list").stdout)
+        self.assertIn(upid, [t["upid"] for t in tasks])
+        status = json.loads(self.remote("task", "status", upid).stdout)
+        self.assertEqual(status["exitstatus"], "OK")
+        self.assertIn("TASK OK", self.remote("task", "log", upid).stderr)
+        usage = json.loads(self.remote("status").stdout)
+        self.assertGreater(usage["total"], 0)
+
+    def test_password_login_and_pbs_environment(self):
+        env = {"PBS_REPOSITORY": f"alice@pbs@127.0.0.1:{self.server.port}:store1",
+               "PBS_PASSWORD": PASSWORD, "PBS_FINGERPRINT": self.server.fingerprint}
+        run_env = dict(self.cairn.env, **env)
+        proc = subprocess.run([CAIRN, "--output-format", "json", "group", "list"], env=run_env,
+                              capture_output=True, text=True, timeout=300, check=True)
+        self.assertEqual([g["backup-id"] for g in json.loads(proc.stdout)], ["alice"])
+        run_env["PBS_PASSWORD"] = "wrong"
+        proc = subprocess.run([CAIRN, "group", "list"], env=run_env, capture_output=True,
+                              text=True, timeout=300)
+        self.assertEqual(proc.returncode, 6, proc.stderr)
+
+    def test_a_wrong_or_missing_fingerprint_is_refused_without_a_terminal(self):
+        before = tree_state(self.tmp)
+        wrong = "AA:" * 31 + "AA"
+        proc = self.remote("namespace", "create", "never", fingerprint=False,
+                           env={"CAIRN_FINGERPRINT": wrong}, check=False)
+        self.assertEqual(proc.returncode, 6, proc.stderr)
+        self.assertIn("does not match", proc.stderr)
+        proc = self.remote("namespace", "create", "never", fingerprint=False, check=False)
+        self.assertEqual(proc.returncode, 6, proc.stderr)
+        self.assertIn(self.server.fingerprint, proc.stderr)
+        self.assertEqual(before, tree_state(self.tmp))
+
+    def test_trust_on_first_use_on_a_terminal(self):
+        import pty
+        secret = self.tokens["root@pam!admin"].split(":", 1)[1]
+        repo = f"root@pam!admin@127.0.0.1:{self.server.port}:store1"
+        env = dict(self.cairn.env, CAIRN_PASSWORD=secret, HOME=os.path.join(self.tmp, "tofu"),
+                   XDG_CONFIG_HOME=os.path.join(self.tmp, "tofu"))
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(CAIRN, [CAIRN, "group", "list", "--repository", repo], env)
+        output = b""
+        answered = False
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and b"(y/n)" in output:
+                os.write(fd, b"y\n")
+                answered = True
+        _, status = os.waitpid(pid, 0)
+        self.assertTrue(answered, output)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, output)
+        self.assertIn(self.server.fingerprint.encode(), output)
+        cache = os.path.join(self.tmp, "tofu", "cairn", "fingerprints")
+        with open(cache) as f:
+            self.assertEqual(f.read(), f"127.0.0.1:{self.server.port} {self.server.fingerprint}\n")
+        # Remembered: no prompt, no terminal needed next time.
+        proc = subprocess.run([CAIRN, "group", "list", "--repository", repo], env=env,
+                              capture_output=True, text=True, timeout=300,
+                              stdin=subprocess.DEVNULL)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
 class RoutesDocTest(unittest.TestCase):
     def test_docs_api_md_is_generated_from_the_route_table(self):
         tmp = tempfile.mkdtemp(prefix="cairn-routes-")

@@ -25,7 +25,7 @@ ApiReply TicketReply(json data, http::HeaderList headers = {}) {
   raw.headers.emplace_back("Content-Type", kJsonContentType);
   raw.body = body.dump();
   ApiReply reply;
-  reply.raw = std::move(raw);
+  reply.raw = std::make_unique<http::ServerResponse>(std::move(raw));
   return reply;
 }
 
@@ -44,7 +44,7 @@ Result<ApiReply> CreateTicket(ApiCall& call) {
     raw.body = "permission check failed.";
     raw.delay = std::chrono::seconds(3);
     ApiReply reply;
-    reply.raw = std::move(raw);
+    reply.raw = std::make_unique<http::ServerResponse>(std::move(raw));
     return reply;
   }
   json data = {{"username", login->user.ToString()}, {"CSRFPreventionToken", login->csrf_token}};

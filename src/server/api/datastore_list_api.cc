@@ -200,7 +200,7 @@ Result<ApiReply> Download(ApiCall& call) {
   raw.headers.emplace_back("Content-Type", "application/octet-stream");
   raw.body.assign(data.begin(), data.end());
   ApiReply reply;
-  reply.raw = std::move(raw);
+  reply.raw = std::make_unique<http::ServerResponse>(std::move(raw));
   return reply;
 }
 

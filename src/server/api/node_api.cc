@@ -128,7 +128,7 @@ Result<ApiReply> TaskLog(ApiCall& call) {
                                                         "-" + upid.worker_type + ".log\"");
     for (const TaskLogLine& line : page.lines) raw.body += line.text + "\n";
     ApiReply reply;
-    reply.raw = std::move(raw);
+    reply.raw = std::make_unique<http::ServerResponse>(std::move(raw));
     return reply;
   }
   uint64_t start = static_cast<uint64_t>(params.Integer("start", 0));
@@ -144,7 +144,7 @@ Result<ApiReply> TaskLog(ApiCall& call) {
   raw.headers.emplace_back("Content-Type", kJsonContentType);
   raw.body = TaskLogJson(page, active).dump();
   ApiReply reply;
-  reply.raw = std::move(raw);
+  reply.raw = std::make_unique<http::ServerResponse>(std::move(raw));
   return reply;
 }
 

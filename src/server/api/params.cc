@@ -155,7 +155,8 @@ std::optional<Params> CheckParams(const json& raw,
   json merged = raw;
   for (const auto& [name, value] : path_params) merged[name] = value;
   json out = json::object();
-  for (const auto& [name, value] : merged.items()) {
+  for (const auto& [key, value] : merged.items()) {
+    const std::string& name = key;  // clang 14 cannot capture a structured binding
     auto spec = std::find_if(specs.begin(), specs.end(),
                              [&](const ParamSpec& s) { return s.name == name; });
     if (spec == specs.end()) {

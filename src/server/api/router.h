@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,7 +51,8 @@ struct Access {
 struct ApiReply {
   nlohmann::json data;
   nlohmann::json attributes = nlohmann::json::object();
-  std::optional<http::ServerResponse> raw;
+  // (A pointer, not an optional: GCC 12 warns of a maybe-uninitialized optional here.)
+  std::unique_ptr<http::ServerResponse> raw;
 
   ApiReply() = default;
   ApiReply(nlohmann::json value) : data(std::move(value)) {}  // NOLINT: implicit by design
