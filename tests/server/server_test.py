@@ -753,6 +753,114 @@ class RemoteCliTest(ServerFixture):
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
 
+class BlockedVerify:
+    """A store whose verify blocks, deterministically, on one chunk: the chunk file is replaced
+    by a FIFO, so reading it waits until the test writes the chunk's bytes into it."""
+
+    def __init__(self, tmp):
+        self.cairn = Cairn(tmp)
+        c = self.cairn
+        c.run("datastore", "create", "store1", os.path.join(tmp, "store1"))
+        image = os.path.join(tmp, "disk.img")
+        with open(image, "wb") as f:
+            f.write(os.urandom(256 * 1024))
+        c.run("backup", "--store", "store1", "--backup-id", "h", "--backup-time", str(T0),
+              "--chunk-size", "64", "disk.img:" + image)
+        self.secret = c.json("token", "create", "root@pam", "t")["value"]
+        c.run("acl", "update", "/", "Admin", "--auth-id", "root@pam!t")
+        chunks = os.path.join(tmp, "store1", ".chunks")
+        self.chunk = next(os.path.join(d, f) for d, _, files in os.walk(chunks) for f in files)
+        with open(self.chunk, "rb") as f:
+            self.data = f.read()
+        os.unlink(self.chunk)
+        os.mkfifo(self.chunk)
+
+    def client(self, server):
+        return Client(server, token=f"root@pam!t:{self.secret}")
+
+    def wait_for_reader(self):
+        """Blocks (bounded) until the verify has opened the FIFO; returns a write end."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                fd = os.open(self.chunk, os.O_WRONLY | os.O_NONBLOCK)
+                os.set_blocking(fd, True)
+                return fd
+            except OSError:
+                time.sleep(0.02)
+        raise AssertionError("the verify never read the chunk")
+
+    def release(self, fd):
+        os.write(fd, self.data)
+        os.close(fd)
+
+    def restore_chunk(self):
+        os.unlink(self.chunk)
+        with open(self.chunk, "wb") as f:
+            f.write(self.data)
+
+
+class JobControlTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cairn-server-jobs-")
+        self.store = BlockedVerify(self.tmp)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_abort_stops_a_running_verify(self):
+        server = Server(self.store.cairn).start()
+        try:
+            client = self.store.client(server)
+            upid = client.request("POST", "/admin/datastore/store1/verify", {}).data
+            fd = self.store.wait_for_reader()
+            path = "/nodes/localhost/tasks/" + urllib.parse.quote(upid, safe="")
+            self.assertEqual(client.get(path + "/status").data["status"], "running")
+            self.assertEqual(client.request("DELETE", path).status, 200)
+            self.store.release(fd)
+            status = wait_task(client, upid)
+            self.assertIn("cancelled", status["exitstatus"])
+            log = client.get(path + "/log", limit=0).data
+            self.assertTrue(log[-1]["t"].endswith("TASK ERROR: verify cancelled"), log[-1])
+        finally:
+            server.stop()
+        self.store.restore_chunk()
+        self.store.cairn.run("verify", "--store", "store1")
+
+    def test_sigterm_stops_running_tasks_and_leaves_nothing_locked(self):
+        server = Server(self.store.cairn).start()
+        client = self.store.client(server)
+        upid = client.request("POST", "/admin/datastore/store1/verify", {}).data
+        fd = self.store.wait_for_reader()
+        server.proc.send_signal(signal.SIGTERM)
+        # The server tells the task to stop (a line in its log), then waits for it: it ends at
+        # its next check, once the blocked read returns.
+        log = next(os.path.join(d, f) for d, _, files in
+                   os.walk(os.path.join(self.store.cairn.state, "tasks")) for f in files
+                   if f == upid)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with open(log) as f:
+                if "server shutting down" in f.read():
+                    break
+            time.sleep(0.02)
+        self.store.release(fd)
+        self.assertEqual(server.proc.wait(timeout=120), 0)
+        server = Server(self.store.cairn).start()
+        try:
+            status = self.store.client(server).get(
+                "/nodes/localhost/tasks/" + urllib.parse.quote(upid, safe="") + "/status").data
+            self.assertEqual(status["status"], "stopped")
+            self.assertIn("cancelled", status["exitstatus"])  # finished, not "unknown"
+        finally:
+            self.assertEqual(server.stop(), 0)
+        self.store.restore_chunk()
+        # Nothing stayed locked: a local job that needs the store alone runs at once.
+        self.store.cairn.run("datastore", "s3-refresh", "store1", check=False)
+        self.store.cairn.run("gc", "--store", "store1")
+        self.store.cairn.run("verify", "--store", "store1")
+
+
 class RoutesDocTest(unittest.TestCase):
     def test_docs_api_md_is_generated_from_the_route_table(self):
         tmp = tempfile.mkdtemp(prefix="cairn-routes-")

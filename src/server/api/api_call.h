@@ -14,8 +14,8 @@
 
 #include "base/result.h"
 #include "http/server.h"
-#include "server/api/formatter.h"
-#include "server/api/params.h"
+#include "server/rest/formatter.h"
+#include "server/rest/params.h"
 #include "server/auth/auth_id.h"
 #include "server/auth/user_info.h"
 #include "types/backup_names.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "server/api/params.h"
+#include "server/rest/params.h"
 #include "types/backup_names.h"
 
 namespace cairn::server {

@@ -5,7 +5,7 @@
 
 #include "server/access_control.h"
 #include "server/api/api_call.h"
-#include "server/api/formatter.h"
+#include "server/rest/formatter.h"
 #include "server/auth/privileges.h"
 #include "server/server_context.h"
 

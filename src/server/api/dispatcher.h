@@ -19,7 +19,7 @@
 
 #include "base/mutex.h"
 #include "http/server.h"
-#include "server/api/router.h"
+#include "server/rest/router.h"
 
 namespace cairn::server {
 

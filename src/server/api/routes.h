@@ -3,7 +3,7 @@
 // Thread-safety: call once at server start.
 #pragma once
 
-#include "server/api/router.h"
+#include "server/rest/router.h"
 
 namespace cairn::server {
 

@@ -301,7 +301,10 @@ void TaskManager::Shutdown() {
   {
     MutexLock lock(mu_);
     shut_down_ = true;
-    for (auto& [key, task] : running_) task->control.Cancel();
+    for (auto& [key, task] : running_) {
+      task->log->Log(JobLogLevel::kInfo, "server shutting down: stopping the task");
+      task->control.Cancel();
+    }
     while (!running_.empty()) finished_cv_.Wait();
     threads.swap(finished_threads_);
   }

@@ -102,7 +102,8 @@ class TaskManager {
   // another process is not waited for (its state may be Unknown while it runs).
   Result<TaskState> Wait(std::string_view upid_text);
 
-  // Cancels every running task, waits until all have finished and refuses new ones
+  // Cancels every running task (its log notes "server shutting down: stopping the task"),
+  // waits until all have finished and refuses new ones
   // (Unavailable). Idempotent.
   void Shutdown();
 

@@ -1,4 +1,4 @@
-#include "server/api/formatter.h"
+#include "server/rest/formatter.h"
 
 namespace cairn::server {
 

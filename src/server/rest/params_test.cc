@@ -1,9 +1,9 @@
-#include "server/api/params.h"
+#include "server/rest/params.h"
 
 #include <gtest/gtest.h>
 
-#include "server/api/formatter.h"
-#include "server/api/router.h"
+#include "server/rest/formatter.h"
+#include "server/rest/router.h"
 
 namespace cairn::server {
 namespace {

@@ -17,7 +17,7 @@
 
 #include "base/result.h"
 #include "http/server.h"
-#include "server/api/params.h"
+#include "server/rest/params.h"
 
 namespace cairn::server {
 

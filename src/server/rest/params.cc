@@ -1,4 +1,4 @@
-#include "server/api/params.h"
+#include "server/rest/params.h"
 
 #include "server/auth/encoding.h"
 

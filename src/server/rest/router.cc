@@ -1,4 +1,4 @@
-#include "server/api/router.h"
+#include "server/rest/router.h"
 
 #include <cassert>
 

@@ -14,7 +14,7 @@
 
 #include "base/status.h"
 #include "http/server.h"
-#include "server/api/params.h"
+#include "server/rest/params.h"
 
 namespace cairn::server {
 
