@@ -1,16 +1,13 @@
 #include "base/hex.h"
 
 namespace cairn {
-namespace {
 
-int HexValue(char c) {
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-}  // namespace
 
 std::string HexEncode(ByteView data) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -28,8 +25,8 @@ Status HexDecodeInto(std::string_view hex, std::span<uint8_t> out) {
                                    " hex characters, got " + std::to_string(hex.size()));
   }
   for (size_t i = 0; i < out.size(); ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
+    int hi = HexDigitValue(hex[2 * i]);
+    int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return Status::InvalidArgument("invalid hex character");
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }

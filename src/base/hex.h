@@ -9,6 +9,9 @@
 
 namespace cairn {
 
+// The value of one hex digit (either case), or -1 if `c` is none.
+int HexDigitValue(char c);
+
 // Lowercase hex of `data`, two characters per byte.
 std::string HexEncode(ByteView data);
 

@@ -154,9 +154,15 @@ Result<std::vector<BackupGroup>> Datastore::ListGroups(const BackupNamespace& ns
 Result<GroupInfo> Datastore::GetGroupInfo(const BackupNamespace& ns,
                                           const BackupGroup& group) const {
   GroupInfo info{group, "", 0, std::nullopt};
-  CAIRN_ASSIGN_OR_RETURN(auto snaps, ListSnapshots(ns, group));
-  info.snapshot_count = snaps.size();
-  if (!snaps.empty()) info.last_backup = snaps.back().ref.time;
+  // Finished snapshots are those with a manifest file: a stat each, no manifest is parsed
+  // (a group listing of a large store would otherwise read every manifest).
+  CAIRN_ASSIGN_OR_RETURN(auto dirs, ListSnapshotDirs(ns, group));
+  for (const SnapshotRef& snap : dirs) {
+    CAIRN_ASSIGN_OR_RETURN(bool finished, IsFinished(ns, snap));
+    if (!finished) continue;
+    ++info.snapshot_count;
+    if (!info.last_backup || snap.time > *info.last_backup) info.last_backup = snap.time;
+  }
   auto owner = GetOwner(ns, group);
   if (owner.ok()) info.owner = *owner;
   return info;

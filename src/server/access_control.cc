@@ -1,7 +1,5 @@
 #include "server/access_control.h"
 
-#include <sys/stat.h>
-
 #include "base/file_util.h"
 #include "server/auth/acl_path.h"
 #include "server/auth/api_token_header.h"
@@ -42,7 +40,11 @@ AccessControl::AccessControl(std::string config_dir, std::unique_ptr<TicketKey> 
     : config_dir_(std::move(config_dir)),
       ticket_key_(std::move(ticket_key)),
       csrf_key_(std::move(csrf_key)),
-      authenticator_(std::move(authenticator)) {}
+      authenticator_(std::move(authenticator)),
+      users_(JoinPath(config_dir_, kUserConfigFile),
+             [dir = config_dir_] { return UserConfig::Load(dir); }),
+      acls_(JoinPath(config_dir_, kAclConfigFile),
+            [dir = config_dir_] { return AclTree::Load(dir); }) {}
 
 Result<std::optional<Credentials>> AccessControl::Authenticate(const http::ServerRequest& request,
                                                                int64_t now) {
@@ -83,45 +85,9 @@ Result<LoginResult> AccessControl::Login(std::string_view username, std::string_
   return LoginResult{*user, std::move(ticket), csrf_key_.CreateToken(*user, now)};
 }
 
-Result<std::shared_ptr<const UserConfig>> AccessControl::Users() {
-  struct stat st;
-  FileStamp stamp;
-  if (::stat(JoinPath(config_dir_, kUserConfigFile).c_str(), &st) == 0) {
-    stamp = {int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, int64_t(st.st_size)};
-  }
-  {
-    MutexLock lock(mu_);
-    if (users_ && stamp == users_stamp_) return users_;
-  }
-  CAIRN_ASSIGN_OR_RETURN(UserConfig users, UserConfig::Load(config_dir_));
-  auto shared = std::make_shared<const UserConfig>(std::move(users));
-  MutexLock lock(mu_);
-  users_ = shared;
-  users_stamp_ = stamp;
-  return shared;
-}
-
-Result<std::shared_ptr<const AclTree>> AccessControl::Acls() {
-  struct stat st;
-  FileStamp stamp;
-  if (::stat(JoinPath(config_dir_, kAclConfigFile).c_str(), &st) == 0) {
-    stamp = {int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, int64_t(st.st_size)};
-  }
-  {
-    MutexLock lock(mu_);
-    if (acls_ && stamp == acl_stamp_) return acls_;
-  }
-  CAIRN_ASSIGN_OR_RETURN(AclTree acls, AclTree::Load(config_dir_));
-  auto shared = std::make_shared<const AclTree>(std::move(acls));
-  MutexLock lock(mu_);
-  acls_ = shared;
-  acl_stamp_ = stamp;
-  return shared;
-}
-
 Result<UserInfo> AccessControl::Info(int64_t now) {
-  CAIRN_ASSIGN_OR_RETURN(auto users, Users());
-  CAIRN_ASSIGN_OR_RETURN(auto acls, Acls());
+  CAIRN_ASSIGN_OR_RETURN(auto users, users_.Get());
+  CAIRN_ASSIGN_OR_RETURN(auto acls, acls_.Get());
   return UserInfo(*users, *acls, now);
 }
 
@@ -146,7 +112,7 @@ Result<std::map<std::string, std::map<std::string, bool>>> AccessControl::ListPe
 }
 
 Status AccessControl::CheckUserActive(const Authid& auth_id, int64_t now) {
-  CAIRN_ASSIGN_OR_RETURN(auto users, Users());
+  CAIRN_ASSIGN_OR_RETURN(auto users, users_.Get());
   if (!users->IsActive(auth_id, now)) {
     return Status::PermissionDenied("user '" + auth_id.ToString() +
                                     "' does not exist or is not active");

@@ -14,7 +14,6 @@
 #include <string>
 #include <string_view>
 
-#include "base/mutex.h"
 #include "base/result.h"
 #include "http/server.h"
 #include "server/auth/acl.h"
@@ -24,6 +23,7 @@
 #include "server/auth/ticket.h"
 #include "server/auth/user_config.h"
 #include "server/auth/user_info.h"
+#include "server/cached_file.h"
 
 namespace cairn::server {
 
@@ -76,25 +76,15 @@ class AccessControl {
  private:
   AccessControl(std::string config_dir, std::unique_ptr<TicketKey> ticket_key, CsrfKey csrf_key,
                 std::unique_ptr<Authenticator> authenticator);
-  // The current user.cfg and acl.cfg (re-read when changed on disk).
-  Result<std::shared_ptr<const UserConfig>> Users();
-  Result<std::shared_ptr<const AclTree>> Acls();
+  // UserInfo over the current user.cfg and acl.cfg (re-read when changed on disk).
   Result<UserInfo> Info(int64_t now);
 
   const std::string config_dir_;
   const std::unique_ptr<TicketKey> ticket_key_;
   const CsrfKey csrf_key_;
   const std::unique_ptr<Authenticator> authenticator_;
-  struct FileStamp {
-    int64_t mtime_ns = -1;
-    int64_t size = -1;
-    bool operator==(const FileStamp&) const = default;
-  };
-  Mutex mu_;
-  FileStamp users_stamp_ CAIRN_GUARDED_BY(mu_);
-  std::shared_ptr<const UserConfig> users_ CAIRN_GUARDED_BY(mu_);
-  FileStamp acl_stamp_ CAIRN_GUARDED_BY(mu_);
-  std::shared_ptr<const AclTree> acls_ CAIRN_GUARDED_BY(mu_);
+  CachedFile<UserConfig> users_;
+  CachedFile<AclTree> acls_;
 };
 
 }  // namespace cairn::server

@@ -44,4 +44,9 @@ void WriteTestFile(const std::string& path, ByteView data) {
   fclose(f);
 }
 
+std::string ReadTestFile(const std::string& path) {
+  auto data = ReadFile(path);
+  return data.ok() ? std::string(data->begin(), data->end()) : "<" + data.status().ToString() + ">";
+}
+
 }  // namespace cairn::testing

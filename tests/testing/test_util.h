@@ -32,6 +32,9 @@ Bytes RandomBytes(size_t size, uint64_t seed);
 // Writes `data` to `path` (plain, non-atomic; for test fixtures). Aborts the test on failure.
 void WriteTestFile(const std::string& path, ByteView data);
 
+// The text of the file at `path`, or "<error>" if it cannot be read (for assertions).
+std::string ReadTestFile(const std::string& path);
+
 // Runs f(i) for every i in [0, n) on `threads` threads; returns when all are done.
 template <typename F>
 void ParallelFor(int n, int threads, F f) {

@@ -14,10 +14,10 @@
 
 #include "base/result.h"
 #include "http/server.h"
-#include "server/rest/formatter.h"
-#include "server/rest/params.h"
 #include "server/auth/auth_id.h"
 #include "server/auth/user_info.h"
+#include "server/rest/formatter.h"
+#include "server/rest/params.h"
 #include "types/backup_names.h"
 
 namespace cairn::server {

@@ -70,20 +70,22 @@ Result<ApiReply> ListGroups(ApiCall& call) {
   CAIRN_ASSIGN_OR_RETURN(auto groups, opened.store->ListGroups(ns));
   json out = json::array();
   for (const BackupGroup& group : groups) {
-    auto snapshots = opened.store->ListSnapshots(ns, group);
-    if (!snapshots.ok() && snapshots.status().IsNotFound()) continue;  // removed meanwhile
-    CAIRN_RETURN_IF_ERROR(snapshots.status());
-    if (snapshots->empty()) continue;
-    auto owner = opened.store->GetOwner(ns, group);
-    if (access == NamespaceAccess::kPartialOwnedOnly && (!owner.ok() || !call.Owns(*owner)))
-      continue;
-    const SnapshotInfo& last = snapshots->back();
+    auto info = opened.store->GetGroupInfo(ns, group);
+    if (!info.ok() && info.status().IsNotFound()) continue;  // removed meanwhile
+    CAIRN_RETURN_IF_ERROR(info.status());
+    if (info->snapshot_count == 0 || !info->last_backup) continue;
+    if (access == NamespaceAccess::kPartialOwnedOnly && !call.Owns(info->owner)) continue;
+    json files = json::array();
+    if (auto manifest = opened.store->LoadManifest(ns, {group, *info->last_backup});
+        manifest.ok()) {
+      for (const ManifestFile& f : manifest->files()) files.push_back(f.filename);
+    }
     json item = {{"backup-type", BackupTypeName(group.type)},
                  {"backup-id", group.id},
-                 {"last-backup", last.ref.time},
-                 {"backup-count", snapshots->size()},
-                 {"files", last.files}};
-    if (owner.ok()) item["owner"] = *owner;
+                 {"last-backup", *info->last_backup},
+                 {"backup-count", info->snapshot_count},
+                 {"files", std::move(files)}};
+    if (!info->owner.empty()) item["owner"] = info->owner;
     auto notes = opened.store->GetGroupNotes(ns, group);
     if (notes.ok() && !notes->empty()) item["comment"] = FirstLine(*notes);
     out.push_back(std::move(item));

@@ -5,8 +5,8 @@
 
 #include "server/access_control.h"
 #include "server/api/api_call.h"
-#include "server/rest/formatter.h"
 #include "server/auth/privileges.h"
+#include "server/rest/formatter.h"
 #include "server/server_context.h"
 
 namespace cairn::server {

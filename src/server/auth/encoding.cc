@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include "base/hex.h"
 #include "base/quote.h"
 
 namespace cairn::server {
@@ -10,13 +11,6 @@ namespace {
 bool IsBase64Char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
          c == '/';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -84,8 +78,8 @@ Result<std::string> PercentDecode(std::string_view text) {
       continue;
     }
     const bool complete = i + 2 < text.size();
-    const int hi = complete ? HexValue(text[i + 1]) : -1;
-    const int lo = complete ? HexValue(text[i + 2]) : -1;
+    const int hi = complete ? HexDigitValue(text[i + 1]) : -1;
+    const int lo = complete ? HexDigitValue(text[i + 2]) : -1;
     if (hi < 0 || lo < 0) {
       return Status::InvalidArgument("invalid percent encoding in " + QuoteForMessage(text));
     }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/hex.h"
+
 namespace cairn::server {
 namespace {
 
@@ -24,13 +26,6 @@ std::vector<std::string_view> SplitColons(std::string_view text) {
   return parts;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string UnescapeWorkerId(std::string_view escaped) {
@@ -40,8 +35,8 @@ std::string UnescapeWorkerId(std::string_view escaped) {
     if (c == '-') {
       out += '/';
     } else if (c == '\\' && i + 3 < escaped.size() && escaped[i + 1] == 'x' &&
-               HexValue(escaped[i + 2]) >= 0 && HexValue(escaped[i + 3]) >= 0) {
-      out += static_cast<char>(HexValue(escaped[i + 2]) * 16 + HexValue(escaped[i + 3]));
+               HexDigitValue(escaped[i + 2]) >= 0 && HexDigitValue(escaped[i + 3]) >= 0) {
+      out += static_cast<char>(HexDigitValue(escaped[i + 2]) * 16 + HexDigitValue(escaped[i + 3]));
       i += 3;
     } else {
       out += c;

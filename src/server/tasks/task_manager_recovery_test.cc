@@ -17,11 +17,6 @@ namespace {
 
 using testing::TempDir;
 
-std::string ReadText(const std::string& path) {
-  auto data = ReadFile(path);
-  return data.ok() ? std::string(AsString(*data)) : "<" + data.status().ToString() + ">";
-}
-
 Result<std::unique_ptr<TaskManager>> OpenManager(const std::string& dir) {
   return TaskManager::Open({.task_dir = dir, .node = "node1", .archive = {}});
 }
@@ -54,8 +49,8 @@ TEST(TaskManagerRecoveryTest, StaleActiveEntriesBecomeUnknown) {
 
   auto manager = OpenManager(tasks);
   ASSERT_TRUE(manager.ok()) << manager.status().ToString();
-  EXPECT_EQ(ReadText(tasks + "/active"), "");
-  const std::string archive = ReadText(tasks + "/archive");
+  EXPECT_EQ(testing::ReadTestFile(tasks + "/active"), "");
+  const std::string archive = testing::ReadTestFile(tasks + "/archive");
   EXPECT_NE(archive.find(with_log.ToString() + " 000003E8 unknown\n"), std::string::npos)
       << archive;
   EXPECT_NE(archive.find(without_log.ToString() + " "), std::string::npos) << archive;
@@ -63,7 +58,7 @@ TEST(TaskManagerRecoveryTest, StaleActiveEntriesBecomeUnknown) {
   // It had written its result line before it died: that state stands.
   EXPECT_NE(archive.find(finished.ToString() + " 000007D0 OK\n"), std::string::npos) << archive;
   EXPECT_EQ(archive.find("garbage"), archive.find("garbage_collection"));
-  EXPECT_EQ(ReadText(log_path), log_text);  // no line added
+  EXPECT_EQ(testing::ReadTestFile(log_path), log_text);  // no line added
 
   auto status = (*manager)->GetStatus(with_log.ToString());
   ASSERT_TRUE(status.ok());
@@ -119,7 +114,7 @@ TEST(TaskManagerRecoveryTest, ServerKilledMidTaskRestartsAndMarksItUnknown) {
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->total, 1u);
   EXPECT_TRUE(page->lines[0].text.ends_with(": verifying"));
-  EXPECT_EQ(ReadText(tasks + "/active"), "");
+  EXPECT_EQ(testing::ReadTestFile(tasks + "/active"), "");
 }
 
 }  // namespace

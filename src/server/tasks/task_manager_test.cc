@@ -14,11 +14,6 @@ namespace {
 
 using testing::TempDir;
 
-std::string ReadText(const std::string& path) {
-  auto data = ReadFile(path);
-  return data.ok() ? std::string(AsString(*data)) : "<" + data.status().ToString() + ">";
-}
-
 // A door a task waits at until the test opens it.
 class Gate {
  public:
@@ -133,7 +128,7 @@ TEST_F(TaskManagerTest, ActiveHoldsRunningTasksAndArchiveFinishedOnes) {
     gate_.Pass();
     return Status::OK();
   });
-  EXPECT_EQ(ReadText(Tasks("active")), upid.ToString() + "\n");
+  EXPECT_EQ(testing::ReadTestFile(Tasks("active")), upid.ToString() + "\n");
   auto status = manager_->GetStatus(upid.ToString());
   ASSERT_TRUE(status.ok());
   EXPECT_TRUE(status->running);
@@ -145,8 +140,8 @@ TEST_F(TaskManagerTest, ActiveHoldsRunningTasksAndArchiveFinishedOnes) {
   gate_.Open();
   auto state = manager_->Wait(upid.ToString());
   ASSERT_TRUE(state.ok());
-  EXPECT_EQ(ReadText(Tasks("active")), "");
-  EXPECT_EQ(ReadText(Tasks("archive")),
+  EXPECT_EQ(testing::ReadTestFile(Tasks("active")), "");
+  EXPECT_EQ(testing::ReadTestFile(Tasks("archive")),
             fmt::format("{} {:08X} OK\n", upid.ToString(), state->endtime));
   EXPECT_EQ(manager_->List(running)->total, 0u);
 }
@@ -264,9 +259,9 @@ TEST_F(TaskManagerTest, ConcurrentSpawnsGetUniqueUpidsAndConsistentLists) {
   });
   for (const std::string& upid : upids) ASSERT_TRUE(manager_->Wait(upid).ok());
   EXPECT_EQ(std::set<std::string>(upids.begin(), upids.end()).size(), size_t{kTasks});
-  EXPECT_EQ(ReadText(Tasks("active")), "");
+  EXPECT_EQ(testing::ReadTestFile(Tasks("active")), "");
   std::set<std::string> archived;
-  std::string archive = ReadText(Tasks("archive"));
+  std::string archive = testing::ReadTestFile(Tasks("archive"));
   for (size_t pos = 0, nl; (nl = archive.find('\n', pos)) != std::string::npos; pos = nl + 1) {
     archived.insert(archive.substr(pos, archive.find(' ', pos) - pos));
   }
@@ -286,7 +281,7 @@ TEST_F(TaskManagerTest, ShutdownCancelsWaitsAndRefusesNewTasks) {
   std::vector<Upid> upids;
   for (int i = 0; i < 3; ++i) upids.push_back(SpawnOk("verify", "store1", SpinUntilCancelled));
   manager_->Shutdown();
-  EXPECT_EQ(ReadText(Tasks("active")), "");
+  EXPECT_EQ(testing::ReadTestFile(Tasks("active")), "");
   for (const Upid& upid : upids) {
     auto status = manager_->GetStatus(upid.ToString());
     ASSERT_TRUE(status.ok());
