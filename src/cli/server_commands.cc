@@ -94,10 +94,12 @@ Status PrintRoutes(const Context& ctx) {
       text += fmt::format("| `{}` | {} | {} | {} |\n", param.name, TypeName(param.type),
                           param.optional ? "no" : "yes", param.description);
     }
+    static constexpr const char* kKinds[] = {"world", "authenticated", "privileges", "handler"};
     out.push_back({{"method", route.method},
                    {"path", route.path},
                    {"description", route.description},
                    {"access", AccessText(route.access)},
+                   {"access-kind", kKinds[static_cast<int>(route.access.kind)]},
                    {"parameters", params}});
   }
   ctx.Emit(out, text);

@@ -861,6 +861,59 @@ class JobControlTest(unittest.TestCase):
         self.store.cairn.run("verify", "--store", "store1")
 
 
+class EveryRouteTest(ServerFixture):
+    """Every route of the table (cairn server routes): without valid credentials 401 unless it
+    is open to the world; for a user without any ACL 403 where the route checks a privilege;
+    and nothing changed by any of those refusals."""
+
+    PATH_VALUES = {"store": "store1", "node": "localhost", "userid": "alice@pbs",
+                   "token-name": "t9", "id": "ep9", "name": "store1",
+                   "upid": "UPID:testnode:00000001:00000001:00000001:6B000000:verify:store1:"
+                           "root@pam:"}
+    VALUES = {"string": "x1", "integer": 1, "boolean": True, "array of strings": ["x1"]}
+
+    def requests(self):
+        routes = json.loads(self.cairn.run("--output-format", "json", "server", "routes").stdout)
+        for route in routes:
+            path, params = route["path"], {}
+            for param in route["parameters"]:
+                if "{" + param["name"] + "}" in path:
+                    path = path.replace("{" + param["name"] + "}",
+                                        urllib.parse.quote(self.PATH_VALUES[param["name"]],
+                                                           safe=""))
+                elif not param["optional"]:
+                    params[param["name"]] = self.VALUES[param["type"]]
+            yield route, path, params
+
+    def test_every_route_refuses_missing_and_bad_credentials_and_users_without_acl(self):
+        noacl = self.as_user("noacl@pbs")
+        identities = {
+            "anonymous": Client(self.server),
+            "garbage-ticket": Client(self.server, ticket="PBS:root@pam:6B000000::AAAA"),
+            "wrong-token": Client(self.server, token="admin@pbs!ro:00000000-0000-0000-0000-"
+                                                     "000000000000"),
+        }
+        before = tree_state(self.tmp)
+        jobs, failures = [], []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
+            for route, path, params in self.requests():
+                for name, client in identities.items():
+                    if route["access-kind"] != "world":
+                        jobs.append((route, name, 401, pool.submit(
+                            client.request, route["method"], path, dict(params))))
+                if route["access-kind"] == "privileges":
+                    jobs.append((route, "noacl", 403, pool.submit(
+                        noacl.request, route["method"], path, dict(params))))
+        for route, name, expected, future in jobs:
+            reply = future.result()
+            if reply.status != expected:
+                failures.append(f"{name}: {route['method']} {route['path']}: {reply.status} "
+                                f"{reply.body[:80]}")
+        self.assertEqual(failures, [])
+        self.assertGreater(len(jobs), 150)
+        self.assertEqual(before, tree_state(self.tmp))
+
+
 class RoutesDocTest(unittest.TestCase):
     def test_docs_api_md_is_generated_from_the_route_table(self):
         tmp = tempfile.mkdtemp(prefix="cairn-routes-")
