@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "base/file_util.h"
@@ -36,6 +37,42 @@ class RunningServer : public Server {
   bool stopped_ = false;
 };
 
+// The files Cairn keeps in its config directory (with their .lock and temporary siblings).
+bool IsCairnConfigFile(const std::string& name) {
+  static constexpr const char* kFiles[] = {
+      "datastore.json", "s3.json",   "s3-secrets.json", "user.cfg",    "shadow.json",
+      "token.shadow",   "acl.cfg",   "authkey.key",     "authkey.pub", "csrf.key",
+      "proxy.pem",      "proxy.key", "fingerprints"};
+  for (const char* file : kFiles) {
+    if (name == file || name.starts_with(std::string(file) + ".") ||
+        name.starts_with("." + std::string(file))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The config directory holds private keys: only its owner may enter it. A directory that holds
+// nothing but Cairn's files is made so; anything else (say --config-dir /etc by mistake) is
+// refused rather than changed.
+Status ProtectConfigDir(const std::string& dir) {
+  CAIRN_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return ErrnoStatus("stat " + dir, errno);
+  if ((st.st_mode & 077) == 0) return Status::OK();
+  CAIRN_ASSIGN_OR_RETURN(auto entries, ListDir(dir));
+  for (const DirEntry& entry : entries) {
+    if (!IsCairnConfigFile(entry.name)) {
+      return Status::PermissionDenied(fmt::format(
+          "config directory {} is accessible to other users and holds '{}', which is not "
+          "Cairn's: chmod 700 it yourself or choose another --config-dir",
+          dir, entry.name));
+    }
+  }
+  if (::chmod(dir.c_str(), 0700) != 0) return ErrnoStatus("chmod 0700 " + dir, errno);
+  return Status::OK();
+}
+
 std::string ShortHostName() {
   std::vector<std::string> names = http::LocalHostNames();
   return names.empty() ? "localhost" : names.front();
@@ -58,11 +95,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.state_dir.empty()) options.state_dir = DefaultStateDir();
   if (options.node.empty()) options.node = ShortHostName();
   if (!options.clock) options.clock = [] { return NowEpoch(); };
-  // The config directory holds private keys: only its owner may enter it.
-  CAIRN_RETURN_IF_ERROR(MakeDirs(options.config_dir, 0700));
-  if (::chmod(options.config_dir.c_str(), 0700) != 0) {
-    return ErrnoStatus("chmod 0700 " + options.config_dir, errno);
-  }
+  CAIRN_RETURN_IF_ERROR(ProtectConfigDir(options.config_dir));
   CAIRN_RETURN_IF_ERROR(MakeDirs(options.state_dir, 0755));
 
   auto certificate = http::CertificateFiles::InDir(options.config_dir);

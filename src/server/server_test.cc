@@ -5,6 +5,7 @@
 #include "server/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <thread>
@@ -165,6 +166,34 @@ TEST_F(ServerTest, AFailedLoginIsAnsweredNoEarlierThanThreeSeconds) {
                        json{{"username", "alice@pbs"}, {"password", "wrong"}}.dump());
   EXPECT_EQ(refused.status, 401);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+// The config directory holds private keys. A server pointed at a directory shared with other
+// things (--config-dir /etc by mistake) must not chmod it; one of its own is made 0700.
+TEST(ServerConfigDirTest, IsMadePrivateOnlyWhenItHoldsNothingButCairnFiles) {
+  testing::TempDir dir;
+  std::string shared = dir.Sub("shared");
+  ASSERT_TRUE(MakeDirs(shared, 0755).ok());
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(shared, "passwd"), AsBytes("x")).ok());
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.config_dir = shared;
+  options.state_dir = dir.Sub("state");
+  auto refused = Server::Start(options);
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+  struct stat st;
+  ASSERT_EQ(::stat(shared.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+
+  std::string own = dir.Sub("own");
+  ASSERT_TRUE(MakeDirs(own, 0755).ok());
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(own, "datastore.json"), AsBytes("{}")).ok());
+  options.config_dir = own;
+  auto started = Server::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  (*started)->Stop();
+  ASSERT_EQ(::stat(own.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
 }  // namespace
