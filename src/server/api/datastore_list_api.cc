@@ -232,12 +232,12 @@ Result<ApiReply> DatastoreStatus(ApiCall& call) {
     json counts = json::object();
     CAIRN_ASSIGN_OR_RETURN(auto groups, opened.store->ListGroups(BackupNamespace()));
     for (const BackupGroup& group : groups) {
-      auto snapshots = opened.store->ListSnapshots(BackupNamespace(), group);
-      if (!snapshots.ok()) continue;
+      auto info = opened.store->GetGroupInfo(BackupNamespace(), group);  // no manifest parsed
+      if (!info.ok()) continue;
       json& bucket = counts[std::string(BackupTypeName(group.type))];
       if (bucket.is_null()) bucket = {{"groups", 0}, {"snapshots", 0}};
       bucket["groups"] = bucket["groups"].get<uint64_t>() + 1;
-      bucket["snapshots"] = bucket["snapshots"].get<uint64_t>() + snapshots->size();
+      bucket["snapshots"] = bucket["snapshots"].get<uint64_t>() + info->snapshot_count;
     }
     out["counts"] = std::move(counts);
   }
