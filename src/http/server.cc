@@ -1,8 +1,10 @@
 #include "http/server.h"
 
+#include <malloc.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
@@ -52,6 +54,7 @@ struct Shared {
   ServerOptions options;
   asio::ssl::context tls{asio::ssl::context::tls_server};
   asio::thread_pool handlers;
+  std::atomic<uint64_t> responses_written{0};  // or failed to write
   std::shared_ptr<asio::io_context> io;
   explicit Shared(ServerOptions opts)
       : options(std::move(opts)),
@@ -238,6 +241,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         stream_, *out,
         [self = this->shared_from_this(), out, upgrade = std::move(response.upgrade)](
             beast::error_code ec, size_t) mutable {
+          self->shared_->responses_written.fetch_add(1, std::memory_order_relaxed);
           if (ec) return self->Close();
           if (upgrade) return self->HandOver(std::move(upgrade));
           if (!out->keep_alive()) return self->Shutdown();
@@ -385,6 +389,7 @@ class BeastServer : public HttpServer {
     }
     port_ = acceptor_.local_endpoint().port();
     Accept();
+    ScheduleMemoryRelease();
     for (int i = 0; i < std::max(1, shared_->options.io_threads); ++i) {
       threads_.emplace_back([io = shared_->io] { io->run(); });
     }
@@ -420,8 +425,27 @@ class BeastServer : public HttpServer {
                            });
   }
 
+  // Every release_memory_interval during which responses were written, gives the memory the
+  // allocator keeps free back to the system (glibc keeps the peak of a burst of large
+  // responses otherwise).
+  void ScheduleMemoryRelease() {
+    if (shared_->options.release_memory_interval.count() <= 0) return;
+    release_timer_.expires_after(shared_->options.release_memory_interval);
+    release_timer_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      uint64_t written = shared_->responses_written.load(std::memory_order_relaxed);
+      if (written != written_at_last_release_) {
+        written_at_last_release_ = written;
+        ::malloc_trim(0);
+      }
+      ScheduleMemoryRelease();
+    });
+  }
+
   std::unique_ptr<Shared> shared_;
   tcp::acceptor acceptor_;
+  asio::steady_timer release_timer_{*shared_->io};
+  uint64_t written_at_last_release_ = 0;  // used by the timer's handler only
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   bool stopped_ = false;

@@ -89,6 +89,9 @@ struct ServerOptions {
   size_t max_header_size = 16 * 1024;
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds idle_timeout{120};
+  // After a period with traffic, free heap memory is returned to the system this often
+  // (malloc_trim), so the resident size falls back after a load peak. 0 = never.
+  std::chrono::seconds release_memory_interval{30};
 };
 
 class HttpServer {

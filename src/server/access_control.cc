@@ -88,7 +88,7 @@ Result<LoginResult> AccessControl::Login(std::string_view username, std::string_
 Result<UserInfo> AccessControl::Info(int64_t now) {
   CAIRN_ASSIGN_OR_RETURN(auto users, users_.Get());
   CAIRN_ASSIGN_OR_RETURN(auto acls, acls_.Get());
-  return UserInfo(*users, *acls, now);
+  return UserInfo(std::move(users), std::move(acls), now);
 }
 
 uint64_t AccessControl::Privileges(const Authid& auth_id, std::string_view acl_path, int64_t now) {

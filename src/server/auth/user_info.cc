@@ -17,7 +17,7 @@ UserInfo::Privs UserInfo::LookupPrivsDetails(const Authid& authid,
   Privs out;
   if (!IsActive(authid)) return out;
   if (authid.IsSuperuser()) return {UINT64_MAX, UINT64_MAX};
-  for (const auto& [role, propagate] : acl_.Roles(authid, path)) {
+  for (const auto& [role, propagate] : acl_->Roles(authid, path)) {
     const uint64_t privs = RolePrivileges(role).value_or(0);
     out.privs |= privs;
     if (propagate) out.propagated |= privs;
@@ -56,7 +56,7 @@ bool UserInfo::AnyPrivsBelow(const Authid& authid, std::span<const std::string> 
                              uint64_t privs) const {
   if (!IsActive(authid)) return false;
   if (authid.IsSuperuser()) return privs != 0;
-  return acl_.AnyPrivsBelow(authid, path, privs);
+  return acl_->AnyPrivsBelow(authid, path, privs);
 }
 
 bool UserInfo::IsOwner(const Authid& owner, const Authid& auth) {
@@ -71,7 +71,7 @@ std::map<std::string, std::map<std::string, bool>> UserInfo::ListPermissions(
     paths.insert(*path);
   } else {
     paths = {"/", "/access", "/datastore", "/remote", "/system"};
-    for (std::string& p : acl_.NodePaths()) paths.insert(std::move(p));
+    for (std::string& p : acl_->NodePaths()) paths.insert(std::move(p));
   }
   std::map<std::string, std::map<std::string, bool>> out;
   for (const std::string& p : paths) {

@@ -7,13 +7,16 @@
 //  - an auth id that is not active at `now` (missing, disabled, expired; for a token also its
 //    user) has none.
 //
-// A UserInfo never changes; build a new one when the files change (or per request).
+// A UserInfo never changes; build a new one when the files change (or per request). It shares
+// the parsed files it is built from (the server's caches hand out the same ones to every
+// request), so building one costs no copy.
 //
 // Thread-safety: immutable; may be shared between threads.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,16 +38,19 @@ enum class NamespaceAccess {
 
 class UserInfo {
  public:
-  UserInfo(UserConfig users, AclTree acl, int64_t now)
+  UserInfo(std::shared_ptr<const UserConfig> users, std::shared_ptr<const AclTree> acl, int64_t now)
       : users_(std::move(users)), acl_(std::move(acl)), now_(now) {}
+  UserInfo(UserConfig users, AclTree acl, int64_t now)
+      : UserInfo(std::make_shared<const UserConfig>(std::move(users)),
+                 std::make_shared<const AclTree>(std::move(acl)), now) {}
   // Loads user.cfg and acl.cfg from `config_dir`. Errors of either file.
   static Result<UserInfo> Load(const std::string& config_dir, int64_t now);
 
-  const UserConfig& users() const { return users_; }
-  const AclTree& acl() const { return acl_; }
+  const UserConfig& users() const { return *users_; }
+  const AclTree& acl() const { return *acl_; }
   int64_t now() const { return now_; }
 
-  bool IsActive(const Authid& authid) const { return users_.IsActive(authid, now_); }
+  bool IsActive(const Authid& authid) const { return users_->IsActive(authid, now_); }
 
   struct Privs {
     uint64_t privs = 0;       // all privileges at the path
@@ -82,8 +88,8 @@ class UserInfo {
       const Authid& authid, const std::optional<std::string>& path) const;
 
  private:
-  UserConfig users_;
-  AclTree acl_;
+  std::shared_ptr<const UserConfig> users_;
+  std::shared_ptr<const AclTree> acl_;
   int64_t now_;
 };
 
