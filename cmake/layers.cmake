@@ -57,6 +57,9 @@ function(cairn_layer name)
 
   add_library(cairn_${name} STATIC ${sources})
   target_include_directories(cairn_${name} PUBLIC ${view})
+  # With clang, the build itself runs the thread-safety analysis over the library
+  # (base/thread_annotations.h); scripts/check-thread-safety does it for a gcc build.
+  target_compile_options(cairn_${name} PRIVATE $<$<CXX_COMPILER_ID:Clang>:-Wthread-safety>)
   target_link_libraries(cairn_${name} PUBLIC ${ARG_DEPS})
   if(tests)
     add_executable(${name}_tests ${tests})
