@@ -12,6 +12,7 @@ find_package(GTest REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
+pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)
 # The server: Boost.Asio and Boost.Beast (header-only) for HTTP/1.1 over TLS, libxcrypt for
 # password hashes (yescrypt), Linux-PAM for the `pam` realm.
 find_package(Boost 1.74 REQUIRED)

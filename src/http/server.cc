@@ -19,7 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
+#include "http/h2_server_connection.h"
 #include "http/listen_address.h"
+#include "http/tls_stream.h"
 
 namespace cairn::http {
 
@@ -38,7 +41,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Mozilla's "intermediate" TLS 1.2 ciphers (TLS 1.3 keeps OpenSSL's defaults).
 constexpr char kTls12Ciphers[] =
@@ -55,44 +57,16 @@ struct Shared {
   asio::ssl::context tls{asio::ssl::context::tls_server};
   asio::thread_pool handlers;
   std::atomic<uint64_t> responses_written{0};  // or failed to write
+  // The HTTP/2 sessions whose service has not been told yet that they are closed.
+  Mutex h2_mu;
+  CondVar h2_closed{&h2_mu};
+  std::map<uint64_t, std::weak_ptr<H2ServerConnection>> h2_live CAIRN_GUARDED_BY(h2_mu);
+  uint64_t h2_next_id CAIRN_GUARDED_BY(h2_mu) = 0;
   std::shared_ptr<asio::io_context> io;
   explicit Shared(ServerOptions opts)
       : options(std::move(opts)),
         handlers(static_cast<size_t>(std::max(1, options.handler_threads))),
         io(std::make_shared<asio::io_context>()) {}
-};
-
-// The upgraded connection: the TLS stream moved out of its session, used with blocking calls.
-class TlsUpgradedStream : public UpgradedStream {
- public:
-  TlsUpgradedStream(std::shared_ptr<asio::io_context> io, TlsStream stream, Bytes buffered)
-      : io_(std::move(io)), stream_(std::move(stream)), buffered_(std::move(buffered)) {
-    beast::get_lowest_layer(stream_).expires_never();
-  }
-  ~TlsUpgradedStream() override {
-    beast::error_code ec;
-    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
-    beast::get_lowest_layer(stream_).socket().close(ec);
-  }
-  Bytes TakeBuffered() override { return std::exchange(buffered_, {}); }
-  Result<size_t> ReadSome(std::span<uint8_t> buf) override {
-    beast::error_code ec;
-    size_t n = stream_.read_some(asio::buffer(buf.data(), buf.size()), ec);
-    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return size_t{0};
-    if (ec) return Status::IOError("read upgraded connection: " + ec.message());
-    return n;
-  }
-  Status WriteAll(ByteView data) override {
-    beast::error_code ec;
-    asio::write(stream_, asio::buffer(data.data(), data.size()), ec);
-    if (ec) return Status::IOError("write upgraded connection: " + ec.message());
-    return Status::OK();
-  }
-
- private:
-  std::shared_ptr<asio::io_context> io_;  // outlives the socket
-  TlsStream stream_;
-  Bytes buffered_;
 };
 
 ServerResponse TextResponse(int status, std::string text) {
@@ -230,32 +204,48 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
       out->insert(name, value);
     }
-    bool upgrading = response.status == 101 && response.upgrade != nullptr;
+    bool upgrading = response.status == 101 && response.h2 != nullptr;
     if (!upgrading) {
       out->body() = std::move(response.body);
       out->keep_alive(keep_alive_ && response.status != 400);
       out->prepare_payload();
     }
     beast::get_lowest_layer(stream_).expires_after(shared_->options.idle_timeout);
-    bhttp::async_write(
-        stream_, *out,
-        [self = this->shared_from_this(), out, upgrade = std::move(response.upgrade)](
-            beast::error_code ec, size_t) mutable {
-          self->shared_->responses_written.fetch_add(1, std::memory_order_relaxed);
-          if (ec) return self->Close();
-          if (upgrade) return self->HandOver(std::move(upgrade));
-          if (!out->keep_alive()) return self->Shutdown();
-          self->ReadRequest();
-        });
+    bhttp::async_write(stream_, *out,
+                       [self = this->shared_from_this(), out, h2 = std::move(response.h2)](
+                           beast::error_code ec, size_t) mutable {
+                         self->shared_->responses_written.fetch_add(1, std::memory_order_relaxed);
+                         if (ec) return self->Close();
+                         if (h2) return self->HandOver(std::move(h2));
+                         if (!out->keep_alive()) return self->Shutdown();
+                         self->ReadRequest();
+                       });
   }
 
-  void HandOver(std::function<void(std::unique_ptr<UpgradedStream>)> upgrade) {
+  // Turns the connection into an HTTP/2 session serving `service`; bytes read past the
+  // upgrade request are its first input. The session is registered for Stop.
+  void HandOver(std::shared_ptr<H2Service> service) {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      std::string pending = beast::buffers_to_string(buffer_.data());
-      Bytes buffered(pending.begin(), pending.end());
-      auto stream =
-          std::make_unique<TlsUpgradedStream>(shared_->io, std::move(stream_), std::move(buffered));
-      upgrade(std::move(stream));
+      std::string already_read = beast::buffers_to_string(buffer_.data());
+      beast::get_lowest_layer(stream_).expires_never();
+      Shared* shared = shared_;
+      uint64_t id;
+      {
+        MutexLock lock(shared->h2_mu);
+        id = ++shared->h2_next_id;
+      }
+      auto connection = std::make_shared<H2ServerConnection>(
+          std::move(stream_), std::move(already_read), peer_, shared->options.h2,
+          std::move(service), shared->handlers, [shared, id] {
+            MutexLock lock(shared->h2_mu);
+            shared->h2_live.erase(id);
+            shared->h2_closed.SignalAll();
+          });
+      {
+        MutexLock lock(shared->h2_mu);
+        shared->h2_live.emplace(id, connection);
+      }
+      connection->Begin();
     } else {
       Close();
     }
@@ -401,6 +391,7 @@ class BeastServer : public HttpServer {
   void Stop() override {
     if (stopped_) return;
     stopped_ = true;
+    EndH2Sessions();
     // No connection makes progress once the I/O threads are gone; handlers still running finish
     // and their answers are dropped with the connections.
     shared_->io->stop();
@@ -412,6 +403,30 @@ class BeastServer : public HttpServer {
   }
 
  private:
+  // Ends every HTTP/2 session and waits until their services have been told, while the I/O
+  // and handler threads still run.
+  void EndH2Sessions() {
+    asio::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    MutexLock lock(shared_->h2_mu);
+    for (auto& [id, weak] : shared_->h2_live) {
+      if (auto connection = weak.lock()) {
+        connection->Post(
+            [connection] { connection->Close(Status::Aborted("the server is stopping")); });
+      }
+    }
+    auto deadline = std::chrono::steady_clock::now() + shared_->options.h2_stop_wait;
+    while (!shared_->h2_live.empty()) {
+      if (!shared_->h2_closed.WaitUntil(deadline)) {
+        spdlog::warn("http: {} HTTP/2 session(s) still closing after {} s; stopping anyway",
+                     shared_->h2_live.size(), shared_->options.h2_stop_wait.count());
+        break;
+      }
+    }
+  }
+
   void Accept() {
     acceptor_.async_accept(asio::make_strand(*shared_->io),
                            [this](beast::error_code ec, tcp::socket socket) {

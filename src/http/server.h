@@ -16,8 +16,9 @@
 // idle_timeout of the previous one.
 //
 // Protocol upgrades (PBS's backup and reader protocols): a handler answers 101 with an
-// `upgrade` callback; after writing the 101 the server hands the connection, with any bytes
-// already read past the request, to that callback as an UpgradedStream and forgets it.
+// H2Service (h2_service.h); after writing the 101 the connection, with any bytes already read
+// past the request, speaks HTTP/2 and serves that service. Stop ends such sessions first and
+// waits (up to h2_stop_wait) until each service has been told it is closed.
 //
 // Thread-safety: Start and Stop from one owner thread; the handler is called concurrently from
 // the handler threads and must be thread-safe.
@@ -27,12 +28,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 
-#include "base/bytes.h"
 #include "base/result.h"
+#include "http/h2_service.h"
 #include "http/headers.h"
 #include "http/tls_certificate.h"
 
@@ -52,27 +52,14 @@ struct ServerRequest {
   std::string_view Header(std::string_view name) const;
 };
 
-// A connection taken over by a protocol after a 101 answer. Blocking I/O on the TLS stream;
-// the owner uses it from one thread at a time. Destroying it closes the connection.
-class UpgradedStream {
- public:
-  virtual ~UpgradedStream() = default;
-  // Bytes that arrived after the upgrade request and were already read; empties the buffer.
-  virtual Bytes TakeBuffered() = 0;
-  // Reads at least one byte into `buf`; 0 at end of stream. IOError on a broken connection.
-  virtual Result<size_t> ReadSome(std::span<uint8_t> buf) = 0;
-  // Writes all of `data`. IOError on a broken connection.
-  virtual Status WriteAll(ByteView data) = 0;
-};
-
 struct ServerResponse {
   int status = 200;
   HeaderList headers;
   std::string body;
   // The response is sent no earlier than this long after the request was received.
   std::chrono::milliseconds delay{0};
-  // With status 101: takes over the connection once the 101 is written.
-  std::function<void(std::unique_ptr<UpgradedStream>)> upgrade;
+  // With status 101: the HTTP/2 service the connection serves once the 101 is written.
+  std::shared_ptr<H2Service> h2;
 };
 
 using RequestHandler = std::function<ServerResponse(const ServerRequest&)>;
@@ -92,6 +79,8 @@ struct ServerOptions {
   // After a period with traffic, free heap memory is returned to the system this often
   // (malloc_trim), so the resident size falls back after a load peak. 0 = never.
   std::chrono::seconds release_memory_interval{30};
+  H2Settings h2;  // for upgraded connections
+  std::chrono::seconds h2_stop_wait{60};
 };
 
 class HttpServer {
@@ -103,8 +92,9 @@ class HttpServer {
 
   // The bound port (the chosen one when listening on port 0).
   virtual uint16_t port() const = 0;
-  // Stops accepting, closes every connection (upgraded ones excepted, their owners close
-  // them), waits for running handlers and stops the threads. Idempotent.
+  // Stops accepting, ends the HTTP/2 sessions and waits until their services are told (up to
+  // h2_stop_wait), closes every other connection, waits for running handlers and stops the
+  // threads. Idempotent.
   virtual void Stop() = 0;
 };
 

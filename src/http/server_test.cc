@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "http/raw_client_test_util.h"
 #include "http/transport.h"
 #include "testing/test_util.h"
 
@@ -25,62 +26,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-
-// A raw client for what a well-behaved client (libcurl) never sends: plain HTTP, oversized
-// targets, upgrades. Beast parses the replies.
-class RawClient {
- public:
-  explicit RawClient(uint16_t port) : tls_context_(asio::ssl::context::tls_client) {
-    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  }
-  void StartTls() {
-    tls_.emplace(std::move(socket_), tls_context_);
-    tls_->handshake(asio::ssl::stream_base::client);
-  }
-  void Send(std::string_view bytes) {
-    if (tls_) {
-      asio::write(*tls_, asio::buffer(bytes.data(), bytes.size()));
-    } else {
-      asio::write(socket_, asio::buffer(bytes.data(), bytes.size()));
-    }
-  }
-  bhttp::response<bhttp::string_body> Read() {
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.skip(false);
-    beast::error_code ec;
-    if (tls_) {
-      bhttp::read(*tls_, buffer_, parser, ec);
-    } else {
-      bhttp::read(socket_, buffer_, parser, ec);
-    }
-    EXPECT_FALSE(ec) << ec.message();
-    return parser.release();
-  }
-  // Reads the header of a 101 answer only, leaving the stream after it.
-  int ReadUpgradeStatus() {
-    bhttp::response_parser<bhttp::empty_body> parser;
-    parser.skip(true);  // a 101 has no body
-    bhttp::read_header(*tls_, buffer_, parser);
-    return static_cast<int>(parser.get().result_int());
-  }
-  std::string ReadExactly(size_t n) {
-    std::string out = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
-    while (out.size() < n) {
-      char chunk[256];
-      size_t got = tls_->read_some(asio::buffer(chunk, std::min(sizeof(chunk), n - out.size())));
-      out.append(chunk, got);
-    }
-    return out;
-  }
-
- private:
-  asio::io_context io_;
-  asio::ssl::context tls_context_;
-  tcp::socket socket_{io_};
-  std::optional<beast::ssl_stream<tcp::socket>> tls_;
-  beast::flat_buffer buffer_;
-};
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -238,42 +183,6 @@ TEST_F(HttpServerTest, ADelayedResponseIsNotSentEarly) {
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 401);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
-}
-
-TEST_F(HttpServerTest, AnUpgradeHandsOverTheStreamWithBytesAlreadySent) {
-  std::promise<std::string> seen;
-  StartServer([&](const ServerRequest& request) {
-    ServerResponse response;
-    if (request.Header("upgrade") != "echo-protocol") return response;
-    response.status = 101;
-    response.headers.emplace_back("Upgrade", "echo-protocol");
-    response.headers.emplace_back("Connection", "upgrade");
-    response.upgrade = [&seen](std::unique_ptr<UpgradedStream> stream) {
-      std::thread([&seen, stream = std::move(stream)]() mutable {
-        Bytes early = stream->TakeBuffered();
-        std::string got(early.begin(), early.end());
-        uint8_t buf[64];
-        while (got.size() < 10) {
-          auto n = stream->ReadSome(buf);
-          if (!n.ok() || *n == 0) break;
-          got.append(buf, buf + *n);
-        }
-        EXPECT_TRUE(stream->WriteAll(AsBytes("echo:" + got)).ok());
-        seen.set_value(got);
-      }).detach();
-    };
-    return response;
-  });
-  RawClient client(server_->port());
-  client.StartTls();
-  // The first bytes of the new protocol travel with the request: they must not be lost.
-  client.Send(
-      "GET /upgrade HTTP/1.1\r\nHost: x\r\nUpgrade: echo-protocol\r\nConnection: upgrade\r\n"
-      "\r\nearly");
-  EXPECT_EQ(client.ReadUpgradeStatus(), 101);
-  client.Send("-late");
-  EXPECT_EQ(client.ReadExactly(15), "echo:early-late");
-  EXPECT_EQ(seen.get_future().get(), "early-late");
 }
 
 size_t ThreadCount() {

@@ -1,0 +1,227 @@
+#include "http/h2_server_connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+namespace cairn::http {
+
+H2Responder::H2Responder(std::shared_ptr<H2ServerConnection> connection, int32_t stream_id,
+                         size_t body_size)
+    : connection_(std::move(connection)), stream_id_(stream_id), body_size_(body_size) {}
+
+H2Responder::~H2Responder() {
+  if (!connection_) return;
+  ServerResponse response;
+  response.status = 500;
+  response.body = "internal error: the request was not answered\n";
+  Send(std::move(response));
+}
+
+void H2Responder::Send(ServerResponse response) {
+  if (!connection_) return;
+  std::shared_ptr<H2ServerConnection> connection = std::move(connection_);
+  connection_.reset();
+  connection->Post(
+      [connection, id = stream_id_, size = body_size_, response = std::move(response)]() mutable {
+        connection->Answer(id, size, std::move(response));
+      });
+}
+
+H2ServerConnection::H2ServerConnection(TlsStream stream, std::string already_read,
+                                       std::string peer_address, const H2Settings& settings,
+                                       std::shared_ptr<H2Service> service,
+                                       boost::asio::thread_pool& handlers,
+                                       std::function<void()> on_closed)
+    : H2Connection(std::move(stream), std::move(already_read),
+                   {.server = true,
+                    .stream_window = settings.stream_window,
+                    .connection_window = static_cast<uint32_t>(settings.body_budget),
+                    .max_frame = settings.max_frame,
+                    .max_concurrent_streams = settings.max_concurrent_streams,
+                    .manual_window_updates = true,
+                    .max_pending_output = settings.max_pending_output,
+                    .idle_timeout = settings.idle_timeout}),
+      peer_address_(std::move(peer_address)),
+      settings_(settings),
+      service_(std::move(service)),
+      handlers_(handlers),
+      on_closed_(std::move(on_closed)) {}
+
+std::shared_ptr<H2ServerConnection> H2ServerConnection::self() {
+  return std::static_pointer_cast<H2ServerConnection>(shared_from_this());
+}
+
+void H2ServerConnection::Begin() {
+  std::weak_ptr<H2ServerConnection> weak = self();
+  service_->Opened([weak] {
+    if (auto connection = weak.lock()) {
+      connection->Post([connection] { connection->Close(Status::Aborted("session closed")); });
+    }
+  });
+  Start();
+}
+
+void H2ServerConnection::Close(Status why) {
+  Terminate(std::move(why));
+}
+
+int H2ServerConnection::OnBeginHeaders(const nghttp2_frame* frame) {
+  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+    incoming_[frame->hd.stream_id];
+  }
+  return 0;
+}
+
+int H2ServerConnection::OnHeader(const nghttp2_frame* frame, std::string_view name,
+                                 std::string_view value) {
+  auto it = incoming_.find(frame->hd.stream_id);
+  if (it == incoming_.end()) return 0;  // trailers or a stream we dropped
+  Incoming& incoming = it->second;
+  incoming.header_bytes += name.size() + value.size();
+  if (incoming.header_bytes > settings_.max_header_bytes) {
+    spdlog::warn("http/2: stream {}: headers larger than {} bytes, reset", frame->hd.stream_id,
+                 settings_.max_header_bytes);
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // resets the stream
+  }
+  ServerRequest& request = incoming.request;
+  if (name == ":method") {
+    request.method = value;
+  } else if (name == ":path") {
+    request.target = value;
+    size_t q = value.find('?');
+    request.path = value.substr(0, q);
+    request.query = q == std::string_view::npos ? std::string() : std::string(value.substr(q + 1));
+  } else if (!name.empty() && name.front() != ':') {
+    request.headers.emplace_back(name, value);
+  }
+  return 0;
+}
+
+int H2ServerConnection::OnData(int32_t stream_id, const uint8_t* data, size_t len) {
+  auto it = incoming_.find(stream_id);
+  if (it == incoming_.end() || it->second.refused) {
+    ReleaseWindow(stream_id, len);
+    return 0;
+  }
+  std::string& body = it->second.request.body;
+  if (body.size() + len > settings_.max_body_size) {
+    Refuse(stream_id, it->second,
+           "request body larger than " + std::to_string(settings_.max_body_size) + " bytes");
+    ReleaseWindow(stream_id, len);
+    return 0;
+  }
+  body.append(reinterpret_cast<const char*>(data), len);
+  buffered_ += len;
+  if (buffered_ <= settings_.body_budget && owed_.empty()) {
+    ReleaseWindow(stream_id, len);
+  } else {
+    owed_[stream_id] += len;
+    GrantOwed();
+  }
+  return 0;
+}
+
+void H2ServerConnection::GrantOwed() {
+  while (!owed_.empty()) {
+    bool room = buffered_ <= settings_.body_budget;
+    // Nothing being handled means nothing will free memory: the oldest stream goes on alone.
+    if (!room && outstanding_ > 0) return;
+    auto oldest = owed_.begin();
+    ReleaseWindow(oldest->first, oldest->second);
+    owed_.erase(oldest);
+    if (!room) return;
+  }
+}
+
+void H2ServerConnection::Drop(int32_t stream_id, std::string& body) {
+  buffered_ -= body.size();
+  body = std::string();
+  if (auto it = owed_.find(stream_id); it != owed_.end()) {
+    ReleaseWindow(stream_id, it->second);
+    owed_.erase(it);
+  }
+  GrantOwed();
+}
+
+void H2ServerConnection::Refuse(int32_t stream_id, Incoming& incoming, const std::string& why) {
+  spdlog::warn("http/2: stream {} ({} {}): {}; stream reset", stream_id, incoming.request.method,
+               incoming.request.path, why);
+  Drop(stream_id, incoming.request.body);
+  incoming.refused = true;
+  nghttp2_submit_rst_stream(session(), NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+}
+
+int H2ServerConnection::OnFrame(const nghttp2_frame* frame) {
+  bool request_complete = (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+                          (frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
+  if (request_complete) Dispatch(frame->hd.stream_id);
+  return 0;
+}
+
+void H2ServerConnection::Dispatch(int32_t stream_id) {
+  auto it = incoming_.find(stream_id);
+  if (it == incoming_.end() || it->second.refused) return;
+  ServerRequest request = std::move(it->second.request);
+  incoming_.erase(it);
+  request.received = std::chrono::steady_clock::now();
+  request.peer_address = peer_address_;
+  size_t body_size = request.body.size();
+  ++outstanding_;
+  H2Responder responder(self(), stream_id, body_size);
+  if (request.method.empty() || request.path.empty()) {
+    ServerResponse response;
+    response.status = 400;
+    response.body = "request without :method or :path\n";
+    return responder.Send(std::move(response));
+  }
+  boost::asio::post(handlers_, [service = service_, request = std::move(request),
+                                responder = std::move(responder)]() mutable {
+    service->Handle(std::move(request), std::move(responder));
+  });
+}
+
+void H2ServerConnection::Answer(int32_t stream_id, size_t body_size, ServerResponse response) {
+  --outstanding_;
+  buffered_ -= body_size;
+  GrantOwed();
+  if (!ended()) {
+    HeaderList headers;
+    headers.emplace_back(":status", std::to_string(response.status));
+    for (auto& header : response.headers) headers.push_back(std::move(header));
+    headers.emplace_back("content-length", std::to_string(response.body.size()));
+    // Fails only if the client has reset the stream meanwhile: nothing to answer then.
+    SubmitResponse(stream_id, headers, std::move(response.body));
+    Flush();
+  }
+  MaybeReportClosed();
+}
+
+int H2ServerConnection::OnStreamClose(int32_t stream_id, uint32_t) {
+  auto it = incoming_.find(stream_id);
+  if (it != incoming_.end()) {  // reset or closed before the request was complete
+    Drop(stream_id, it->second.request.body);
+    incoming_.erase(it);
+  }
+  return 0;
+}
+
+void H2ServerConnection::OnEnded(const Status& why) {
+  incoming_.clear();
+  owed_.clear();
+  end_ = why;
+  MaybeReportClosed();
+}
+
+void H2ServerConnection::MaybeReportClosed() {
+  if (!end_ || outstanding_ > 0 || closed_reported_) return;
+  closed_reported_ = true;
+  // The service's cleanup may block (removing an unfinished snapshot from S3): not on the
+  // I/O threads.
+  boost::asio::post(handlers_, [service = service_, why = *end_, on_closed = on_closed_] {
+    service->Closed(why);
+    if (on_closed) on_closed();
+  });
+}
+
+}  // namespace cairn::http

@@ -1,0 +1,67 @@
+// H2ServerConnection is the server side of an upgraded HTTP/2 connection (h2_service.h): it
+// collects each request, hands it to the H2Service on the handler threads and sends the
+// answers. Request bodies stay charged to the connection window until their answer is sent.
+// Internal to the http layer; HttpServer creates one per upgrade.
+//
+// Thread-safety: runs on its strand; Answer and Close may be called from any thread.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <map>
+#include <memory>
+
+#include "http/h2_connection.h"
+#include "http/h2_service.h"
+#include "http/server.h"
+
+namespace cairn::http {
+
+class H2ServerConnection : public H2Connection {
+ public:
+  // `on_closed` runs after the service's Closed (the server counts live sessions with it).
+  H2ServerConnection(TlsStream stream, std::string already_read, std::string peer_address,
+                     const H2Settings& settings, std::shared_ptr<H2Service> service,
+                     boost::asio::thread_pool& handlers, std::function<void()> on_closed);
+
+  // Tells the service it is open and starts the connection. On the strand, once.
+  void Begin();
+  // Sends the answer to `stream_id`, whose request body had `body_size` bytes.
+  void Answer(int32_t stream_id, size_t body_size, ServerResponse response);
+  // Ends the connection (see H2Connection::Terminate).
+  void Close(Status why);
+
+ private:
+  struct Incoming {
+    ServerRequest request;
+    size_t header_bytes = 0;
+    bool refused = false;  // body too large: reset, the rest is dropped
+  };
+  int OnBeginHeaders(const nghttp2_frame* frame) override;
+  int OnHeader(const nghttp2_frame* frame, std::string_view name, std::string_view value) override;
+  int OnData(int32_t stream_id, const uint8_t* data, size_t len) override;
+  int OnFrame(const nghttp2_frame* frame) override;
+  int OnStreamClose(int32_t stream_id, uint32_t error_code) override;
+  void OnEnded(const Status& why) override;
+  void Dispatch(int32_t stream_id);
+  // Grants the window owed to streams while there is room (see h2_service.h).
+  void GrantOwed();
+  // Forgets what `stream_id` had buffered and owed (reset, refused, closed early).
+  void Drop(int32_t stream_id, std::string& body);
+  void Refuse(int32_t stream_id, Incoming& incoming, const std::string& why);
+  void MaybeReportClosed();
+  std::shared_ptr<H2ServerConnection> self();
+
+  const std::string peer_address_;
+  const H2Settings settings_;
+  const std::shared_ptr<H2Service> service_;
+  boost::asio::thread_pool& handlers_;
+  const std::function<void()> on_closed_;
+  std::map<int32_t, Incoming> incoming_;
+  size_t buffered_ = 0;             // request body bytes held (received, not answered yet)
+  std::map<int32_t, size_t> owed_;  // window not granted yet, by stream (oldest first)
+  int outstanding_ = 0;             // requests handed to the service and not answered yet
+  std::optional<Status> end_;
+  bool closed_reported_ = false;
+};
+
+}  // namespace cairn::http

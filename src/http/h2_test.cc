@@ -1,0 +1,286 @@
+#include <gtest/gtest.h>
+#include <nghttp2/nghttp2.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "http/h2_client.h"
+#include "http/raw_client_test_util.h"
+#include "http/server.h"
+#include "testing/test_util.h"
+
+namespace cairn::http {
+namespace {
+
+// Answers each request with "<method> <path>?<query> <body size>" and a header echoing
+// x-tag; counts what it saw; remembers how the connection ended.
+class EchoService : public H2Service {
+ public:
+  void Opened(std::function<void()> close) override {
+    std::lock_guard lock(mu_);
+    close_ = std::move(close);
+  }
+  void Handle(ServerRequest request, H2Responder responder) override {
+    ++handled_;
+    if (request.path == "/drop") return;  // the responder's destructor answers 500
+    ServerResponse response;
+    response.headers.emplace_back("x-tag", request.Header("x-tag"));
+    response.body = fmt::format("{} {}?{} {}", request.method, request.path, request.query,
+                                request.body.size());
+    if (request.path == "/echo-body") response.body = request.body;
+    responder.Send(std::move(response));
+  }
+  void Closed(const Status& why) override { closed_.set_value(why); }
+
+  void CloseFromServer() {
+    std::lock_guard lock(mu_);
+    close_();
+  }
+  Status WaitClosed() { return closed_future_.get(); }
+  bool IsClosed() const {
+    return closed_future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
+  int handled() const { return handled_; }
+
+ private:
+  std::mutex mu_;
+  std::function<void()> close_;
+  std::atomic<int> handled_{0};
+  std::promise<Status> closed_;
+  std::shared_future<Status> closed_future_ = closed_.get_future().share();
+};
+
+class H2Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(EnsureSelfSignedCertificate(certificate(), {"localhost"}).ok());
+    fingerprint_ = *CertificateFileFingerprint(certificate().cert_path);
+  }
+  CertificateFiles certificate() const { return CertificateFiles::InDir(dir_.path()); }
+
+  // A server whose /upgrade answers 101 with `service_` for the "test-protocol" token, 403
+  // for any other token.
+  void StartServer(ServerOptions options = {}) {
+    options.listen = "127.0.0.1:0";
+    options.certificate = certificate();
+    options.handler = [this](const ServerRequest& request) {
+      ServerResponse response;
+      if (request.Header("upgrade") != "test-protocol") {
+        response.status = 403;
+        response.body = "not this protocol\n";
+        return response;
+      }
+      response.status = 101;
+      response.headers.emplace_back("Upgrade", "test-protocol");
+      response.headers.emplace_back("Connection", "upgrade");
+      response.h2 = service_;
+      return response;
+    };
+    auto server = HttpServer::Start(std::move(options));
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+  }
+
+  Result<std::unique_ptr<H2Client>> Connect(std::string protocol = "test-protocol") {
+    H2ClientOptions options;
+    options.host = "127.0.0.1";
+    options.port = server_->port();
+    options.pinned_fingerprint = fingerprint_;
+    options.upgrade_target = "/upgrade?x=1";
+    options.protocol = std::move(protocol);
+    return H2Client::Connect(options);
+  }
+
+  testing::TempDir dir_;
+  std::string fingerprint_;
+  std::shared_ptr<EchoService> service_ = std::make_shared<EchoService>();
+  std::unique_ptr<HttpServer> server_;
+};
+
+// Story: the first version returned a request's window only once it was answered. A client
+// with 300 uploads in flight interleaves their DATA frames, so the connection window filled
+// with 256 half-sent bodies, none could complete, nothing was answered and both sides waited
+// forever. Now the window is returned at once within the body budget, and beyond it the
+// oldest stream is let on so that it completes.
+TEST_F(H2Test, ManyRequestsInFlightOnOneConnectionAreEachAnswered) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  std::vector<std::future<Result<Response>>> answers;
+  for (int i = 0; i < 300; ++i) {
+    std::string body(size_t(i) * 1000, char('a' + i % 26));
+    answers.push_back((*client)->Send(i % 2 ? "POST" : "PUT", fmt::format("/item/{}?n={}", i, i),
+                                      {{"X-Tag", std::to_string(i)}}, std::move(body)));
+  }
+  for (int i = 0; i < 300; ++i) {
+    auto answer = answers[i].get();
+    ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_EQ(AsString(answer->body),
+              fmt::format("{} /item/{}?n={} {}", i % 2 ? "POST" : "PUT", i, i, i * 1000));
+    EXPECT_EQ(answer->Header("x-tag"), std::to_string(i));
+  }
+  // A large body comes back whole (many DATA frames and window updates both ways).
+  std::string big(12u << 20, 'z');
+  big[12345] = 'y';
+  auto echoed = (*client)->Call("POST", "/echo-body", {}, big);
+  ASSERT_TRUE(echoed.ok()) << echoed.status().ToString();
+  EXPECT_TRUE(AsString(echoed->body) == big);
+
+  (*client)->Close();
+  EXPECT_TRUE(service_->WaitClosed().ok());
+  EXPECT_EQ(service_->handled(), 301);
+}
+
+TEST_F(H2Test, AnUpgradeTheServerRefusesIsAnErrorWithItsMessage) {
+  StartServer();
+  auto client = Connect("other-protocol");
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(client.status().message().find("not this protocol"), std::string::npos);
+}
+
+TEST_F(H2Test, AWrongFingerprintIsRefusedBeforeAnythingIsSent) {
+  StartServer();
+  H2ClientOptions options;
+  options.host = "127.0.0.1";
+  options.port = server_->port();
+  options.pinned_fingerprint = std::string(95, 'A');
+  options.upgrade_target = "/upgrade";
+  options.protocol = "test-protocol";
+  auto client = H2Client::Connect(options);
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(client.status().message().find(fingerprint_), std::string::npos);
+  EXPECT_EQ(service_->handled(), 0);
+}
+
+TEST_F(H2Test, ABodyOverTheLimitResetsItsStreamAndTheSessionGoesOn) {
+  ServerOptions options;
+  options.h2.max_body_size = 1 << 20;
+  StartServer(options);
+  auto client = Connect();
+  ASSERT_TRUE(client.ok());
+  auto refused = (*client)->Call("POST", "/big", {}, std::string((1 << 20) + 1, 'x'));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kUnavailable);
+  auto fine = (*client)->Call("POST", "/small", {}, std::string(1 << 20, 'x'));
+  ASSERT_TRUE(fine.ok()) << fine.status().ToString();
+  EXPECT_EQ(AsString(fine->body), "POST /small? 1048576");
+}
+
+TEST_F(H2Test, AnUnansweredRequestGets500) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client.ok());
+  auto answer = (*client)->Call("GET", "/drop");
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->status, 500);
+}
+
+TEST_F(H2Test, TheServiceCanEndTheSessionAndLaterRequestsFail) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Call("GET", "/before").ok());
+  service_->CloseFromServer();
+  Status why = service_->WaitClosed();
+  EXPECT_EQ(why.code(), Code::kAborted);
+  auto after = (*client)->Call("GET", "/after");
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.status().code(), Code::kUnavailable);
+}
+
+TEST_F(H2Test, StoppingTheServerClosesSessionsFirst) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Call("GET", "/x").ok());
+  server_->Stop();
+  // Stop returned only after the service was told.
+  ASSERT_TRUE(service_->IsClosed());
+  EXPECT_EQ(service_->WaitClosed().code(), Code::kAborted);
+}
+
+// The HTTP/2 bytes a client writes for one GET of `path`: preface, SETTINGS, HEADERS; and a
+// session to read the answer with.
+struct NgClient {
+  nghttp2_session* session = nullptr;
+  std::string status;
+  std::string body;
+  bool closed = false;
+  NgClient() {
+    nghttp2_session_callbacks* callbacks;
+    nghttp2_session_callbacks_new(&callbacks);
+    nghttp2_session_callbacks_set_on_header_callback(
+        callbacks, [](nghttp2_session*, const nghttp2_frame*, const uint8_t* name, size_t namelen,
+                      const uint8_t* value, size_t valuelen, uint8_t, void* self) {
+          if (std::string_view(reinterpret_cast<const char*>(name), namelen) == ":status") {
+            static_cast<NgClient*>(self)->status.assign(reinterpret_cast<const char*>(value),
+                                                        valuelen);
+          }
+          return 0;
+        });
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+        callbacks,
+        [](nghttp2_session*, uint8_t, int32_t, const uint8_t* data, size_t len, void* self) {
+          static_cast<NgClient*>(self)->body.append(reinterpret_cast<const char*>(data), len);
+          return 0;
+        });
+    nghttp2_session_callbacks_set_on_stream_close_callback(
+        callbacks, [](nghttp2_session*, int32_t, uint32_t, void* self) {
+          static_cast<NgClient*>(self)->closed = true;
+          return 0;
+        });
+    nghttp2_session_client_new(&session, callbacks, this);
+    nghttp2_session_callbacks_del(callbacks);
+    nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
+  }
+  ~NgClient() { nghttp2_session_del(session); }
+  std::string Get(std::string_view path) {
+    std::string p(path);
+    nghttp2_nv nva[] = {
+        {(uint8_t*)":method", (uint8_t*)"GET", 7, 3, NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t*)":scheme", (uint8_t*)"https", 7, 5, NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t*)":authority", (uint8_t*)"localhost:8007", 10, 14, NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t*)":path", (uint8_t*)p.data(), 5, p.size(), NGHTTP2_NV_FLAG_NONE},
+    };
+    nghttp2_submit_request(session, nullptr, nva, 4, nullptr, nullptr);
+    return Output();
+  }
+  std::string Output() {
+    std::string out;
+    const uint8_t* data;
+    while (ssize_t n = nghttp2_session_mem_send(session, &data)) out.append((const char*)data, n);
+    return out;
+  }
+};
+
+// Story: the real client writes its HTTP/2 preface only after reading the 101, but nothing
+// stops a client from sending it right behind the upgrade request. Those bytes are read with
+// the request; they must start the HTTP/2 session, not be lost.
+TEST_F(H2Test, HttpTwoBytesSentWithTheUpgradeRequestAreNotLost) {
+  StartServer();
+  RawClient raw(server_->port());
+  raw.StartTls();
+  NgClient h2;
+  raw.Send(
+      "GET /upgrade HTTP/1.1\r\nHost: x\r\nUpgrade: test-protocol\r\nConnection: upgrade\r\n"
+      "\r\n" +
+      h2.Get("/early?q=1"));
+  EXPECT_EQ(raw.ReadUpgradeStatus(), 101);
+  while (!h2.closed) {
+    std::string in = raw.ReadSome();
+    ASSERT_GE(nghttp2_session_mem_recv(h2.session, (const uint8_t*)in.data(), in.size()), 0);
+    raw.Send(h2.Output());  // SETTINGS ACK, window updates
+  }
+  EXPECT_EQ(h2.status, "200");
+  EXPECT_EQ(h2.body, "GET /early?q=1 0");
+}
+
+}  // namespace
+}  // namespace cairn::http
