@@ -75,7 +75,8 @@ class H2Service {
   // (names lower-case), the body; `received` is when it was complete.
   virtual void Handle(ServerRequest request, H2Responder responder) = 0;
   // The connection has ended (the peer closed it, an I/O or protocol error, a timeout, or
-  // `close`; `why` says which) and every Handle has answered. Called once.
+  // `close`; `why` says which) and every Handle has answered. Called once for every service
+  // of a 101 answer, also when the connection broke before the 101 was out (without Opened).
   virtual void Closed(const Status& why) = 0;
 };
 

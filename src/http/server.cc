@@ -211,15 +211,25 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       out->prepare_payload();
     }
     beast::get_lowest_layer(stream_).expires_after(shared_->options.idle_timeout);
-    bhttp::async_write(stream_, *out,
-                       [self = this->shared_from_this(), out, h2 = std::move(response.h2)](
-                           beast::error_code ec, size_t) mutable {
-                         self->shared_->responses_written.fetch_add(1, std::memory_order_relaxed);
-                         if (ec) return self->Close();
-                         if (h2) return self->HandOver(std::move(h2));
-                         if (!out->keep_alive()) return self->Shutdown();
-                         self->ReadRequest();
-                       });
+    bhttp::async_write(
+        stream_, *out,
+        [self = this->shared_from_this(), out, h2 = std::move(response.h2)](beast::error_code ec,
+                                                                            size_t) mutable {
+          self->shared_->responses_written.fetch_add(1, std::memory_order_relaxed);
+          if (ec) {
+            // A service whose connection broke before the 101 was out still
+            // hears that it is closed.
+            if (h2) {
+              asio::post(self->shared_->handlers, [h2, message = ec.message()] {
+                h2->Closed(Status::IOError("connection lost before the upgrade: " + message));
+              });
+            }
+            return self->Close();
+          }
+          if (h2) return self->HandOver(std::move(h2));
+          if (!out->keep_alive()) return self->Shutdown();
+          self->ReadRequest();
+        });
   }
 
   // Turns the connection into an HTTP/2 session serving `service`; bytes read past the

@@ -125,7 +125,10 @@ http::ServerResponse Raw(Bytes data) {
 
 BackupSession::BackupSession(Datastore& store, std::unique_ptr<SnapshotWriter> writer,
                              JobControl log)
-    : store_(store), log_(std::move(log)), writer_(std::move(writer)) {}
+    : store_(store),
+      snapshot_(writer->snapshot()),
+      log_(std::move(log)),
+      writer_(std::move(writer)) {}
 
 BackupSession::~BackupSession() {
   MutexLock lock(mu_);

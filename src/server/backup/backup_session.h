@@ -44,6 +44,7 @@ class BackupSession {
 
   // True once `finish` succeeded: the snapshot is complete and visible.
   bool finished() const;
+  const SnapshotRef& snapshot() const { return snapshot_; }
 
  private:
   struct Writer {
@@ -73,6 +74,7 @@ class BackupSession {
   bool NameTaken(const std::string& name) const CAIRN_REQUIRES(mu_);
 
   Datastore& store_;
+  const SnapshotRef snapshot_;
   const JobControl log_;
   mutable Mutex mu_;
   std::unique_ptr<SnapshotWriter> writer_ CAIRN_GUARDED_BY(mu_);

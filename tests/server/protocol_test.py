@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""End-to-end tests of PBS's backup protocol against `cairn server`, driven by the conformance
+client pbs_client.py (written from the protocol's description, not from Cairn's code).
+
+Usage: /usr/bin/python3 protocol_test.py PATH/TO/cairn [unittest args]   (or set CAIRN_BIN)
+Needs Debian's python3-h2 and python3-zstandard (hence /usr/bin/python3).
+
+What the client writes is read back with Cairn's own tools (`cairn verify`, `cairn restore`,
+the REST API), and refusals are checked to change nothing in the store.
+"""
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+import unittest
+
+from harness import T0, Cairn, Client, Server, tree_state, wait_task
+import pbs_client
+from pbs_client import BACKUP_PROTOCOL, Backup, ProtocolError, Session, UpgradeRefused
+
+S = "/admin/datastore/store1"
+
+
+def rfc3339(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def chunks_of(seed, count, size=100_000):
+    rng = random.Random(seed)
+    return [rng.randbytes(size + rng.randrange(size)) for _ in range(count)]
+
+
+class ProtocolTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cairn-protocol-")
+        cls.cairn = Cairn(cls.tmp)
+        c = cls.cairn
+        cls.store_dir = os.path.join(cls.tmp, "store1")
+        c.run("datastore", "create", "store1", cls.store_dir)
+        for user in ("alice", "bob", "reader"):
+            c.run("user", "create", user + "@pbs", "--password-file", "-", stdin="pw-12345678\n")
+        cls.tokens = {}
+        for user, role in (("alice@pbs", "DatastoreBackup"), ("bob@pbs", "DatastoreBackup"),
+                           ("reader@pbs", "DatastoreReader"), ("root@pam", "Admin")):
+            secret = c.json("token", "create", user, "t")["value"]
+            cls.tokens[user] = f"{user}!t:{secret}"
+            path = "/" if user == "root@pam" else "/datastore/store1"
+            c.run("acl", "update", path, role, "--auth-id", user)
+            c.run("acl", "update", path, role, "--auth-id", f"{user}!t")
+        cls.server = Server(c).start()
+        cls.root = Client(cls.server, token=cls.tokens["root@pam"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def session(self, user, backup_id, backup_time, **extra):
+        query = {"backup-id": backup_id, "backup-time": backup_time, "backup-type": "host",
+                 "benchmark": "false", "debug": "true", "store": "store1", **extra}
+        return Session(self.server.port, self.server.fingerprint,
+                       "authorization: PBSAPIToken " + self.tokens[user], query, BACKUP_PROTOCOL)
+
+    def snapshots(self, backup_id):
+        reply = self.root.get(S + "/snapshots", **{"backup-type": "host", "backup-id": backup_id})
+        self.assertEqual(reply.status, 200, reply.body)
+        return sorted(s["backup-time"] for s in reply.data)
+
+    def test_a_backup_and_an_incremental_one_restore_and_verify(self):
+        chunks = chunks_of(1, 12)
+        s = self.session("alice@pbs", "files", T0)
+        self.assertIsNone(s.call("GET", "previous_backup_time"))
+        b = Backup(s, "host", "files", T0)
+        b.dynamic_archive("root.pxar.didx", chunks)
+        b.blob("client.conf.blob", b"setting = 1\n")
+        b.finish()
+        s.close()
+        self.assertEqual(self.snapshots("files"), [T0])
+
+        # The next backup: previous_backup_time, the previous manifest and index, then only the
+        # two new chunks are uploaded; the rest are appended by digest.
+        s = self.session("alice@pbs", "files", T0 + 60)
+        self.assertEqual(s.call("GET", "previous_backup_time"), T0)
+        status, manifest_blob = s.request("GET", "previous",
+                                          {"archive-name": "index.json.blob"})
+        self.assertEqual(status, 200)
+        manifest = json.loads(pbs_client.decode_blob(manifest_blob))
+        self.assertEqual([f["filename"] for f in manifest["files"]],
+                         ["root.pxar.didx", "client.conf.blob"])
+        status, index = s.request("GET", "previous", {"archive-name": "root.pxar.didx"})
+        self.assertEqual(status, 200)
+        known = {index[4096 + 40 * i + 8:4096 + 40 * i + 40].hex()
+                 for i in range((len(index) - 4096) // 40)}
+        self.assertEqual(len(known), 12)
+        changed = chunks[:5] + chunks_of(2, 2) + chunks[5:]
+        b = Backup(s, "host", "files", T0 + 60)
+        b.dynamic_archive("root.pxar.didx", changed, known=known)
+        b.finish()
+        s.close()
+        self.assertEqual(self.snapshots("files"), [T0, T0 + 60])
+        stats = self.root.get(S + "/snapshots", **{"backup-type": "host",
+                                                   "backup-id": "files"}).data
+        self.assertTrue(all(snap.get("size") for snap in stats))
+
+        # Cairn's own reader: verify checks every chunk against its digest; the stored index
+        # lists exactly the client's chunks; the config blob restores.
+        self.cairn.run("verify", "--store", "store1")
+        reply = self.root.get(S + "/download", **{"backup-type": "host", "backup-id": "files",
+                                                  "backup-time": T0 + 60,
+                                                  "file-name": "root.pxar.didx"})
+        self.assertEqual(reply.status, 200)
+        index, end, entries = reply.body, 0, []
+        for data in changed:
+            end += len(data)
+            entries.append((end, hashlib.sha256(data).digest()))
+        stored = [(int.from_bytes(index[4096 + 40 * i:4096 + 40 * i + 8], "little"),
+                   index[4096 + 40 * i + 8:4096 + 40 * i + 40])
+                  for i in range((len(index) - 4096) // 40)]
+        self.assertEqual(stored, entries)
+        out = os.path.join(self.tmp, "client.conf")
+        self.cairn.run("restore", "--store", "store1", f"host/files/{rfc3339(T0)}", "client.conf", out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), b"setting = 1\n")
+
+    def test_a_vm_backup_with_fixed_indexes_and_a_dirty_bitmap_incremental(self):
+        rng = random.Random(7)
+        size = 3 * pbs_client.FIXED_CHUNK_SIZE + 12345
+        image = bytearray(size)
+        image[:pbs_client.FIXED_CHUNK_SIZE] = rng.randbytes(pbs_client.FIXED_CHUNK_SIZE)
+        image[-12345:] = rng.randbytes(12345)  # the middle stays zero
+        s = self.session("alice@pbs", "vm1", T0)
+        b = Backup(s, "host", "vm1", T0)
+        csum = b.fixed_archive("drive-scsi0.img.fidx", bytes(image))
+        b.blob("qemu-server.conf.blob", b"memory: 512\n")
+        b.finish()
+        s.close()
+
+        image[pbs_client.FIXED_CHUNK_SIZE + 5] = 1  # one changed chunk
+        s = self.session("alice@pbs", "vm1", T0 + 60)
+        self.assertEqual(s.request("GET", "previous",
+                                   {"archive-name": "drive-scsi0.img.fidx"})[0], 200)
+        b = Backup(s, "host", "vm1", T0 + 60)
+        b.fixed_archive("drive-scsi0.img.fidx", bytes(image),
+                        reuse={"csum": csum, "changed": [1]})
+        b.blob("qemu-server.conf.blob", b"memory: 512\n")
+        b.finish()
+        s.close()
+        self.cairn.run("verify", "--store", "store1")
+        out = os.path.join(self.tmp, "vm1.img")
+        self.cairn.run("restore", "--store", "store1", f"host/vm1/{rfc3339(T0 + 60)}", "drive-scsi0.img",
+                       out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), bytes(image))
+
+    def test_refusals_before_the_upgrade_change_nothing(self):
+        before = tree_state(self.store_dir)
+        cases = [
+            ("reader@pbs", {}, 403),                 # no Datastore.Backup
+            ("alice@pbs", {"store": "nostore"}, 403),  # no ACL there either
+            ("root@pam", {"store": "nostore"}, 404),
+            ("alice@pbs", {"ns": "missing"}, 404),
+            ("alice@pbs", {"backup-id": "../x"}, 400),
+        ]
+        for user, extra, status in cases:
+            with self.subTest(user=user, extra=extra):
+                with self.assertRaises(UpgradeRefused) as refused:
+                    self.session(user, "refused", T0, **extra)
+                self.assertEqual(refused.exception.status, status, refused.exception.body)
+        # Another user's group; an older backup time than the last snapshot.
+        s = self.session("alice@pbs", "owned", T0 + 100)
+        b = Backup(s, "host", "owned", T0 + 100)
+        b.blob("a.conf.blob", b"x")
+        b.finish()
+        s.close()
+        before = tree_state(self.store_dir)
+        with self.assertRaises(UpgradeRefused) as refused:
+            self.session("bob@pbs", "owned", T0 + 200)
+        self.assertEqual(refused.exception.status, 403)
+        self.assertIn("backup owner check failed", refused.exception.body)
+        with self.assertRaises(UpgradeRefused) as refused:
+            self.session("alice@pbs", "owned", T0 + 50)
+        self.assertEqual(refused.exception.status, 400)
+        self.assertEqual(tree_state(self.store_dir), before)
+
+    def test_a_second_backup_of_a_group_is_refused_while_one_runs(self):
+        first = self.session("alice@pbs", "busy", T0)
+        with self.assertRaises(UpgradeRefused) as refused:
+            self.session("alice@pbs", "busy", T0 + 1)
+        self.assertEqual(refused.exception.status, 409, refused.exception.body)
+        b = Backup(first, "host", "busy", T0)
+        b.blob("a.conf.blob", b"x")
+        b.finish()
+        first.close()
+
+    def test_a_session_that_ends_without_finish_leaves_nothing(self):
+        s = self.session("alice@pbs", "aborted", T0)
+        b = Backup(s, "host", "aborted", T0)
+        b.dynamic_archive("root.pxar.didx", chunks_of(3, 3))
+        # Protocol errors inside the session: unknown digest, wrong csum, finish too early.
+        wid = s.call("POST", "dynamic_index", {"archive-name": "other.pxar.didx"})
+        with self.assertRaises(ProtocolError) as error:
+            s.call("PUT", "dynamic_index", json_body={"wid": wid, "digest-list": ["00" * 32],
+                                                      "offset-list": [0]})
+        self.assertIn("no such chunk", str(error.exception))
+        with self.assertRaises(ProtocolError) as error:
+            s.call("POST", "finish")
+        self.assertIn("found open index writer", str(error.exception))
+        s.close()  # the client goes away without finish
+        # The session's task ends and removes the snapshot; the group is free again.
+        tasks = self.root.get("/nodes/localhost/tasks", typefilter="backup", limit=50).data
+        for task in tasks:
+            wait_task(self.root, task["upid"])
+        self.assertEqual(self.snapshots("aborted"), [])
+        s = self.session("alice@pbs", "aborted", T0 + 1)
+        self.assertIsNone(s.call("GET", "previous_backup_time"))
+        s.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
