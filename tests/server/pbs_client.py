@@ -332,3 +332,46 @@ class Backup:
         self.s.call("POST", "blob", {"file-name": "index.json.blob", "encoded-size": len(blob)},
                     body=blob)
         self.s.call("POST", "finish")
+
+
+class Reader:
+    """A reader session as the real client's restore runs it (spec 3)."""
+
+    def __init__(self, session):
+        self.s = session
+
+    def download(self, file_name):
+        status, body = self.s.request("GET", "download", {"file-name": file_name})
+        if status != 200:
+            raise ProtocolError(status, body)
+        return body
+
+    def manifest(self):
+        return json.loads(decode_blob(self.download("index.json.blob")))
+
+    def chunks(self, digests):
+        """The decoded chunks, fetched over parallel streams."""
+        answers = self.s.send_all([("GET", "chunk?digest=" + d, None, None) for d in digests])
+        out = []
+        for (status, body), digest in zip(answers, digests):
+            if status != 200:
+                raise ProtocolError(status, body)
+            data = decode_blob(body)
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise ValueError(f"chunk {digest} does not match its digest")
+            out.append(data)
+        return out
+
+    def restore_dynamic(self, name):
+        index = self.download(name)
+        digests = [index[4096 + 40 * i + 8:4096 + 40 * i + 40].hex()
+                   for i in range((len(index) - 4096) // 40)]
+        return b"".join(self.chunks(digests))
+
+    def restore_fixed(self, name, size):
+        index = self.download(name)
+        digests = [index[4096 + 32 * i:4096 + 32 * i + 32].hex()
+                   for i in range((len(index) - 4096) // 32)]
+        unique = list(dict.fromkeys(digests))
+        by_digest = dict(zip(unique, self.chunks(unique)))
+        return b"".join(by_digest[d] for d in digests)[:size]

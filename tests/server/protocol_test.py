@@ -20,7 +20,8 @@ import unittest
 
 from harness import T0, Cairn, Client, Server, tree_state, wait_task
 import pbs_client
-from pbs_client import BACKUP_PROTOCOL, Backup, ProtocolError, Session, UpgradeRefused
+from pbs_client import (BACKUP_PROTOCOL, READER_PROTOCOL, Backup, ProtocolError, Reader, Session,
+                        UpgradeRefused)
 
 S = "/admin/datastore/store1"
 
@@ -65,6 +66,12 @@ class ProtocolTest(unittest.TestCase):
                  "benchmark": "false", "debug": "true", "store": "store1", **extra}
         return Session(self.server.port, self.server.fingerprint,
                        "authorization: PBSAPIToken " + self.tokens[user], query, BACKUP_PROTOCOL)
+
+    def reader(self, user, backup_id, backup_time, **extra):
+        query = {"backup-id": backup_id, "backup-time": backup_time, "backup-type": "host",
+                 "debug": "true", "store": "store1", **extra}
+        return Session(self.server.port, self.server.fingerprint,
+                       "authorization: PBSAPIToken " + self.tokens[user], query, READER_PROTOCOL)
 
     def snapshots(self, backup_id):
         reply = self.root.get(S + "/snapshots", **{"backup-type": "host", "backup-id": backup_id})
@@ -151,6 +158,9 @@ class ProtocolTest(unittest.TestCase):
         b.finish()
         s.close()
         self.cairn.run("verify", "--store", "store1")
+        r = Reader(self.reader("alice@pbs", "vm1", T0 + 60))
+        self.assertEqual(r.restore_fixed("drive-scsi0.img.fidx", len(image)), bytes(image))
+        r.s.close()
         out = os.path.join(self.tmp, "vm1.img")
         self.cairn.run("restore", "--store", "store1", f"host/vm1/{rfc3339(T0 + 60)}", "drive-scsi0.img",
                        out)
@@ -186,6 +196,35 @@ class ProtocolTest(unittest.TestCase):
             self.session("alice@pbs", "owned", T0 + 50)
         self.assertEqual(refused.exception.status, 400)
         self.assertEqual(tree_state(self.store_dir), before)
+
+    def test_a_reader_session_restores_what_a_backup_session_wrote(self):
+        chunks = chunks_of(11, 6)
+        s = self.session("alice@pbs", "restore", T0)
+        b = Backup(s, "host", "restore", T0)
+        b.dynamic_archive("root.pxar.didx", chunks)
+        b.blob("client.conf.blob", b"conf")
+        b.finish()
+        s.close()
+        # The owner (Datastore.Backup) and a DatastoreReader may read; another backup user not.
+        for user in ("alice@pbs", "reader@pbs"):
+            r = Reader(self.reader(user, "restore", T0))
+            self.assertEqual([f["filename"] for f in r.manifest()["files"]],
+                             ["root.pxar.didx", "client.conf.blob"])
+            # A chunk of no downloaded index is refused (401), then allowed after the download.
+            digest = hashlib.sha256(chunks[0]).hexdigest()
+            status, _ = r.s.request("GET", "chunk", {"digest": digest})
+            self.assertEqual(status, 401)
+            self.assertEqual(r.restore_dynamic("root.pxar.didx"), b"".join(chunks))
+            self.assertEqual(pbs_client.decode_blob(r.download("client.conf.blob")), b"conf")
+            self.assertEqual(len(r.s.request("GET", "speedtest")[1]), 1 << 20)
+            self.assertEqual(r.s.request("GET", "download", {"file-name": "nope.blob"})[0], 404)
+            r.s.close()
+        with self.assertRaises(UpgradeRefused) as refused:
+            self.reader("bob@pbs", "restore", T0)
+        self.assertEqual(refused.exception.status, 403)
+        with self.assertRaises(UpgradeRefused) as refused:
+            self.reader("alice@pbs", "restore", T0 + 5)
+        self.assertEqual(refused.exception.status, 404)
 
     def test_a_second_backup_of_a_group_is_refused_while_one_runs(self):
         first = self.session("alice@pbs", "busy", T0)

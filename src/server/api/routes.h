@@ -7,13 +7,13 @@
 
 namespace cairn::server {
 
-void AddNodeRoutes(Router& router);            // node_api.cc: version, ping, identity, tasks
-void AddAccessRoutes(Router& router);          // access_api.cc: tickets, users, tokens, ACLs
-void AddDatastoreListRoutes(Router& router);   // datastore_list_api.cc: groups, snapshots, …
-void AddDatastoreEditRoutes(Router& router);   // datastore_edit_api.cc: notes, forget, …
-void AddDatastoreJobRoutes(Router& router);    // datastore_job_api.cc: gc, verify, prune, …
-void AddConfigRoutes(Router& router);          // config_api.cc: config/datastore, config/s3
-void AddBackupProtocolRoutes(Router& router);  // backup_api.cc: the backup protocol's upgrade
+void AddNodeRoutes(Router& router);           // node_api.cc: version, ping, identity, tasks
+void AddAccessRoutes(Router& router);         // access_api.cc: tickets, users, tokens, ACLs
+void AddDatastoreListRoutes(Router& router);  // datastore_list_api.cc: groups, snapshots, …
+void AddDatastoreEditRoutes(Router& router);  // datastore_edit_api.cc: notes, forget, …
+void AddDatastoreJobRoutes(Router& router);   // datastore_job_api.cc: gc, verify, prune, …
+void AddConfigRoutes(Router& router);         // config_api.cc: config/datastore, config/s3
+void AddProtocolRoutes(Router& router);       // protocol_api.cc: the backup and reader protocols
 
 inline void AddAllRoutes(Router& router) {
   AddNodeRoutes(router);
@@ -22,7 +22,7 @@ inline void AddAllRoutes(Router& router) {
   AddDatastoreEditRoutes(router);
   AddDatastoreJobRoutes(router);
   AddConfigRoutes(router);
-  AddBackupProtocolRoutes(router);
+  AddProtocolRoutes(router);
 }
 
 }  // namespace cairn::server

@@ -1,4 +1,4 @@
-#include "server/backup/index_writers.h"
+#include "server/protocol/index_writers.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/backup/chunk_upload.h"
+#include "server/protocol/chunk_upload.h"
 
 #include <gtest/gtest.h>
 

@@ -30,7 +30,7 @@
 #include "datastore/snapshot_writer.h"
 #include "format/digest.h"
 #include "http/server.h"
-#include "server/backup/index_writers.h"
+#include "server/protocol/index_writers.h"
 
 namespace cairn::server {
 

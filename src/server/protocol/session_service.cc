@@ -1,4 +1,4 @@
-#include "server/backup/session_service.h"
+#include "server/protocol/session_service.h"
 
 #include <chrono>
 

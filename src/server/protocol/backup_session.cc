@@ -1,4 +1,4 @@
-#include "server/backup/backup_session.h"
+#include "server/protocol/backup_session.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include "format/archive_name.h"
 #include "format/data_blob.h"
 #include "format/manifest.h"
-#include "server/backup/chunk_upload.h"
+#include "server/protocol/chunk_upload.h"
 #include "server/rest/formatter.h"
 #include "server/rest/params.h"
 

@@ -1,4 +1,4 @@
-#include "server/backup/backup_session.h"
+#include "server/protocol/backup_session.h"
 
 #include <gtest/gtest.h>
 
