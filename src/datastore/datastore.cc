@@ -307,6 +307,12 @@ Result<Bytes> Datastore::ReadSnapshotFile(const BackupNamespace& ns, const Snaps
                                           const std::string& filename) const {
   CAIRN_ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(ns, snap));
   const ManifestFile* entry = manifest.FindFile(filename);
+  if (entry == nullptr && filename == kClientLogName) {
+    CAIRN_ASSIGN_OR_RETURN(Bytes log,
+                           ReadFile(Local(JoinPath(SnapshotRelPath(ns, snap), filename))));
+    CAIRN_RETURN_IF_ERROR(VerifyBlobCrc(log));
+    return log;
+  }
   if (entry == nullptr) {
     return Status::NotFound(fmt::format("snapshot {} has no file '{}'", snap.ToString(), filename));
   }
@@ -344,6 +350,20 @@ Status Datastore::UpdateManifest(const BackupNamespace& ns, const SnapshotRef& s
 
 Result<bool> Datastore::IsProtected(const BackupNamespace& ns, const SnapshotRef& snap) const {
   return PathExists(Local(JoinPath(SnapshotRelPath(ns, snap), kProtectedMarker)));
+}
+
+Status Datastore::AddClientLog(const BackupNamespace& ns, const SnapshotRef& snap, ByteView blob) {
+  auto crc = VerifyBlobCrc(blob);
+  if (!crc.ok()) return Status::InvalidArgument("client log: " + crc.message());
+  CAIRN_ASSIGN_OR_RETURN(FileLock lock, locks_.LockSnapshot(ns, snap, LockMode::kShared));
+  CAIRN_ASSIGN_OR_RETURN(bool finished, IsFinished(ns, snap));
+  if (!finished) {
+    return Status::NotFound(fmt::format("snapshot {} does not exist", snap.ToString()));
+  }
+  const std::string rel = JoinPath(SnapshotRelPath(ns, snap), kClientLogName);
+  CAIRN_ASSIGN_OR_RETURN(bool exists, PathExists(Local(rel)));
+  if (exists) return Status::AlreadyExists("backup already contains a log.");
+  return backend_->metadata().WriteFile(rel, blob);
 }
 
 Status Datastore::SetProtected(const BackupNamespace& ns, const SnapshotRef& snap, bool value) {

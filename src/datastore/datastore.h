@@ -189,13 +189,18 @@ class Datastore {
   // Corruption (naming the file) if it does not decode.
   Result<Manifest> LoadManifest(const BackupNamespace& ns, const SnapshotRef& snap) const;
   // Raw bytes of a file of a finished snapshot, checked against the manifest's size and csum
-  // (Corruption naming the file on mismatch). `filename` must be listed in the manifest.
+  // (Corruption naming the file on mismatch). `filename` must be listed in the manifest, or be
+  // the client log (kClientLogName, never listed; its CRC is checked instead).
   Result<Bytes> ReadSnapshotFile(const BackupNamespace& ns, const SnapshotRef& snap,
                                  const std::string& filename) const;
   // Read-modify-write of a manifest's unprotected section (notes, verify state) under the
   // manifest lock. `update` may only change unprotected data.
   Status UpdateManifest(const BackupNamespace& ns, const SnapshotRef& snap,
                         const std::function<Status(Manifest&)>& update);
+  // Stores the client's log of a finished snapshot (kClientLogName, PBS's upload-backup-log):
+  // once, outside the manifest. NotFound for a snapshot that is missing or unfinished,
+  // AlreadyExists if it has a log, InvalidArgument unless `blob` is a DataBlob with a valid CRC.
+  Status AddClientLog(const BackupNamespace& ns, const SnapshotRef& snap, ByteView blob);
   Result<bool> IsProtected(const BackupNamespace& ns, const SnapshotRef& snap) const;
   Status SetProtected(const BackupNamespace& ns, const SnapshotRef& snap, bool value);
   // Removes a finished or abandoned snapshot. PermissionDenied if protected, Busy if in use.

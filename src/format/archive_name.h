@@ -26,6 +26,8 @@ namespace cairn {
 inline constexpr size_t kMaxArchiveNameLength = 255;
 // The snapshot's manifest: a blob name no archive may take.
 inline constexpr char kManifestName[] = "index.json.blob";
+// The client's log, added to a finished snapshot by PBS's upload-backup-log; not in the manifest.
+inline constexpr char kClientLogName[] = "client.log.blob";
 
 enum class ArchiveType { kFixedIndex, kDynamicIndex, kBlob };
 

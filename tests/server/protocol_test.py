@@ -226,6 +226,36 @@ class ProtocolTest(unittest.TestCase):
             self.reader("alice@pbs", "restore", T0 + 5)
         self.assertEqual(refused.exception.status, 404)
 
+    def test_the_client_log_is_uploaded_once_by_the_owner(self):
+        s = self.session("alice@pbs", "logged", T0)
+        b = Backup(s, "host", "logged", T0)
+        b.blob("a.conf.blob", b"x")
+        b.finish()
+        s.close()
+        log = pbs_client.encode_blob(b"INFO: starting backup\nINFO: done\n")
+        target = (S + "/upload-backup-log?backup-type=host&backup-id=logged&backup-time="
+                  + str(T0))
+        headers = {"Content-Type": "application/octet-stream"}
+        bob = Client(self.server, token=self.tokens["bob@pbs"])
+        self.assertEqual(bob.request("POST", target, body=log, headers=headers).status, 403)
+        alice = Client(self.server, token=self.tokens["alice@pbs"])
+        reply = alice.request("POST", target, body=log, headers=headers)
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(reply.json(), {"data": None})
+        again = alice.request("POST", target, body=log, headers=headers)
+        self.assertEqual(again.status, 400)
+        self.assertIn(b"already contains a log", again.body)
+        bad = bytearray(log)
+        bad[-1] ^= 1
+        reply = alice.request("POST", target.replace("logged", "nosuch"), body=bytes(bad),
+                              headers=headers)
+        self.assertNotEqual(reply.status, 200)
+        got = self.root.get(S + "/download", **{"backup-type": "host", "backup-id": "logged",
+                                                "backup-time": T0,
+                                                "file-name": "client.log.blob"})
+        self.assertEqual(got.status, 200)
+        self.assertEqual(got.body, log)
+
     def test_a_second_backup_of_a_group_is_refused_while_one_runs(self):
         first = self.session("alice@pbs", "busy", T0)
         with self.assertRaises(UpgradeRefused) as refused:

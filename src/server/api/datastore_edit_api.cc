@@ -180,6 +180,17 @@ Result<ApiReply> DeleteNamespace(ApiCall& call) {
 const std::string kBase = "/admin/datastore/{store}";
 const char kOwnedWithBackup[] = " on the namespace, or Datastore.Backup for owned groups";
 
+// POST upload-backup-log: the client's log (a DataBlob body) added to its finished snapshot.
+Result<ApiReply> UploadBackupLog(ApiCall& call) {
+  // Datastore.Backup and the group's ownership, for everyone (PBS).
+  CAIRN_ASSIGN_OR_RETURN(GroupTarget target,
+                         OpenGroup(call, 0, priv::kDatastoreBackup, Operation::kWrite));
+  CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotOf(call));
+  CAIRN_RETURN_IF_ERROR(
+      target.opened.store->AddClientLog(target.ns, snap, AsBytes(call.request().body)));
+  return ApiReply(json());
+}
+
 Route GroupRoute(std::string method, std::string path, std::string what, std::string privs,
                  std::vector<ParamSpec> params, ApiHandler handler) {
   return Route{.method = std::move(method),
@@ -193,6 +204,14 @@ Route GroupRoute(std::string method, std::string path, std::string what, std::st
 }  // namespace
 
 void AddDatastoreEditRoutes(Router& router) {
+  Route upload_log = GroupRoute(
+      "POST", "/upload-backup-log",
+      "Add the client's log (a DataBlob, the request body) to a snapshot as client.log.blob; "
+      "once per snapshot.",
+      "Datastore.Backup on the namespace and ownership of the group", SnapshotParams(),
+      UploadBackupLog);
+  upload_log.query_only = true;
+  router.Add(std::move(upload_log));
   router.Add(GroupRoute(
       "DELETE", "/groups", "Remove a group's unprotected snapshots, and the group if none is left.",
       "Datastore.Modify on the namespace, or Datastore.Prune for owned groups",
