@@ -167,8 +167,8 @@ class ClientImpl : public H2Client {
     std::string target = options.host + ":" + std::to_string(options.port);
     tls_.set_verify_mode(asio::ssl::verify_peer);
     if (!options.pinned_fingerprint.empty()) {
-      pinned_ = options.pinned_fingerprint;
-      SSL_CTX_set_cert_verify_callback(tls_.native_handle(), &ClientImpl::VerifyPinned, this);
+      pin_.pinned = options.pinned_fingerprint;
+      SSL_CTX_set_cert_verify_callback(tls_.native_handle(), VerifyCertificatePin, &pin_);
     } else {
       tls_.set_default_verify_paths();
       tls_.set_verify_callback(asio::ssl::host_name_verification(options.host));
@@ -200,9 +200,9 @@ class ClientImpl : public H2Client {
     request->set(bhttp::field::connection, "upgrade");
     request->set(bhttp::field::upgrade, options.protocol);
     auto fail = [&](const std::string& step, beast::error_code error) {
-      if (!pin_seen_.empty()) {
-        status = Status::PermissionDenied("TLS certificate fingerprint " + pin_seen_ + " of " +
-                                          target + " does not match the pinned " + pinned_);
+      if (!pin_.seen.empty()) {
+        status = Status::PermissionDenied("TLS certificate fingerprint " + pin_.seen + " of " +
+                                          target + " does not match the pinned " + pin_.pinned);
       } else {
         status = Status::Unavailable(step + " " + target + ": " + error.message());
       }
@@ -245,20 +245,9 @@ class ClientImpl : public H2Client {
     return Status::OK();
   }
 
-  static int VerifyPinned(X509_STORE_CTX* store, void* arg) {
-    auto* self = static_cast<ClientImpl*>(arg);
-    X509* leaf = X509_STORE_CTX_get0_cert(store);
-    std::string seen = leaf ? CertificateFingerprint(leaf) : "";
-    if (!seen.empty() && seen == self->pinned_) return 1;
-    self->pin_seen_ = seen.empty() ? "none" : seen;
-    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
-    return 0;
-  }
-
   asio::io_context io_;
   asio::ssl::context tls_{asio::ssl::context::tls_client};
-  std::string pinned_;
-  std::string pin_seen_;  // the fingerprint seen when it did not match
+  CertificatePin pin_;
   std::shared_ptr<H2ClientConnection> connection_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;

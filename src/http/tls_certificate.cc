@@ -159,6 +159,16 @@ Result<std::string> CertificateFileFingerprint(const std::string& cert_path) {
   return CertificateFingerprint(cert.get());
 }
 
+int VerifyCertificatePin(X509_STORE_CTX* store, void* arg) {
+  auto* pin = static_cast<CertificatePin*>(arg);
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  std::string seen = leaf ? CertificateFingerprint(leaf) : "";
+  if (!seen.empty() && seen == pin->pinned) return 1;
+  pin->seen = seen.empty() ? "none" : seen;
+  X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+  return 0;
+}
+
 Result<std::string> FetchCertificateFingerprint(const std::string& host, uint16_t port,
                                                 int timeout_seconds) {
   using CtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX, SSL_CTX_free>>;

@@ -40,6 +40,17 @@ Status EnsureSelfSignedCertificate(const CertificateFiles& files,
 // ("AB:01:…"), the form `--fingerprint` takes. Empty if the digest cannot be computed.
 std::string CertificateFingerprint(X509* cert);
 
+// A pinned certificate fingerprint for one connection, and what the server showed instead.
+// OpenSSL keeps a pointer to it for the connection's life.
+struct CertificatePin {
+  std::string pinned;  // "AA:BB:..."
+  std::string seen;    // set when the server's certificate did not match
+};
+// A verify callback for SSL_CTX_set_cert_verify_callback with a CertificatePin* argument: the
+// leaf certificate's fingerprint must equal the pin (the chain is not checked: the pin is the
+// identity). On a mismatch records what was seen and fails the handshake.
+int VerifyCertificatePin(X509_STORE_CTX* store, void* pin);
+
 // The fingerprint of the first certificate in a PEM file. NotFound if the file is missing,
 // Corruption if it holds no certificate.
 Result<std::string> CertificateFileFingerprint(const std::string& cert_path);

@@ -30,16 +30,12 @@ struct Transfer {
   bool too_large = false;
 };
 
-// Pinning state of one pooled handle. It lives as long as the handle, because OpenSSL keeps the
-// verify callback's argument for the connection's lifetime (beyond the request that opened it).
-struct PinState {
-  std::string pinned;  // "AA:BB:..."
-  std::string seen;    // set when the server's certificate did not match; cleared per request
-};
-
+// A pooled handle. Its pin lives as long as the handle, because OpenSSL keeps the verify
+// callback's argument for the connection's lifetime (beyond the request that opened it); the
+// pin's `seen` is cleared per request.
 struct Handle {
   CURL* curl = nullptr;
-  PinState pin;
+  CertificatePin pin;
 };
 
 size_t ReadBody(char* buffer, size_t size, size_t nitems, void* userdata) {
@@ -106,23 +102,13 @@ size_t WriteHeader(char* data, size_t size, size_t nitems, void* userdata) {
   return n;
 }
 
-int VerifyPinned(X509_STORE_CTX* store, void* arg) {
-  auto* pin = static_cast<PinState*>(arg);
-  X509* leaf = X509_STORE_CTX_get0_cert(store);
-  std::string seen = leaf ? CertificateFingerprint(leaf) : "";
-  if (!seen.empty() && seen == pin->pinned) return 1;
-  pin->seen = seen.empty() ? "none" : seen;
-  X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
-  return 0;
-}
-
 CURLcode InstallPinning(CURL*, void* ssl_ctx, void* userdata) {
-  SSL_CTX_set_cert_verify_callback(static_cast<SSL_CTX*>(ssl_ctx), VerifyPinned, userdata);
+  SSL_CTX_set_cert_verify_callback(static_cast<SSL_CTX*>(ssl_ctx), VerifyCertificatePin, userdata);
   return CURLE_OK;
 }
 
 Status StatusFromCurl(CURLcode code, const char* error_buffer, const Transfer& transfer,
-                      const PinState& pin, const Request& request) {
+                      const CertificatePin& pin, const Request& request) {
   std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
   std::string what = fmt::format("{} {}", request.method, request.url);
   if (!pin.seen.empty()) {

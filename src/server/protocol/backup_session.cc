@@ -9,6 +9,7 @@
 #include "format/data_blob.h"
 #include "format/manifest.h"
 #include "server/protocol/chunk_upload.h"
+#include "server/protocol/session_files.h"
 #include "server/rest/formatter.h"
 #include "server/rest/params.h"
 
@@ -114,13 +115,6 @@ Result<std::vector<SizedChunk>> IndexChunks(const std::string& name, ByteView da
   return chunks;
 }
 
-http::ServerResponse Raw(Bytes data) {
-  http::ServerResponse response;
-  response.headers.emplace_back("Content-Type", "application/octet-stream");
-  response.body.assign(data.begin(), data.end());
-  return response;
-}
-
 }  // namespace
 
 BackupSession::BackupSession(Datastore& store, std::unique_ptr<SnapshotWriter> writer,
@@ -128,14 +122,16 @@ BackupSession::BackupSession(Datastore& store, std::unique_ptr<SnapshotWriter> w
     : store_(store),
       snapshot_(writer->snapshot()),
       log_(std::move(log)),
+      ns_(writer->ns()),
+      previous_(writer->previous()),
       writer_(std::move(writer)) {}
 
 BackupSession::~BackupSession() {
   MutexLock lock(mu_);
-  if (!finished_) {
-    log_.Info("backup ended without finish: removing snapshot {}", writer_->snapshot().ToString());
+  if (writer_) {
+    log_.Info("backup ended without finish: removing snapshot {}", snapshot_.ToString());
+    writer_.reset();  // without a successful Finish, this removes the snapshot
   }
-  writer_.reset();  // without a successful Finish, this removes the snapshot
 }
 
 bool BackupSession::finished() const {
@@ -172,15 +168,8 @@ http::ServerResponse BackupSession::Handle(const http::ServerRequest& request) {
                ParamSpec::Integer("encoded-size", "blob size", 12, int64_t(kMaxUploadEncodedSize))
                    .Required()};
     }
-    // The real client and PBS's QEMU library add these to every request.
-    for (const char* flag : {"debug", "benchmark"}) raw.erase(flag);
-    ParamErrors errors;
-    std::optional<Params> params = CheckParams(raw, {}, specs, errors);
-    if (!params) {
-      std::string message = "parameter verification failed";
-      for (const auto& [name, error] : errors) message += fmt::format(" - '{}': {}", name, error);
-      return Status::InvalidArgument(message);
-    }
+    CAIRN_ASSIGN_OR_RETURN(Params checked, CheckSessionParams(std::move(raw), specs));
+    const Params* params = &checked;
     bool fixed = path.starts_with("fixed");
     json data = nullptr;
     if (path == "previous_backup_time") {
@@ -221,36 +210,27 @@ http::ServerResponse BackupSession::Handle(const http::ServerRequest& request) {
 
 Result<json> BackupSession::PreviousBackupTime() {
   MutexLock lock(mu_);
-  const auto& previous = writer_->previous();
+  const auto& previous = previous_;
   if (!previous) return json(nullptr);
   return json(previous->time);
 }
 
+Result<BackupSession::Base> BackupSession::PreviousSnapshot(std::string_view missing) {
+  if (!previous_) return Status::InvalidArgument(std::string(missing));
+  return Base{ns_, *previous_};
+}
+
 Result<http::ServerResponse> BackupSession::Previous(const std::string& archive_name) {
-  CAIRN_RETURN_IF_ERROR(ValidateArchiveFileName(archive_name));
-  std::optional<SnapshotRef> previous;
-  BackupNamespace ns;
-  {
-    MutexLock lock(mu_);
-    previous = writer_->previous();
-    ns = writer_->ns();
-  }
-  if (!previous) return Status::InvalidArgument("no valid previous backup");
-  auto data = archive_name == kManifestName ? store_.ReadManifestBlob(ns, *previous)
-                                            : store_.ReadSnapshotFile(ns, *previous, archive_name);
-  if (!data.ok()) {
-    if (data.status().IsNotFound() && IsIndexFileName(archive_name)) {
-      return Status::InvalidArgument(data.status().message());  // PBS: opening the index fails
-    }
-    return data.status();
-  }
+  CAIRN_ASSIGN_OR_RETURN(Base base, PreviousSnapshot("no valid previous backup"));
+  CAIRN_ASSIGN_OR_RETURN(Bytes data, ReadSessionFile(store_, base.ns, base.snap, archive_name));
   if (IsIndexFileName(archive_name)) {
-    CAIRN_ASSIGN_OR_RETURN(std::vector<SizedChunk> chunks, IndexChunks(archive_name, *data));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<SizedChunk> chunks, IndexChunks(archive_name, data));
     std::vector<Digest> digests;
     digests.reserve(chunks.size());
     for (const SizedChunk& chunk : chunks) digests.push_back(chunk.digest);
     MutexLock lock(mu_);
-    CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> missing, writer_->RegisterKnownChunks(digests));
+    CAIRN_ASSIGN_OR_RETURN(SnapshotWriter * writer, ActiveWriter());
+    CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> missing, writer->RegisterKnownChunks(digests));
     if (!missing.empty()) {
       // The client would append these without uploading them. Refusing the index makes it
       // upload the whole archive instead, which repairs the store.
@@ -263,7 +243,7 @@ Result<http::ServerResponse> BackupSession::Previous(const std::string& archive_
     }
     for (const SizedChunk& chunk : chunks) known_chunks_[chunk.digest] = chunk.size;
   }
-  return Raw(std::move(*data));
+  return OctetStream(data);
 }
 
 bool BackupSession::NameTaken(const std::string& name) const {
@@ -281,15 +261,9 @@ Result<json> BackupSession::OpenWriter(bool fixed, const std::string& archive_na
   std::optional<FixedIndex> base;
   if (reuse_csum) {
     if (!size) return Status::InvalidArgument("reuse-csum needs size");
-    std::optional<SnapshotRef> previous;
-    BackupNamespace ns;
-    {
-      MutexLock lock(mu_);
-      previous = writer_->previous();
-      ns = writer_->ns();
-    }
-    if (!previous) return Status::InvalidArgument("no previous backup to reuse");
-    CAIRN_ASSIGN_OR_RETURN(Bytes bytes, store_.ReadSnapshotFile(ns, *previous, archive_name));
+    CAIRN_ASSIGN_OR_RETURN(Base previous, PreviousSnapshot("no previous backup to reuse"));
+    CAIRN_ASSIGN_OR_RETURN(Bytes bytes,
+                           store_.ReadSnapshotFile(previous.ns, previous.snap, archive_name));
     CAIRN_ASSIGN_OR_RETURN(base, FixedIndex::Parse(bytes, archive_name));
     if (DigestToHex(base->csum()) != *reuse_csum) {
       return Status::InvalidArgument(
@@ -321,6 +295,11 @@ Result<json> BackupSession::OpenWriter(bool fixed, const std::string& archive_na
   log_.Info("created new {} index {} ({}){}", fixed ? "fixed" : "dynamic", wid, archive_name,
             base ? " reusing the previous index" : "");
   return json(wid);
+}
+
+Result<SnapshotWriter*> BackupSession::ActiveWriter() {
+  if (!writer_) return Status::InvalidArgument("backup already finished");
+  return writer_.get();
 }
 
 Result<BackupSession::Writer*> BackupSession::FindWriter(bool fixed, uint64_t wid) {
@@ -356,7 +335,14 @@ Result<json> BackupSession::UploadChunk(bool fixed, uint64_t wid, const std::str
   Status check = CheckUploadedChunk({digest, size, encoded_size}, encoded);
   if (!check.ok()) return Status::InvalidArgument(check.message());  // the client's data
   // Stored outside the lock: uploads run in parallel.
-  CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult inserted, writer_->InsertChunk(digest, encoded, size));
+  std::shared_ptr<SnapshotWriter> snapshot_writer;
+  {
+    MutexLock lock(mu_);
+    CAIRN_RETURN_IF_ERROR(ActiveWriter().status());
+    snapshot_writer = writer_;
+  }
+  CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult inserted,
+                         snapshot_writer->InsertChunk(digest, encoded, size));
   MutexLock lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(Writer * writer, FindWriter(fixed, wid));
   if (fixed) {
@@ -416,7 +402,8 @@ Status BackupSession::CloseWriter(bool fixed, uint64_t wid, uint64_t chunk_count
   Result<Bytes> bytes =
       std::visit([&](auto& index) { return index.Close(chunk_count, size, csum); }, writer->index);
   CAIRN_RETURN_IF_ERROR(bytes.status());
-  CAIRN_RETURN_IF_ERROR(writer_->WriteArchive(writer->archive_name, *bytes));
+  CAIRN_ASSIGN_OR_RETURN(SnapshotWriter * snapshot_writer, ActiveWriter());
+  CAIRN_RETURN_IF_ERROR(snapshot_writer->WriteArchive(writer->archive_name, *bytes));
   files_[writer->archive_name] = bytes->size();
   log_.Info("{} index {} ({}): {} chunks uploaded ({} duplicates), {} bytes, {} bytes stored",
             fixed ? "fixed" : "dynamic", wid, writer->archive_name, writer->chunks,
@@ -444,7 +431,8 @@ Status BackupSession::UploadBlob(const std::string& file_name, uint64_t encoded_
   if (NameTaken(file_name)) {
     return Status::InvalidArgument(fmt::format("file {} was already uploaded", file_name));
   }
-  CAIRN_RETURN_IF_ERROR(writer_->WriteArchive(file_name, blob));
+  CAIRN_ASSIGN_OR_RETURN(SnapshotWriter * writer, ActiveWriter());
+  CAIRN_RETURN_IF_ERROR(writer->WriteArchive(file_name, blob));
   files_[file_name] = blob.size();
   log_.Info("uploaded blob {} ({} bytes)", file_name, blob.size());
   return Status::OK();
@@ -476,6 +464,7 @@ Status BackupSession::Finish() {
   const ChunkUploadStats& stats = writer_->stats();
   log_.Info("backup finished successfully: {} chunks uploaded ({} duplicates), {} bytes new",
             stats.count.load(), stats.duplicates.load(), stats.size.load());
+  writer_.reset();  // the locks go with it (an upload still storing a chunk holds a copy)
   return Status::OK();
 }
 

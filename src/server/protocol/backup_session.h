@@ -11,8 +11,9 @@
 // fixed_index / dynamic_index (append), POST fixed_close / dynamic_close, POST blob, POST
 // finish, POST speedtest, GET / (the list of these). docs/protocol.md has the rules.
 //
-// The snapshot becomes visible only at `finish`; if the session ends without it, destroying the
-// session removes everything it wrote.
+// The snapshot becomes visible only at `finish`, which also lets go of the writer and so of
+// the group and snapshot locks (a restore or the group's next backup may start at once); if the
+// session ends without it, destroying the session removes everything it wrote.
 //
 // Thread-safety: Handle is thread-safe (chunk uploads are checked and stored in parallel).
 #pragma once
@@ -53,8 +54,12 @@ class BackupSession {
     bool saw_short_chunk = false;  // fixed writers: at most one chunk below the chunk size
     uint64_t chunks = 0, bytes = 0, duplicates = 0, compressed_bytes = 0;  // uploads
   };
-  class Call;
-
+  struct Base {
+    BackupNamespace ns;
+    SnapshotRef snap;
+  };
+  // The previous snapshot; InvalidArgument `missing` if there is none.
+  Result<Base> PreviousSnapshot(std::string_view missing);
   Result<nlohmann::json> PreviousBackupTime();
   Result<http::ServerResponse> Previous(const std::string& archive_name);
   Result<nlohmann::json> OpenWriter(bool fixed, const std::string& archive_name,
@@ -70,6 +75,8 @@ class BackupSession {
   Status Finish();
   // The writer `wid` of the right kind. InvalidArgument otherwise.
   Result<Writer*> FindWriter(bool fixed, uint64_t wid) CAIRN_REQUIRES(mu_);
+  // The writer; InvalidArgument "backup already finished" after finish.
+  Result<SnapshotWriter*> ActiveWriter() CAIRN_REQUIRES(mu_);
   // Whether `name` is open in a writer or already stored.
   bool NameTaken(const std::string& name) const CAIRN_REQUIRES(mu_);
 
@@ -77,7 +84,10 @@ class BackupSession {
   const SnapshotRef snapshot_;
   const JobControl log_;
   mutable Mutex mu_;
-  std::unique_ptr<SnapshotWriter> writer_ CAIRN_GUARDED_BY(mu_);
+  const BackupNamespace ns_;
+  const std::optional<SnapshotRef> previous_;
+  // Null once finished. Shared: an upload stores its chunk outside the lock.
+  std::shared_ptr<SnapshotWriter> writer_ CAIRN_GUARDED_BY(mu_);
   std::map<uint64_t, Writer> writers_ CAIRN_GUARDED_BY(mu_);
   uint64_t next_wid_ CAIRN_GUARDED_BY(mu_) = 1;
   std::unordered_map<Digest, uint64_t, DigestHash> known_chunks_ CAIRN_GUARDED_BY(mu_);

@@ -167,6 +167,19 @@ TEST_F(BackupSessionTest, ABackupAsTheClientSendsItBecomesAVisibleSnapshot) {
   EXPECT_EQ(index->size(), a_.size + b_.size + c_.size);
 }
 
+// Story: the protocol test restored a snapshot right after its backup session finished, and
+// now and then the reader was refused: the finished session still held the snapshot's and the
+// group's locks until its connection was torn down. Finish now lets go of them (as PBS does).
+TEST_F(BackupSessionTest, FinishReleasesTheLocksAtOnce) {
+  auto session = Start(1000);
+  BackUp(*session, 1000, {a_}, {a_});
+  auto snap = *SnapshotRef::Make(group_, 1000);
+  EXPECT_TRUE(store_->locks().LockSnapshot(BackupNamespace(), snap, LockMode::kShared).ok());
+  auto next = Start(2000);  // the group lock is free while the first session still exists
+  EXPECT_EQ(Ok(Call(*next, "GET", "previous_backup_time")), 1000);
+  EXPECT_EQ(Call(*session, "POST", "blob", "file-name=late.blob&encoded-size=1", "x").status, 400);
+}
+
 TEST_F(BackupSessionTest, TheNextBackupAppendsChunksOfThePreviousIndexWithoutUploading) {
   auto first = Start(1000);
   BackUp(*first, 1000, {a_, b_}, {a_, b_});

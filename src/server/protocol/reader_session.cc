@@ -4,6 +4,7 @@
 
 #include "datastore/index_chunks.h"
 #include "format/archive_name.h"
+#include "server/protocol/session_files.h"
 #include "server/rest/formatter.h"
 #include "server/rest/params.h"
 
@@ -11,13 +12,6 @@ namespace cairn::server {
 namespace {
 
 using json = nlohmann::json;
-
-http::ServerResponse Raw(const Bytes& data) {
-  http::ServerResponse response;
-  response.headers.emplace_back("Content-Type", "application/octet-stream");
-  response.body.assign(data.begin(), data.end());
-  return response;
-}
 
 }  // namespace
 
@@ -65,16 +59,9 @@ http::ServerResponse ReaderSession::Handle(const http::ServerRequest& request) {
       return Status::NotFound(fmt::format("no such method 'GET {}'", path));
     }
     CAIRN_ASSIGN_OR_RETURN(json raw, CollectParams(request, /*from_query_only=*/true));
-    raw.erase("debug");
-    ParamErrors errors;
-    std::optional<Params> params = CheckParams(raw, {}, specs, errors);
-    if (!params) {
-      std::string message = "parameter verification failed";
-      for (const auto& [name, error] : errors) message += fmt::format(" - '{}': {}", name, error);
-      return Status::InvalidArgument(message);
-    }
-    if (path == "download") return Download(params->String("file-name"));
-    if (path == "chunk") return Chunk(params->String("digest"));
+    CAIRN_ASSIGN_OR_RETURN(Params params, CheckSessionParams(std::move(raw), specs));
+    if (path == "download") return Download(params.String("file-name"));
+    if (path == "chunk") return Chunk(params.String("digest"));
     http::ServerResponse speed;
     speed.headers.emplace_back("Content-Type", "application/octet-stream");
     speed.body.assign(1u << 20, 'A');
@@ -88,18 +75,10 @@ http::ServerResponse ReaderSession::Handle(const http::ServerRequest& request) {
 }
 
 Result<http::ServerResponse> ReaderSession::Download(const std::string& file_name) {
-  CAIRN_RETURN_IF_ERROR(ValidateArchiveFileName(file_name));
-  auto data = file_name == kManifestName ? store_.ReadManifestBlob(ns_, snap_)
-                                         : store_.ReadSnapshotFile(ns_, snap_, file_name);
-  if (!data.ok()) {
-    if (data.status().IsNotFound() && IsIndexFileName(file_name)) {
-      return Status::InvalidArgument(data.status().message());  // PBS: opening the index fails
-    }
-    return data.status();
-  }
+  CAIRN_ASSIGN_OR_RETURN(Bytes data, ReadSessionFile(store_, ns_, snap_, file_name));
   if (IsIndexFileName(file_name)) {
     std::vector<Digest> digests;
-    CAIRN_RETURN_IF_ERROR(ForEachIndexChunk(*data, file_name, nullptr, [&](const Digest& d) {
+    CAIRN_RETURN_IF_ERROR(ForEachIndexChunk(data, file_name, nullptr, [&](const Digest& d) {
       digests.push_back(d);
       return Status::OK();
     }));
@@ -107,7 +86,7 @@ Result<http::ServerResponse> ReaderSession::Download(const std::string& file_nam
     allowed_.insert(digests.begin(), digests.end());
   }
   log_.Info("download {}", file_name);
-  return Raw(*data);
+  return OctetStream(data);
 }
 
 Result<http::ServerResponse> ReaderSession::Chunk(const std::string& digest_hex) {
@@ -120,7 +99,7 @@ Result<http::ServerResponse> ReaderSession::Chunk(const std::string& digest_hex)
     }
   }
   CAIRN_ASSIGN_OR_RETURN(Bytes chunk, store_.backend().chunks().ReadChunk(*digest));
-  return Raw(chunk);
+  return OctetStream(chunk);
 }
 
 }  // namespace cairn::server
