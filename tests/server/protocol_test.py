@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 from harness import T0, Cairn, Client, Server, tree_state, wait_task
 import pbs_client
@@ -255,6 +256,25 @@ class ProtocolTest(unittest.TestCase):
                                                 "file-name": "client.log.blob"})
         self.assertEqual(got.status, 200)
         self.assertEqual(got.body, log)
+
+    def test_aborting_the_task_ends_the_session_and_discards_the_snapshot(self):
+        s = self.session("alice@pbs", "cancelled", T0)
+        b = Backup(s, "host", "cancelled", T0)
+        b.dynamic_archive("root.pxar.didx", chunks_of(5, 2))
+        running = self.root.get("/nodes/localhost/tasks", typefilter="backup", running=1).data
+        upids = [t["upid"] for t in running if "cancelled" in t["upid"]]
+        self.assertEqual(len(upids), 1, running)
+        path = "/nodes/localhost/tasks/" + urllib.parse.quote(upids[0], safe="")
+        self.assertEqual(self.root.request("DELETE", path).status, 200)
+        status = wait_task(self.root, upids[0])
+        self.assertNotEqual(status["exitstatus"], "OK")
+        with self.assertRaises((ProtocolError, ConnectionError, OSError)):
+            b.blob("a.conf.blob", b"x")
+            b.finish()
+        s.sock.close()
+        self.assertEqual(self.snapshots("cancelled"), [])
+        log = self.root.get(path + "/log", limit=500).data
+        self.assertTrue(any("ended without finish" in line["t"] for line in log), log)
 
     def test_a_second_backup_of_a_group_is_refused_while_one_runs(self):
         first = self.session("alice@pbs", "busy", T0)
