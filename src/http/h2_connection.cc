@@ -180,13 +180,14 @@ ssize_t H2Connection::ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t l
   return static_cast<ssize_t>(n);
 }
 
-void H2Connection::ReleaseWindow(int32_t stream_id, size_t bytes) {
+void H2Connection::ReleaseConnectionWindow(size_t bytes) {
   if (ended_ || bytes == 0) return;
-  if (nghttp2_session_find_stream(session_, stream_id) != nullptr) {
-    nghttp2_session_consume(session_, stream_id, bytes);
-  } else {
-    nghttp2_session_consume_connection(session_, bytes);
-  }
+  nghttp2_session_consume_connection(session_, bytes);
+}
+
+void H2Connection::ReleaseStreamWindow(int32_t stream_id, size_t bytes) {
+  if (ended_ || bytes == 0 || nghttp2_session_find_stream(session_, stream_id) == nullptr) return;
+  nghttp2_session_consume_stream(session_, stream_id, bytes);
 }
 
 void H2Connection::Read() {

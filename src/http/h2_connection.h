@@ -38,7 +38,7 @@ struct H2ConnectionOptions {
   uint32_t connection_window = 32u << 20;  // connection window we grant
   uint32_t max_frame = 4u << 20;
   uint32_t max_concurrent_streams = 256;  // what we allow the peer to open (server)
-  bool manual_window_updates = false;     // the subclass calls ReleaseWindow for what it received
+  bool manual_window_updates = false;     // the subclass returns received DATA (Release*Window)
   size_t max_pending_output = 64u << 20;
   std::chrono::seconds idle_timeout{3600};
 };
@@ -69,9 +69,11 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   // id or an nghttp2 error) or as the answer on `stream_id` (server, returns 0 or an error).
   int32_t SubmitRequest(const HeaderList& pseudo_and_regular, std::string body);
   int SubmitResponse(int32_t stream_id, const HeaderList& pseudo_and_regular, std::string body);
-  // Returns `bytes` of DATA received on `stream_id` to the peer's stream and connection
-  // windows (manual_window_updates); to the connection window only if the stream is closed.
-  void ReleaseWindow(int32_t stream_id, size_t bytes);
+  // With manual_window_updates: returns `bytes` of received DATA to the peer's connection
+  // window, or to the window of stream `stream_id` (nothing if it is closed). nghttp2 sends a
+  // WINDOW_UPDATE once half of a window is returned.
+  void ReleaseConnectionWindow(size_t bytes);
+  void ReleaseStreamWindow(int32_t stream_id, size_t bytes);
   // Writes what nghttp2 has queued; ends the connection when neither side wants more.
   void Flush();
 

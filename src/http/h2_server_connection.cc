@@ -99,22 +99,21 @@ int H2ServerConnection::OnHeader(const nghttp2_frame* frame, std::string_view na
 }
 
 int H2ServerConnection::OnData(int32_t stream_id, const uint8_t* data, size_t len) {
+  // The connection window is returned at once: memory is bounded per stream (see GrantOwed),
+  // and a connection window held back could block the one stream that must go on.
+  ReleaseConnectionWindow(len);
   auto it = incoming_.find(stream_id);
-  if (it == incoming_.end() || it->second.refused) {
-    ReleaseWindow(stream_id, len);
-    return 0;
-  }
+  if (it == incoming_.end() || it->second.refused) return 0;
   std::string& body = it->second.request.body;
   if (body.size() + len > settings_.max_body_size) {
     Refuse(stream_id, it->second,
            "request body larger than " + std::to_string(settings_.max_body_size) + " bytes");
-    ReleaseWindow(stream_id, len);
     return 0;
   }
   body.append(reinterpret_cast<const char*>(data), len);
   buffered_ += len;
   if (buffered_ <= settings_.body_budget && owed_.empty()) {
-    ReleaseWindow(stream_id, len);
+    ReleaseStreamWindow(stream_id, len);
   } else {
     owed_[stream_id] += len;
     GrantOwed();
@@ -128,7 +127,9 @@ void H2ServerConnection::GrantOwed() {
     // Nothing being handled means nothing will free memory: the oldest stream goes on alone.
     if (!room && outstanding_ > 0) return;
     auto oldest = owed_.begin();
-    ReleaseWindow(oldest->first, oldest->second);
+    // All that is owed: a stream stalled on its window has at least half of it owed, so this
+    // always sends it a WINDOW_UPDATE.
+    ReleaseStreamWindow(oldest->first, oldest->second);
     owed_.erase(oldest);
     if (!room) return;
   }
@@ -137,10 +138,7 @@ void H2ServerConnection::GrantOwed() {
 void H2ServerConnection::Drop(int32_t stream_id, std::string& body) {
   buffered_ -= body.size();
   body = std::string();
-  if (auto it = owed_.find(stream_id); it != owed_.end()) {
-    ReleaseWindow(stream_id, it->second);
-    owed_.erase(it);
-  }
+  owed_.erase(stream_id);
   GrantOwed();
 }
 
@@ -164,6 +162,9 @@ void H2ServerConnection::Dispatch(int32_t stream_id) {
   if (it == incoming_.end() || it->second.refused) return;
   ServerRequest request = std::move(it->second.request);
   incoming_.erase(it);
+  // Complete: its stream window no longer matters, and GrantOwed must find a stream that
+  // still sends at the head of the queue.
+  owed_.erase(stream_id);
   request.received = std::chrono::steady_clock::now();
   request.peer_address = peer_address_;
   size_t body_size = request.body.size();
