@@ -8,7 +8,6 @@
 #include "base/time.h"
 #include "cli/context.h"
 #include "client/backup.h"
-#include "client/local_repository.h"
 #include "client/restore.h"
 #include "format/chunker.h"
 #include "format/digest.h"
@@ -111,8 +110,8 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   const uint64_t chunk_size = args.chunk_size_kib * 1024;
   CAIRN_RETURN_IF_ERROR(FixedChunker::ValidateChunkSize(chunk_size).WithContext("--chunk-size"));
   CAIRN_ASSIGN_OR_RETURN(std::optional<CryptConfig> crypt, LoadCryptConfig(args.keyfile));
-  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store, Operation::kWrite));
-  auto repo = NewLocalRepository(*store);
+  CAIRN_ASSIGN_OR_RETURN(Context::OpenedRepository repo,
+                         ctx.OpenRepository(args.store, Operation::kWrite));
 
   Progress progress(!ctx.json());
   BackupOptions opt;
@@ -127,13 +126,13 @@ Status RunBackupCommand(const Context& ctx, const BackupArgs& args) {
   opt.change_detection = change_detection;
   opt.excludes = std::move(excludes);
   opt.one_file_system = !args.all_file_systems;
-  // One state directory per store: a backup to another store must not overwrite this one's.
+  // One state directory per repository: a backup to another must not overwrite this one's.
   opt.file_state_dir = fmt::format("{}/file-state/{}", config::DatastoreConfig::DefaultCacheDir(),
-                                   DigestToHex(Sha256Of(AsBytes(store->path()))).substr(0, 16));
+                                   DigestToHex(Sha256Of(AsBytes(repo.identity))).substr(0, 16));
   opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
     progress.Update(what, done, total);
   };
-  CAIRN_ASSIGN_OR_RETURN(BackupSummary summary, RunBackup(*repo, opt, sources));
+  CAIRN_ASSIGN_OR_RETURN(BackupSummary summary, RunBackup(*repo.repository, opt, sources));
   progress.Finish();
 
   nlohmann::json archives = nlohmann::json::array();
@@ -171,8 +170,8 @@ Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, BackupNamespace::Parse(args.ns));
   CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Parse(args.snapshot));
   CAIRN_ASSIGN_OR_RETURN(std::optional<CryptConfig> crypt, LoadCryptConfig(args.keyfile));
-  CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args.store, Operation::kRead));
-  auto repo = NewLocalRepository(*store);
+  CAIRN_ASSIGN_OR_RETURN(Context::OpenedRepository repo,
+                         ctx.OpenRepository(args.store, Operation::kRead));
   Progress progress(!ctx.json());
   RestoreOptions opt;
   opt.crypt = crypt ? &*crypt : nullptr;
@@ -184,8 +183,8 @@ Status RunRestoreCommand(const Context& ctx, const RestoreArgs& args) {
   opt.progress = [&](const std::string& what, uint64_t done, uint64_t total) {
     progress.Update(what, done, total);
   };
-  CAIRN_ASSIGN_OR_RETURN(RestoreSummary summary,
-                         RestoreArchive(*repo, ns, snap, args.archive, args.target, opt));
+  CAIRN_ASSIGN_OR_RETURN(RestoreSummary summary, RestoreArchive(*repo.repository, ns, snap,
+                                                                args.archive, args.target, opt));
   progress.Finish();
   const double rate =
       summary.seconds > 0 ? static_cast<double>(summary.bytes) / summary.seconds : 0;

@@ -12,7 +12,6 @@
 #include "cli/context.h"
 #include "client/archive_browser.h"
 #include "client/file_archive.h"
-#include "client/local_repository.h"
 #include "client/restore.h"
 
 namespace cairn::cli {
@@ -24,7 +23,6 @@ struct BrowseArgs {
 
 // The opened snapshot and its archive's browser; the members keep what the browser borrows.
 struct Browse {
-  std::shared_ptr<Datastore> store;
   std::unique_ptr<Repository> repo;
   std::unique_ptr<SnapshotReader> reader;
   std::optional<CryptConfig> crypt;
@@ -41,8 +39,9 @@ Result<std::unique_ptr<Browse>> OpenBrowse(const Context& ctx, const BrowseArgs&
         fmt::format("'{}' is not a file archive name (NAME.pxar)", args.archive));
   }
   CAIRN_ASSIGN_OR_RETURN(b->crypt, LoadCryptConfig(args.keyfile));
-  CAIRN_ASSIGN_OR_RETURN(b->store, ctx.OpenStore(args.store, Operation::kRead));
-  b->repo = NewLocalRepository(*b->store);
+  CAIRN_ASSIGN_OR_RETURN(Context::OpenedRepository repo,
+                         ctx.OpenRepository(args.store, Operation::kRead));
+  b->repo = std::move(repo.repository);
   CAIRN_ASSIGN_OR_RETURN(b->reader, b->repo->OpenSnapshot(ns, snap));
   CAIRN_ASSIGN_OR_RETURN(b->manifest, b->reader->ReadManifest());
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> files,

@@ -11,6 +11,8 @@
 
 #include "base/mutex.h"
 #include "base/time.h"
+#include "client/local_repository.h"
+#include "client/remote/server_repository.h"
 
 namespace cairn::cli {
 
@@ -67,6 +69,18 @@ Result<std::shared_ptr<Datastore>> Context::OpenStore(const std::string& name, O
   opened_.emplace_back(name, shared);
   operations_.push_back(std::move(opened.operation));
   return shared;
+}
+
+Result<Context::OpenedRepository> Context::OpenRepository(const std::string& name,
+                                                          Operation op) const {
+  if (remote()) {
+    CAIRN_ASSIGN_OR_RETURN(client::ApiClient * api, Remote());
+    const client::RemoteRepository& spec = api->repository();
+    return OpenedRepository{client::NewServerRepository(*api),
+                            fmt::format("{}@{}:{}", spec.auth_id, spec.ServerKey(), spec.store)};
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Datastore> store, OpenStore(name, op));
+  return OpenedRepository{NewLocalRepository(*store), store->path()};
 }
 
 void Context::HoldOperation(OperationGuard operation) const {

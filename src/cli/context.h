@@ -22,6 +22,7 @@
 #include "base/result.h"
 #include "base/units.h"
 #include "client/remote/api_client.h"
+#include "client/repository.h"
 #include "config/datastore_config.h"
 #include "format/crypt_config.h"
 
@@ -46,6 +47,15 @@ class Context {
   Result<std::shared_ptr<Datastore>> OpenStore(const std::string& name, Operation op) const;
   // Keeps `operation` (begun on a store this command opened) running until the command ends.
   void HoldOperation(OperationGuard operation) const;
+
+  // Where a backup, restore or archive browse runs: the server of --repository, or else the
+  // local store `name` opened for `op` (as OpenStore). `identity` names it for this client's
+  // per-repository state (the file-state directory).
+  struct OpenedRepository {
+    std::unique_ptr<Repository> repository;
+    std::string identity;
+  };
+  Result<OpenedRepository> OpenRepository(const std::string& name, Operation op) const;
 
   bool remote() const { return !repository.empty(); }
   // The client of --repository, connected (once) and logged in: the password (or token

@@ -25,7 +25,9 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
   CAIRN_RETURN_IF_ERROR(FixedChunker::ValidateChunkSize(opt.chunk_size));
   CAIRN_ASSIGN_OR_RETURN(SourceFile source, SourceFile::Open(path));
   CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder index, FixedIndexBuilder::Create(opt.chunk_size));
-  ChunkUploader uploader(session, opt.crypt, opt.threads, 2 * opt.threads + 2);
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<IndexUpload> upload,
+                         session.OpenIndex(filename, opt.chunk_size));
+  ChunkUploader uploader(session, *upload, opt.crypt, opt.threads, 2 * opt.threads + 2);
 
   if (prev && UsableBaseFor(*prev, filename, opt.crypt)) {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Bytes> prev_bytes, ReadBaseArchive(session, filename));
@@ -59,7 +61,7 @@ Result<ArchiveSummary> BackupImage(BackupSession& session, const std::optional<M
     CAIRN_RETURN_IF_ERROR(index.Append(uploader.DigestOf(i), lengths[i]));
   }
   CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder::Output out, index.Finish());
-  CAIRN_RETURN_IF_ERROR(session.UploadArchive(filename, out.bytes));
+  CAIRN_RETURN_IF_ERROR(upload->Close(out.bytes));
   ManifestFile entry;
   entry.filename = filename;
   entry.crypt_mode = CryptModeFor(opt.crypt);
@@ -78,7 +80,7 @@ Result<ArchiveSummary> BackupBlob(BackupSession& session, const std::string& fil
                                   Manifest& manifest) {
   CAIRN_ASSIGN_OR_RETURN(Bytes data, ReadSmallFile(path, kMaxBlobArchiveSize));
   CAIRN_ASSIGN_OR_RETURN(Bytes blob, EncodeBlob(data, opt.crypt, true));
-  CAIRN_RETURN_IF_ERROR(session.UploadArchive(filename, blob));
+  CAIRN_RETURN_IF_ERROR(session.UploadBlob(filename, blob));
   ManifestFile entry;
   entry.filename = filename;
   entry.crypt_mode = CryptModeFor(opt.crypt);

@@ -19,9 +19,12 @@ bool IsAllZero(ByteView data) {
 
 }  // namespace
 
-ChunkUploader::ChunkUploader(BackupSession& session, const CryptConfig* crypt, unsigned threads,
-                             size_t max_in_flight)
-    : session_(session), crypt_(crypt), max_in_flight_(std::max<size_t>(1, max_in_flight)) {
+ChunkUploader::ChunkUploader(BackupSession& session, IndexUpload& index, const CryptConfig* crypt,
+                             unsigned threads, size_t max_in_flight)
+    : session_(session),
+      index_(index),
+      crypt_(crypt),
+      max_in_flight_(std::max<size_t>(1, max_in_flight)) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
@@ -33,11 +36,6 @@ ChunkUploader::~ChunkUploader() {
   }
   work_cv_.SignalAll();
   for (auto& t : workers_) t.join();
-}
-
-void ChunkUploader::AddKnown(const Digest& digest) {
-  MutexLock lock(mu_);
-  known_.insert(digest);
 }
 
 Result<std::vector<Digest>> ChunkUploader::UseBaseChunks(std::span<const Digest> digests) {
@@ -136,7 +134,7 @@ Status ChunkUploader::Process(Job& job) {
   if (claimed) {
     thread_local Bytes encoded;  // one per worker, reused: no fresh pages per chunk
     CAIRN_RETURN_IF_ERROR(EncodeBlobInto(job.data, crypt_, true, &encoded));
-    CAIRN_ASSIGN_OR_RETURN(bool duplicate, session_.UploadChunk(digest, encoded, job.data.size()));
+    CAIRN_ASSIGN_OR_RETURN(bool duplicate, index_.UploadChunk(digest, encoded, job.data.size()));
     MutexLock lock(mu_);
     stats_.uploaded++;
     stats_.uploaded_bytes += encoded.size();

@@ -1,8 +1,8 @@
 // ChunkUploader turns plaintext chunks into stored chunks on a pool of worker threads: digest
 // (SHA-256, or SHA-256 with the key's id_key when encrypting), skip if the digest is already
 // known (from the previous snapshot's index or uploaded earlier in this session), otherwise
-// compress (zstd-1 if smaller), encrypt, and upload through the BackupSession. All-zero chunks
-// are recognised without hashing after the first of each length and uploaded at most once.
+// compress (zstd-1 if smaller), encrypt, and upload under the archive's IndexUpload. All-zero
+// chunks are recognised without hashing after the first of each length and uploaded at most once.
 //
 // Submit() blocks while `max_in_flight` chunks are queued or being processed, so memory stays
 // bounded at roughly max_in_flight * 2 chunk sizes whatever the input size.
@@ -10,7 +10,7 @@
 // Results are reported per submission sequence number; the caller assembles its index from
 // them after Finish(). The first error stops the pool; Finish() returns it.
 //
-// Ownership: borrows the session and crypt config, which must outlive the uploader.
+// Ownership: borrows the session, index and crypt config, which must outlive the uploader.
 // Thread-safety: Submit/Finish from one producer thread; workers are internal.
 #pragma once
 
@@ -46,12 +46,9 @@ struct ChunkUploaderStats {
 class ChunkUploader {
  public:
   // threads 0 = one per core.
-  ChunkUploader(BackupSession& session, const CryptConfig* crypt, unsigned threads,
-                size_t max_in_flight);
+  ChunkUploader(BackupSession& session, IndexUpload& index, const CryptConfig* crypt,
+                unsigned threads, size_t max_in_flight);
   ~ChunkUploader();  // waits for the workers
-
-  // Marks a digest as already stored (e.g. uploaded by another stream of this session).
-  void AddKnown(const Digest& digest);
 
   // Registers the chunks of the previous snapshot's index with the session and marks those the
   // store holds as known, so they are not uploaded again. Those the store lost (missing, or
@@ -87,6 +84,7 @@ class ChunkUploader {
   bool Claim(const Digest& digest);
 
   BackupSession& session_;
+  IndexUpload& index_;
   const CryptConfig* crypt_;
   const size_t max_in_flight_;
 

@@ -23,29 +23,17 @@ namespace {
 // end its dynamic index uploaded and listed in the manifest.
 class DynamicArchiveWriter final : public ByteSink {
  public:
-  DynamicArchiveWriter(BackupSession& session, const BackupOptions& opt, std::string filename,
-                       unsigned threads, size_t avg_chunk = BuzhashChunker::kDefaultAvgSize)
-      : session_(session),
-        opt_(opt),
-        filename_(std::move(filename)),
-        chunker_(BuzhashChunker::Create(avg_chunk).value()),
-        uploader_(session, opt.crypt, threads, threads + 2),
-        stream_(
-            chunker_,
-            [this](Bytes chunk) {
-              lengths_.push_back(chunk.size());
-              return uploader_.Submit(seq_++, std::move(chunk));
-            },
-            [this] { return uploader_.TakeBuffer(); },
-            [this](uint64_t length, const Digest& digest) {
-              // A chunk of the previous snapshot's stream, referenced unread.
-              lengths_.push_back(length);
-              injected_.emplace(seq_++, digest);
-              injected_bytes_ += length;
-              return Status::OK();
-            }) {}
+  // Opens the archive's index in `session` (see BackupSession::OpenIndex for the errors).
+  static Result<std::unique_ptr<DynamicArchiveWriter>> Open(
+      BackupSession& session, const BackupOptions& opt, const std::string& filename,
+      unsigned threads, size_t avg_chunk = BuzhashChunker::kDefaultAvgSize) {
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<IndexUpload> upload, session.OpenIndex(filename, 0));
+    return std::unique_ptr<DynamicArchiveWriter>(
+        new DynamicArchiveWriter(session, opt, std::move(upload), threads, avg_chunk));
+  }
 
   Status Write(ByteView data) override { return stream_.Write(data); }
+
   ChunkStream& stream() { return stream_; }
   size_t min_chunk() const { return chunker_.min_size(); }
 
@@ -80,7 +68,7 @@ class DynamicArchiveWriter final : public ByteSink {
           lengths_[i], injected != injected_.end() ? injected->second : uploader_.DigestOf(i)));
     }
     DynamicIndexBuilder::Output out = index.Finish();
-    CAIRN_RETURN_IF_ERROR(session_.UploadArchive(filename_, out.bytes));
+    CAIRN_RETURN_IF_ERROR(upload_->Close(out.bytes));
     ManifestFile entry;
     entry.filename = filename_;
     entry.crypt_mode = opt_.crypt ? CryptMode::kEncrypt : CryptMode::kNone;
@@ -102,8 +90,32 @@ class DynamicArchiveWriter final : public ByteSink {
   const std::unordered_set<Digest, DigestHash>& lost() const { return lost_; }
 
  private:
+  DynamicArchiveWriter(BackupSession& session, const BackupOptions& opt,
+                       std::unique_ptr<IndexUpload> upload, unsigned threads, size_t avg_chunk)
+      : session_(session),
+        opt_(opt),
+        upload_(std::move(upload)),
+        filename_(upload_->filename()),
+        chunker_(BuzhashChunker::Create(avg_chunk).value()),
+        uploader_(session, *upload_, opt.crypt, threads, threads + 2),
+        stream_(
+            chunker_,
+            [this](Bytes chunk) {
+              lengths_.push_back(chunk.size());
+              return uploader_.Submit(seq_++, std::move(chunk));
+            },
+            [this] { return uploader_.TakeBuffer(); },
+            [this](uint64_t length, const Digest& digest) {
+              // A chunk of the previous snapshot's stream, referenced unread.
+              lengths_.push_back(length);
+              injected_.emplace(seq_++, digest);
+              injected_bytes_ += length;
+              return Status::OK();
+            }) {}
+
   BackupSession& session_;
   const BackupOptions& opt_;
+  std::unique_ptr<IndexUpload> upload_;
   std::string filename_;
   BuzhashChunker chunker_;
   ChunkUploader uploader_;
@@ -184,9 +196,7 @@ std::string Stem(const std::string& name) {
 }  // namespace
 
 struct CatalogUpload::Impl {
-  Impl(BackupSession& session, const BackupOptions& opt)
-      : archive(session, opt, kCatalogFileName, 1, BuzhashChunker::kCatalogAvgSize) {}
-  DynamicArchiveWriter archive;
+  std::unique_ptr<DynamicArchiveWriter> archive;
   std::unique_ptr<CatalogWriter> writer;
 };
 
@@ -195,8 +205,11 @@ CatalogUpload::~CatalogUpload() = default;
 
 Result<std::unique_ptr<CatalogUpload>> CatalogUpload::Start(BackupSession& session,
                                                             const BackupOptions& opt) {
-  auto impl = std::make_unique<Impl>(session, opt);
-  CAIRN_ASSIGN_OR_RETURN(impl->writer, CatalogWriter::Create(&impl->archive));
+  auto impl = std::make_unique<Impl>();
+  CAIRN_ASSIGN_OR_RETURN(impl->archive,
+                         DynamicArchiveWriter::Open(session, opt, kCatalogFileName, 1,
+                                                    BuzhashChunker::kCatalogAvgSize));
+  CAIRN_ASSIGN_OR_RETURN(impl->writer, CatalogWriter::Create(impl->archive.get()));
   return std::unique_ptr<CatalogUpload>(new CatalogUpload(std::move(impl)));
 }
 
@@ -206,7 +219,7 @@ CatalogWriter& CatalogUpload::writer() {
 
 Status CatalogUpload::Finish(Manifest& manifest) {
   CAIRN_RETURN_IF_ERROR(impl_->writer->Finish());
-  return impl_->archive.Finish(manifest);
+  return impl_->archive->Finish(manifest);
 }
 
 Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
@@ -226,7 +239,9 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
   ArchiveSummary summary;
   if (!split) {
     summary.filename = stem + ".pxar.didx";
-    DynamicArchiveWriter archive(session, opt, summary.filename, opt.threads);
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<DynamicArchiveWriter> writer,
+                           DynamicArchiveWriter::Open(session, opt, summary.filename, opt.threads));
+    DynamicArchiveWriter& archive = *writer;
     if (prev) CAIRN_RETURN_IF_ERROR(archive.UsePrevious(*prev));
     create.catalog = catalog;
     if (catalog) catalog->StartDirectory(summary.filename);
@@ -240,8 +255,13 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
     return summary;
   }
   summary.filename = stem + ".mpxar.didx";
-  DynamicArchiveWriter meta(session, opt, summary.filename, 1);
-  DynamicArchiveWriter payload(session, opt, stem + ".ppxar.didx", opt.threads);
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<DynamicArchiveWriter> meta_writer,
+                         DynamicArchiveWriter::Open(session, opt, summary.filename, 1));
+  CAIRN_ASSIGN_OR_RETURN(
+      std::unique_ptr<DynamicArchiveWriter> payload_writer,
+      DynamicArchiveWriter::Open(session, opt, stem + ".ppxar.didx", opt.threads));
+  DynamicArchiveWriter& meta = *meta_writer;
+  DynamicArchiveWriter& payload = *payload_writer;
   if (prev) {
     CAIRN_RETURN_IF_ERROR(meta.UsePrevious(*prev));
     CAIRN_RETURN_IF_ERROR(payload.UsePrevious(*prev));
@@ -277,6 +297,13 @@ Result<ArchiveSummary> BackupFileArchive(BackupSession& session,
     }
     if (previous && !meta.lost().empty()) {
       spdlog::info("{}: the previous metadata archive lost chunks; every file is read", name);
+      previous.reset();
+    }
+    if (previous && !payload.reused()) {
+      // The session did not take the previous payload index (a server refuses one whose chunks
+      // it lost): its chunks cannot be referenced unread.
+      spdlog::info("{}: the previous payload archive is not usable as base; every file is read",
+                   name);
       previous.reset();
     }
     if (previous) {

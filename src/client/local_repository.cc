@@ -1,13 +1,59 @@
 #include "client/local_repository.h"
 
+#include <functional>
+#include <set>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "base/file_util.h"
 #include "base/log.h"
 #include "datastore/snapshot_writer.h"
+#include "format/archive_name.h"
+#include "format/chunker.h"
+#include "format/fixed_index.h"
 
 namespace cairn {
 namespace {
+
+// An index archive written straight into the snapshot; its chunks go to the store as they come.
+class LocalIndexUpload final : public IndexUpload {
+ public:
+  LocalIndexUpload(SnapshotWriter& writer, std::string filename, uint64_t fixed_chunk_size,
+                   std::function<void()> closed)
+      : writer_(writer),
+        filename_(std::move(filename)),
+        fixed_chunk_size_(fixed_chunk_size),
+        closed_(std::move(closed)) {}
+
+  const std::string& filename() const override { return filename_; }
+
+  Result<bool> UploadChunk(const Digest& digest, ByteView encoded, uint64_t plain_size) override {
+    CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult r, writer_.InsertChunk(digest, encoded, plain_size));
+    return r.duplicate;
+  }
+
+  Status Close(ByteView index) override {
+    if (closed_ == nullptr) return Status::InvalidArgument(filename_ + " is already closed");
+    if (filename_.ends_with(".fidx")) {
+      CAIRN_ASSIGN_OR_RETURN(FixedIndex parsed, FixedIndex::Parse(index, filename_));
+      if (parsed.chunk_size() != fixed_chunk_size_) {
+        return Status::InvalidArgument(fmt::format("{}: chunk size {} differs from the {} opened",
+                                                   filename_, parsed.chunk_size(),
+                                                   fixed_chunk_size_));
+      }
+    }
+    CAIRN_RETURN_IF_ERROR(writer_.WriteArchive(filename_, index));
+    std::exchange(closed_, nullptr)();
+    return Status::OK();
+  }
+
+ private:
+  SnapshotWriter& writer_;
+  const std::string filename_;
+  const uint64_t fixed_chunk_size_;
+  std::function<void()> closed_;  // null once closed
+};
 
 class LocalBackupSession final : public BackupSession {
  public:
@@ -38,25 +84,45 @@ class LocalBackupSession final : public BackupSession {
     return writer_->RegisterKnownChunks(digests);
   }
 
-  Result<bool> UploadChunk(const Digest& digest, ByteView encoded, uint64_t plain_size) override {
-    CAIRN_ASSIGN_OR_RETURN(ChunkInsertResult r, writer_->InsertChunk(digest, encoded, plain_size));
-    return r.duplicate;
+  Result<std::unique_ptr<IndexUpload>> OpenIndex(const std::string& filename,
+                                                 uint64_t fixed_chunk_size) override {
+    CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
+    if (type == ArchiveType::kBlob) {
+      return Status::InvalidArgument(filename + " is not an index archive");
+    }
+    if (type == ArchiveType::kFixedIndex) {
+      CAIRN_RETURN_IF_ERROR(FixedChunker::ValidateChunkSize(fixed_chunk_size));
+    }
+    if (!names_.insert(filename).second) {
+      return Status::InvalidArgument(filename + " is already part of this backup");
+    }
+    ++open_indexes_;
+    return std::unique_ptr<IndexUpload>(
+        new LocalIndexUpload(*writer_, filename, fixed_chunk_size, [this] { --open_indexes_; }));
   }
 
-  Status UploadArchive(const std::string& filename, ByteView content) override {
+  Status UploadBlob(const std::string& filename, ByteView content) override {
+    CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
+    if (type != ArchiveType::kBlob) return Status::InvalidArgument(filename + " is not a blob");
+    if (!names_.insert(filename).second) {
+      return Status::InvalidArgument(filename + " is already part of this backup");
+    }
     return writer_->WriteArchive(filename, content);
   }
 
-  Status Finish(Manifest manifest) override { return writer_->Finish(std::move(manifest)); }
-
-  UploadStats stats() const override {
-    const auto& s = writer_->stats();
-    return UploadStats{s.count.load(), s.duplicates.load(), s.compressed_size.load()};
+  Status Finish(Manifest manifest) override {
+    if (open_indexes_ != 0) {
+      return Status::InvalidArgument(
+          fmt::format("{} index archive(s) are still open", open_indexes_));
+    }
+    return writer_->Finish(std::move(manifest));
   }
 
  private:
   Datastore& store_;
   std::unique_ptr<SnapshotWriter> writer_;
+  std::set<std::string> names_;  // archives opened or uploaded
+  int open_indexes_ = 0;
 };
 
 class LocalSnapshotReader final : public SnapshotReader {

@@ -1,11 +1,12 @@
 // Repository is where the backup client sends snapshots and reads them back. Its shape follows
 // PBS's backup and reader protocols (proxmox-backup-protocol-v1 and
-// proxmox-backup-reader-protocol-v1, PBS's src/api2/{backup,reader}/) so that a remote server can
-// stand behind the same interface later: a backup session uploads chunks and archive files and
-// finishes with the manifest; a reader session downloads the manifest, archive files and chunks.
-// LocalRepository (local_repository.h) opens a datastore directly.
+// proxmox-backup-reader-protocol-v1, PBS's src/api2/{backup,reader}/): a backup session opens
+// an index per chunked archive, uploads that archive's chunks under it and closes it with the
+// finished index, uploads blobs, and finishes with the manifest; a reader session downloads the
+// manifest, archive files and chunks. LocalRepository (local_repository.h) opens a datastore
+// directly; ServerRepository (remote/server_repository.h) speaks the protocols to a server.
 //
-// Thread-safety: a BackupSession's UploadChunk and a SnapshotReader's ReadChunk may be called
+// Thread-safety: an IndexUpload's UploadChunk and a SnapshotReader's ReadChunk may be called
 // from many threads at once; other methods from one thread at a time.
 #pragma once
 
@@ -23,10 +24,20 @@
 
 namespace cairn {
 
-struct UploadStats {
-  uint64_t chunks = 0;      // chunks sent to the store
-  uint64_t duplicates = 0;  // of those, already present there
-  uint64_t bytes = 0;       // encoded bytes of the chunks that were new
+// One chunked archive (.didx or .fidx) of a backup session, from its first chunk to its index.
+// It must not outlive its session.
+class IndexUpload {
+ public:
+  virtual ~IndexUpload() = default;
+  virtual const std::string& filename() const = 0;
+  // Uploads an encoded chunk of this archive whose digest the client computed. Returns true if
+  // the store is known to have had it (a server does not say: false).
+  virtual Result<bool> UploadChunk(const Digest& digest, ByteView encoded, uint64_t plain_size) = 0;
+  // Stores the finished index file. Every chunk it lists must have been uploaded in this
+  // session or registered with BackupSession::RegisterKnownChunks (InvalidArgument naming the
+  // chunk otherwise); a fixed index must have the chunk size it was opened with. Closing
+  // twice is InvalidArgument.
+  virtual Status Close(ByteView index) = 0;
 };
 
 class BackupSession {
@@ -45,15 +56,16 @@ class BackupSession {
   // them when their data comes up again, which repairs the store.
   virtual Result<std::vector<Digest>> RegisterKnownChunks(std::span<const Digest> digests) = 0;
 
-  // Uploads an encoded chunk whose digest the client computed. Returns true if the store had it.
-  virtual Result<bool> UploadChunk(const Digest& digest, ByteView encoded, uint64_t plain_size) = 0;
-  // Uploads an archive file (index or blob), complete.
-  virtual Status UploadArchive(const std::string& filename, ByteView content) = 0;
-  // Writes the manifest and makes the snapshot visible. Without a successful Finish, destroying
-  // the session discards the snapshot.
+  // Opens the index archive `filename` (.didx, or .fidx of `fixed_chunk_size` bytes per chunk;
+  // ignored for .didx). InvalidArgument for another name, a name already used in this session,
+  // or a chunk size the repository does not take (a server: only 4 MiB).
+  virtual Result<std::unique_ptr<IndexUpload>> OpenIndex(const std::string& filename,
+                                                         uint64_t fixed_chunk_size) = 0;
+  // Uploads a blob archive (.blob), complete.
+  virtual Status UploadBlob(const std::string& filename, ByteView content) = 0;
+  // Writes the manifest and makes the snapshot visible. Every index must be closed. Without a
+  // successful Finish, destroying the session discards the snapshot.
   virtual Status Finish(Manifest manifest) = 0;
-
-  virtual UploadStats stats() const = 0;
 };
 
 class SnapshotReader {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "http/answer_status.h"
 #include "http/h2_connection.h"
 #include "http/tls_certificate.h"
 
@@ -23,22 +24,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-
-Status StatusForUpgradeAnswer(int status, const std::string& body) {
-  std::string message = body.empty() ? "HTTP " + std::to_string(status) : body;
-  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
-    message.pop_back();
-  }
-  switch (status) {
-    case 400: return Status::InvalidArgument(message);
-    case 401:
-    case 403: return Status::PermissionDenied(message);
-    case 404: return Status::NotFound(message);
-    case 409:
-    case 423: return Status::Busy(message);
-    default: return Status::Unavailable(message);
-  }
-}
 
 // The client side of the HTTP/2 connection: one pending answer per stream.
 class H2ClientConnection : public H2Connection {
@@ -220,7 +205,7 @@ class ClientImpl : public H2Client {
             if (e) return fail("upgrade answer from", e);
             if (answer->get().result_int() == 101) return;
             bhttp::async_read(s, buffer, *answer, [&](beast::error_code, size_t) {
-              status = StatusForUpgradeAnswer(answer->get().result_int(), answer->get().body());
+              status = StatusForAnswer(answer->get().result_int(), answer->get().body());
             });
           });
         });

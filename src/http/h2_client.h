@@ -40,8 +40,7 @@ class H2Client {
  public:
   // Connects and upgrades. Unavailable if the server cannot be reached or the connection
   // breaks; PermissionDenied for a certificate that does not match; an answer other than 101
-  // maps its status (401/403 PermissionDenied, 404 NotFound, 400 InvalidArgument, 409/423
-  // Busy, else Unavailable) with the server's message.
+  // maps its status with the server's message (answer_status.h).
   static Result<std::unique_ptr<H2Client>> Connect(const H2ClientOptions& options);
   virtual ~H2Client() = default;
 

@@ -6,6 +6,8 @@
 #include <charconv>
 
 #include "base/file_util.h"
+#include "http/answer_status.h"
+#include "http/h2_client.h"
 #include "http/tls_certificate.h"
 #include "http/transport.h"
 #include "types/backup_names.h"
@@ -33,7 +35,8 @@ std::string ScalarText(const json& value) {
   return value.dump();
 }
 
-// key=value pairs; an array is sent as the key repeated, as PBS's client does.
+}  // namespace
+
 std::string QueryString(const json& params) {
   std::string out;
   for (const auto& [key, value] : params.items()) {
@@ -47,19 +50,7 @@ std::string QueryString(const json& params) {
   return out;
 }
 
-Status StatusForHttp(int status, std::string message) {
-  if (message.empty()) message = fmt::format("HTTP status {}", status);
-  switch (status) {
-    case 400: return Status::InvalidArgument(std::move(message));
-    case 401:
-    case 403: return Status::PermissionDenied(std::move(message));
-    case 404: return Status::NotFound(std::move(message));
-    case 409: return Status::Busy(std::move(message));
-    default:
-      if (status >= 500) return Status::Unavailable(std::move(message));
-      return Status::IOError(std::move(message));
-  }
-}
+namespace {
 
 std::string Upper(std::string text) {
   for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -168,6 +159,7 @@ std::string DefaultFingerprintCache() {
 
 struct ApiClient::Impl {
   std::unique_ptr<http::Transport> transport;
+  std::string pin;  // the fingerprint pinned, or "" for a certificate a CA vouches for
   std::string base_url;
   http::HeaderList auth_headers;
   bool ticket = false;
@@ -218,6 +210,7 @@ Result<std::unique_ptr<ApiClient>> ApiClient::Connect(ApiClientOptions options) 
   if (!impl->transport) {
     CAIRN_ASSIGN_OR_RETURN(impl->transport, make_transport(pin));
   }
+  impl->pin = pin;
   auto client = std::unique_ptr<ApiClient>(new ApiClient(std::move(options), std::move(impl)));
   const ApiClientOptions& opts = client->options_;
   if (opts.repository.is_token()) {
@@ -255,7 +248,7 @@ Result<http::Response> Send(http::Transport& transport, const std::string& base_
   CAIRN_ASSIGN_OR_RETURN(http::Response response, transport.Send(request));
   if (response.status < 200 || response.status > 299) {
     std::string message(response.body.begin(), response.body.end());
-    return StatusForHttp(response.status, std::move(message));
+    return http::StatusForAnswer(response.status, std::move(message));
   }
   return response;
 }
@@ -294,6 +287,21 @@ Result<std::string> ApiClient::GetRaw(std::string_view path, const json& params)
       http::Response response,
       Send(*impl_->transport, impl_->base_url, impl_->auth_headers, "GET", path, params, body));
   return std::string(response.body.begin(), response.body.end());
+}
+
+Result<std::unique_ptr<http::H2Client>> ApiClient::OpenSession(std::string_view path,
+                                                               const json& params,
+                                                               const std::string& protocol) {
+  http::H2ClientOptions options;
+  options.host = options_.repository.host;
+  options.port = options_.repository.port;
+  options.pinned_fingerprint = impl_->pin;
+  options.upgrade_target = "/api2/json" + std::string(path);
+  const std::string query = QueryString(params);
+  if (!query.empty()) options.upgrade_target += "?" + query;
+  options.protocol = protocol;
+  options.headers = impl_->auth_headers;
+  return http::H2Client::Connect(options);
 }
 
 }  // namespace cairn::client

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "http/h2_client.h"
 
 namespace cairn::client {
 
@@ -76,12 +77,24 @@ class ApiClient {
   // The text of an answer that is not JSON (a downloaded file, a task log).
   Result<std::string> GetRaw(std::string_view path, const nlohmann::json& params);
 
+  // Opens a session of one of PBS's upgraded protocols: GET `path` (below /api2/json, e.g.
+  // "/backup") with `params` in the query and `Upgrade: protocol`, with this client's
+  // credentials and certificate trust, then HTTP/2 on that connection. Errors as
+  // http::H2Client::Connect.
+  Result<std::unique_ptr<http::H2Client>> OpenSession(std::string_view path,
+                                                      const nlohmann::json& params,
+                                                      const std::string& protocol);
+
  private:
   struct Impl;
   ApiClient(ApiClientOptions options, std::unique_ptr<Impl> impl);
   ApiClientOptions options_;
   std::unique_ptr<Impl> impl_;
 };
+
+// `params` as a query string (without '?'): key=value pairs percent-encoded, booleans as 1/0,
+// an array as its key repeated (as PBS's client sends them), nulls left out.
+std::string QueryString(const nlohmann::json& params);
 
 // The default fingerprint cache: $XDG_CONFIG_HOME/cairn/fingerprints (~/.config/cairn/...).
 std::string DefaultFingerprintCache();
