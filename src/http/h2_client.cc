@@ -30,7 +30,7 @@ class H2ClientConnection : public H2Connection {
  public:
   H2ClientConnection(TlsStream stream, std::string already_read, const H2ClientOptions& options,
                      std::string authority)
-      : H2Connection(std::move(stream), std::move(already_read),
+      : H2Connection(MakeTlsTransport(std::move(stream)), std::move(already_read),
                      {.server = false,
                       .stream_window = options.window,
                       .connection_window = options.window,

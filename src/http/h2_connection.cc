@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <cctype>
 #include <cstring>
 #include <vector>
@@ -71,8 +70,12 @@ class H2Callbacks {
   }
 };
 
-H2Connection::H2Connection(TlsStream stream, std::string already_read, H2ConnectionOptions options)
-    : stream_(std::move(stream)), already_read_(std::move(already_read)), options_(options) {
+H2Connection::H2Connection(std::unique_ptr<H2Transport> transport, std::string already_read,
+                           H2ConnectionOptions options)
+    : transport_(std::move(transport)),
+      executor_(transport_->executor()),
+      already_read_(std::move(already_read)),
+      options_(options) {
   nghttp2_session_callbacks* callbacks;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &H2Callbacks::BeginHeaders);
@@ -90,8 +93,6 @@ H2Connection::H2Connection(TlsStream stream, std::string already_read, H2Connect
   }
   nghttp2_option_del(option);
   nghttp2_session_callbacks_del(callbacks);
-  beast::error_code ec;
-  beast::get_lowest_layer(stream_).socket().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 H2Connection::~H2Connection() {
@@ -193,9 +194,9 @@ void H2Connection::ReleaseStreamWindow(int32_t stream_id, size_t bytes) {
 void H2Connection::Read() {
   if (reading_ || ended_ || pending_output_ > options_.max_pending_output) return;
   reading_ = true;
-  beast::get_lowest_layer(stream_).expires_after(options_.idle_timeout);
-  stream_.async_read_some(
-      asio::buffer(read_buffer_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+  transport_->ReadSome(
+      asio::buffer(read_buffer_), options_.idle_timeout,
+      [self = shared_from_this()](beast::error_code ec, size_t n) {
         self->reading_ = false;
         if (self->ended_) return;
         if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
@@ -235,7 +236,7 @@ void H2Connection::Flush() {
     return Read();  // answers taken by the peer may have made room to read again
   }
   writing_ = true;
-  asio::async_write(stream_, asio::buffer(write_buffer_),
+  transport_->Write(asio::buffer(write_buffer_),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->writing_ = false;
                       if (self->ended_) return;
@@ -248,9 +249,7 @@ void H2Connection::Flush() {
 void H2Connection::End(Status why) {
   if (ended_) return;
   ended_ = true;
-  beast::error_code ec;
-  beast::get_lowest_layer(stream_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  beast::get_lowest_layer(stream_).close();
+  transport_->Close();
   outgoing_.clear();
   pending_output_ = 0;
   OnEnded(why);

@@ -1,8 +1,9 @@
-// H2Connection runs one HTTP/2 connection over a TLS stream with libnghttp2: it feeds what it
-// reads to the nghttp2 session and writes what the session has to send, asynchronously on the
-// stream's strand (Boost.Asio). It is the part the server side (H2ServerConnection) and the
-// client side (H2Client) share; they supply the session's callbacks through the virtual hooks.
-// Internal to the http layer.
+// H2Connection runs one HTTP/2 connection with libnghttp2 over a transport (h2_transport.h:
+// the TLS stream of an upgraded connection): it feeds what it reads to the nghttp2 session and
+// writes what the session has to send, asynchronously on the transport's executor (a strand;
+// Boost.Asio). It is the part the server side (H2ServerConnection) and the client side
+// (H2Client) share; they supply the session's callbacks through the virtual hooks. Internal to
+// the http layer.
 //
 // Outgoing bodies (requests of a client, answers of a server) are kept by the connection until
 // nghttp2 has framed them; while more than `max_pending_output` bytes of them wait, it stops
@@ -27,8 +28,8 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "http/h2_transport.h"
 #include "http/headers.h"
-#include "http/tls_stream.h"
 
 namespace cairn::http {
 
@@ -45,7 +46,8 @@ struct H2ConnectionOptions {
 
 class H2Connection : public std::enable_shared_from_this<H2Connection> {
  public:
-  H2Connection(TlsStream stream, std::string already_read, H2ConnectionOptions options);
+  H2Connection(std::unique_ptr<H2Transport> transport, std::string already_read,
+               H2ConnectionOptions options);
   virtual ~H2Connection();
   H2Connection(const H2Connection&) = delete;
   H2Connection& operator=(const H2Connection&) = delete;
@@ -57,9 +59,9 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   // Runs `fn` (which may be move-only) on the connection's strand.
   template <typename Fn>
   void Post(Fn&& fn) {
-    boost::asio::post(stream_.get_executor(), std::forward<Fn>(fn));
+    boost::asio::post(executor_, std::forward<Fn>(fn));
   }
-  // Ends the connection with `why`: a GOAWAY is sent if possible, then the socket is closed.
+  // Ends the connection with `why`: a GOAWAY is sent if possible, then the transport is closed.
   void Terminate(Status why);
   bool ended() const { return ended_; }
 
@@ -103,7 +105,8 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   void Read();
   void End(Status why);
 
-  TlsStream stream_;
+  const std::unique_ptr<H2Transport> transport_;
+  const boost::asio::any_io_executor executor_;  // the transport's
   std::string already_read_;
   const H2ConnectionOptions options_;
   nghttp2_session* session_ = nullptr;

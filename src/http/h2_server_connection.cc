@@ -28,12 +28,13 @@ void H2Responder::Send(ServerResponse response) {
       });
 }
 
-H2ServerConnection::H2ServerConnection(TlsStream stream, std::string already_read,
-                                       std::string peer_address, const H2Settings& settings,
+H2ServerConnection::H2ServerConnection(std::unique_ptr<H2Transport> transport,
+                                       std::string already_read, std::string peer_address,
+                                       const H2Settings& settings,
                                        std::shared_ptr<H2Service> service,
-                                       boost::asio::thread_pool& handlers,
+                                       boost::asio::any_io_executor handlers,
                                        std::function<void()> on_closed)
-    : H2Connection(std::move(stream), std::move(already_read),
+    : H2Connection(std::move(transport), std::move(already_read),
                    {.server = true,
                     .stream_window = settings.stream_window,
                     .connection_window = static_cast<uint32_t>(settings.body_budget),
@@ -45,7 +46,7 @@ H2ServerConnection::H2ServerConnection(TlsStream stream, std::string already_rea
       peer_address_(std::move(peer_address)),
       settings_(settings),
       service_(std::move(service)),
-      handlers_(handlers),
+      handlers_(std::move(handlers)),
       on_closed_(std::move(on_closed)) {}
 
 std::shared_ptr<H2ServerConnection> H2ServerConnection::self() {

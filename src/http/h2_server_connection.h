@@ -1,12 +1,13 @@
 // H2ServerConnection is the server side of an upgraded HTTP/2 connection (h2_service.h): it
 // collects each request, hands it to the H2Service on the handler threads and sends the
 // answers. Request bodies stay charged to the connection window until their answer is sent.
-// Internal to the http layer; HttpServer creates one per upgrade.
+// Internal to the http layer; HttpServer creates one per upgrade over the TLS stream, the
+// fuzz target fuzz/h2_session_fuzzer.cc one per input over bytes in memory.
 //
 // Thread-safety: runs on its strand; Answer and Close may be called from any thread.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <map>
 #include <memory>
 
@@ -18,10 +19,13 @@ namespace cairn::http {
 
 class H2ServerConnection : public H2Connection {
  public:
-  // `on_closed` runs after the service's Closed (the server counts live sessions with it).
-  H2ServerConnection(TlsStream stream, std::string already_read, std::string peer_address,
-                     const H2Settings& settings, std::shared_ptr<H2Service> service,
-                     boost::asio::thread_pool& handlers, std::function<void()> on_closed);
+  // Serves `service` over `transport`, whose first input is `already_read`. The service's
+  // Handle and Closed run on `handlers` (the server's handler pool); `on_closed` runs after
+  // Closed (the server counts live sessions with it).
+  H2ServerConnection(std::unique_ptr<H2Transport> transport, std::string already_read,
+                     std::string peer_address, const H2Settings& settings,
+                     std::shared_ptr<H2Service> service, boost::asio::any_io_executor handlers,
+                     std::function<void()> on_closed);
 
   // Tells the service it is open and starts the connection. On the strand, once.
   void Begin();
@@ -54,7 +58,7 @@ class H2ServerConnection : public H2Connection {
   const std::string peer_address_;
   const H2Settings settings_;
   const std::shared_ptr<H2Service> service_;
-  boost::asio::thread_pool& handlers_;
+  const boost::asio::any_io_executor handlers_;
   const std::function<void()> on_closed_;
   std::map<int32_t, Incoming> incoming_;
   size_t buffered_ = 0;             // request body bytes held (received, not answered yet)

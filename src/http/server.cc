@@ -245,8 +245,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         id = ++shared->h2_next_id;
       }
       auto connection = std::make_shared<H2ServerConnection>(
-          std::move(stream_), std::move(already_read), peer_, shared->options.h2,
-          std::move(service), shared->handlers, [shared, id] {
+          MakeTlsTransport(std::move(stream_)), std::move(already_read), peer_, shared->options.h2,
+          std::move(service), shared->handlers.get_executor(), [shared, id] {
             MutexLock lock(shared->h2_mu);
             shared->h2_live.erase(id);
             shared->h2_closed.SignalAll();

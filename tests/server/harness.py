@@ -74,9 +74,12 @@ class Server:
         return self
 
     def stop(self, sig=signal.SIGTERM):
+        """Stops the server if it still runs; returns its exit status."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=120)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            pipe.close()
         return self.proc.returncode
 
     def connect(self, timeout=60):
