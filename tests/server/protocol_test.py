@@ -15,20 +15,15 @@ import os
 import random
 import shutil
 import tempfile
-import time
 import unittest
 import urllib.parse
 
-from harness import T0, Cairn, Client, Server, tree_state, wait_task
+from harness import T0, Cairn, Client, Server, rfc3339, tree_state, wait_task
 import pbs_client
 from pbs_client import (BACKUP_PROTOCOL, READER_PROTOCOL, Backup, ProtocolError, Reader, Session,
                         UpgradeRefused)
 
 S = "/admin/datastore/store1"
-
-
-def rfc3339(epoch):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def chunks_of(seed, count, size=100_000):

@@ -13,6 +13,7 @@ client or server killed mid-session) must leave the store as it was or consisten
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -20,68 +21,11 @@ import tempfile
 import time
 import unittest
 
-from harness import CAIRN, T0, Cairn, Client, Server, wait_task
+from harness import (CAIRN, T0, Cairn, Client, Server, chunk_files, make_tree, rfc3339,
+                     tree_of, wait_task)
 import pbs_client
 
 S = "/admin/datastore/store1"
-
-
-def rfc3339(epoch):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
-def make_tree(root, seed):
-    """A small tree with what a file archive must keep: sizes from 0 to several chunks,
-    nesting, a symlink, a hard link, an empty directory, modes and mtimes."""
-    rng = __import__("random").Random(seed)
-    os.makedirs(os.path.join(root, "etc", "deep", "deeper"))
-    os.makedirs(os.path.join(root, "empty"))
-    for i in range(40):
-        sub = ["", "etc", "etc/deep", "etc/deep/deeper"][i % 4]
-        size = rng.choice([0, 1, 100, 4096, 70_000, 300_000])
-        with open(os.path.join(root, sub, f"file{i}.dat"), "wb") as f:
-            f.write(rng.randbytes(size))
-    with open(os.path.join(root, "big.bin"), "wb") as f:
-        f.write(rng.randbytes(9 << 20))
-    os.symlink("etc/file1.dat", os.path.join(root, "link"))
-    os.link(os.path.join(root, "file0.dat"), os.path.join(root, "hardlink"))
-    os.chmod(os.path.join(root, "etc", "file1.dat"), 0o600)
-    # Old mtimes: metadata mode reads again files changed in the last moments before a backup.
-    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
-        for name in filenames + dirnames:
-            os.utime(os.path.join(dirpath, name), (1_700_000_000, 1_700_000_000 + len(name)))
-    os.utime(os.path.join(root, "etc", "file5.dat"), (1_600_000_000, 1_600_000_000))
-
-
-def tree_of(root):
-    """path -> (kind, mode, mtime_ns, content digest or link target) for comparisons."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            rel = os.path.relpath(path, root)
-            if os.path.islink(path):
-                out[rel] = ("l", os.readlink(path))
-            elif os.path.isdir(path):
-                out[rel] = ("d", st.st_mode, st.st_mtime_ns)
-            else:
-                with open(path, "rb") as f:
-                    digest = __import__("hashlib").sha256(f.read()).hexdigest()
-                out[rel] = ("f", st.st_mode, st.st_mtime_ns, digest)
-    return out
-
-
-def chunk_files(store_dir):
-    """The chunk store's files: name -> content digest."""
-    out = {}
-    chunks = os.path.join(store_dir, ".chunks")
-    for dirpath, _, filenames in os.walk(chunks):
-        for name in filenames:
-            if len(name) == 64:
-                with open(os.path.join(dirpath, name), "rb") as f:
-                    out[name] = __import__("hashlib").sha256(f.read()).hexdigest()
-    return out
 
 
 def stored_manifest(store_dir, backup_id, epoch, ns=""):
@@ -122,7 +66,7 @@ class RemoteClientTest(unittest.TestCase):
         cls.source = os.path.join(cls.tmp, "src")
         make_tree(cls.source, 1)
         cls.image = os.path.join(cls.tmp, "disk.img")
-        rng = __import__("random").Random(2)
+        rng = random.Random(2)
         with open(cls.image, "wb") as f:  # data, a zero region, a short tail chunk
             f.write(rng.randbytes(9 << 20) + bytes(8 << 20) + rng.randbytes(1000))
         cls.conf = os.path.join(cls.tmp, "vm.conf")
