@@ -74,7 +74,10 @@ class UpgradeRefused(Exception):
 class Session:
     """One upgraded connection. request() runs one request; send_all() many at once."""
 
-    def __init__(self, port, fingerprint, auth_header, query, protocol, host="127.0.0.1"):
+    def __init__(self, port, fingerprint, auth_header, query, protocol, host="127.0.0.1",
+                 speak_h2=True):
+        """Upgrades a new connection. With speak_h2=False it stops after the 101: `sock` is
+        the upgraded TLS socket and `rest` what came after the 101, for raw HTTP/2 bytes."""
         sock = socket.create_connection((host, port), timeout=120)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # spec 8.5
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -109,6 +112,9 @@ class Session:
                 rest += more
             self.sock.close()
             raise UpgradeRefused(status, rest.decode(errors="replace"))
+        self.rest = rest
+        if not speak_h2:
+            return
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.conn.initiate_connection()
