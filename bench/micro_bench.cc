@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "client/benchmark.h"
 #include "format/chunker.h"
 #include "format/crypt_config.h"
 #include "format/data_blob.h"
@@ -17,16 +18,9 @@
 namespace cairn {
 namespace {
 
-constexpr size_t kBufferSize = 1u << 20;
-
-// PBS benchmark.rs: for i in 0..256K, push the 4 little-endian bytes of i.
+// The 1 MiB buffer of PBS's benchmark (client/benchmark.h).
 const Bytes& PbsBuffer() {
-  static const Bytes buffer = [] {
-    Bytes b(kBufferSize);
-    for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>((i / 4) >> (8 * (i % 4)));
-    return b;
-  }();
-  return buffer;
+  return PbsBenchmarkBuffer();
 }
 
 void Report(benchmark::State& state, size_t bytes_per_iteration, double pbs_ref_mbps) {

@@ -123,5 +123,6 @@ void AddCatalogCommands(CLI::App& app, Context& ctx);
 void AddServerCommands(CLI::App& app, Context& ctx);
 void AddAccessCommands(CLI::App& app, Context& ctx);
 void AddTaskCommands(CLI::App& app, Context& ctx);
+void AddBenchmarkCommand(CLI::App& app, Context& ctx);  // cairn benchmark
 
 }  // namespace cairn::cli

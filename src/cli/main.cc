@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   cairn::cli::AddServerCommands(app, ctx);
   cairn::cli::AddAccessCommands(app, ctx);
   cairn::cli::AddTaskCommands(app, ctx);
+  cairn::cli::AddBenchmarkCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

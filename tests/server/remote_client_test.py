@@ -214,6 +214,21 @@ class RemoteClientTest(unittest.TestCase):
                                      "root.pxar:" + self.source).stdout)
         self.assertEqual(out["archives"][0]["uploaded-chunks"], 0)
 
+    def test_benchmark_measures_the_upload_and_stores_nothing(self):
+        out = json.loads(self.remote("benchmark", "--seconds", "0.2").stdout)
+        self.assertEqual(set(out), {"tls", "sha256", "compress", "decompress", "verify",
+                                    "aes256_gcm"})
+        self.assertGreater(out["tls"]["speed"], 0)
+        self.assertGreater(out["sha256"]["top"], 0)
+        self.wait_tasks()
+        tasks = self.root.get("/nodes/localhost/tasks", typefilter="benchmark").data
+        self.assertEqual([t["status"] for t in tasks], ["OK"])
+        self.assertEqual(self.snapshots("benchmark"), [])
+        # host/benchmark is for benchmark sessions only.
+        proc = self.remote("backup", "--backup-id", "benchmark", "vm.conf:" + self.conf,
+                           check=False)
+        self.assertIn("reserved for benchmark sessions", proc.stderr)
+
     def test_refusals_say_why_and_change_nothing(self):
         before = (chunk_files(self.store_dir), self.snapshots("refused"))
         cases = [

@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <thread>
 #include <unordered_set>
 
 #include "base/log.h"
 #include "base/mutex.h"
+#include "base/time.h"
+#include "client/benchmark.h"
 #include "client/remote/session_channel.h"
 #include "format/archive_name.h"
 #include "format/chunker.h"
@@ -331,6 +335,40 @@ class ServerRepository final : public Repository {
 
 std::unique_ptr<Repository> NewServerRepository(ApiClient& api) {
   return std::make_unique<ServerRepository>(api);
+}
+
+Result<double> MeasureUploadSpeed(ApiClient& api, double seconds, unsigned parallel) {
+  CAIRN_ASSIGN_OR_RETURN(BackupGroup group, BackupGroup::Make(BackupType::kHost, "benchmark"));
+  CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotRef::Make(group, NowEpoch()));
+  json params = SnapshotParams(api, BackupNamespace(), snap);
+  params["benchmark"] = true;
+  CAIRN_ASSIGN_OR_RETURN(auto connection, api.OpenSession("/backup", params, kBackupProtocol));
+  SessionChannel channel(std::move(connection));
+  std::string body;
+  const Bytes& pattern = PbsBenchmarkBuffer();
+  for (int i = 0; i < 4; ++i) body.append(BodyOf(pattern));
+  std::atomic<uint64_t> sent{0};
+  Mutex mu;
+  Status first_error;
+  const double start = MonotonicSeconds();
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < std::max(1u, parallel); ++t) {
+    threads.emplace_back([&] {
+      while (MonotonicSeconds() - start < seconds) {
+        Status st = channel.Upload("speedtest", json::object(), body).status();
+        if (!st.ok()) {
+          MutexLock lock(mu);
+          if (first_error.ok()) first_error = st;
+          return;
+        }
+        sent += body.size();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const double elapsed = MonotonicSeconds() - start;
+  if (!first_error.ok()) return first_error;
+  return static_cast<double>(sent.load()) / elapsed;
 }
 
 }  // namespace cairn::client

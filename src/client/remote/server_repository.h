@@ -27,4 +27,10 @@ inline constexpr unsigned kServerParallelism = 8;
 
 std::unique_ptr<Repository> NewServerRepository(ApiClient& api);
 
+// The upload speed to the server, as `proxmox-backup-client benchmark` measures it: a benchmark
+// session (host/benchmark with benchmark=true; the server stores nothing) receives 4 MiB bodies
+// of PBS's test pattern on `speedtest` for about `seconds`, `parallel` at a time. Returns bytes
+// per second. Errors as StartBackup's (e.g. PermissionDenied without Datastore.Backup).
+Result<double> MeasureUploadSpeed(ApiClient& api, double seconds, unsigned parallel);
+
 }  // namespace cairn::client

@@ -50,6 +50,8 @@ Result<ApiReply> Upgrade(ApiCall& call, std::string_view protocol, std::string_v
   return reply;
 }
 
+constexpr char kBenchmarkId[] = "benchmark";
+
 Result<ApiReply> StartBackup(ApiCall& call) {
   const Params& params = call.params();
   std::string store_name = params.String("store");
@@ -67,14 +69,19 @@ Result<ApiReply> StartBackup(ApiCall& call) {
   CAIRN_RETURN_IF_ERROR(CheckUpgrade(call.request(), kBackupProtocol));
   CAIRN_ASSIGN_OR_RETURN(bool ns_exists, opened.store->NamespaceExists(ns));
   if (!ns_exists) return Status::NotFound("namespace not found");
-  if (params.Boolean("benchmark", false)) {
-    return Status::InvalidArgument("benchmark sessions are not supported yet");
+  // host/benchmark is for benchmark sessions (upload speed tests) and they for it alone.
+  const bool benchmark = params.Boolean("benchmark", false);
+  if (benchmark != (group.type == BackupType::kHost && group.id == kBenchmarkId)) {
+    return Status::InvalidArgument(benchmark
+                                       ? "benchmark sessions are only allowed on host/benchmark"
+                                       : "host/benchmark is reserved for benchmark sessions");
   }
-  // The owner rule: a group owned by one of the caller's tokens is the caller's too.
+  // The owner rule: a group owned by one of the caller's tokens is the caller's too. Benchmark
+  // sessions, which store nothing, skip it (as PBS).
   std::string owner = call.auth_id().ToString();
   auto existing = opened.store->GetOwner(ns, group);
   if (existing.ok()) {
-    if (!call.Owns(*existing)) {
+    if (!benchmark && !call.Owns(*existing)) {
       return Status::PermissionDenied(
           fmt::format("backup owner check failed ({} != {})", owner, *existing));
     }
@@ -87,21 +94,22 @@ Result<ApiReply> StartBackup(ApiCall& call) {
 
   auto service = std::make_shared<SessionService>();
   auto shared_store = std::make_shared<OpenStore>(std::move(opened));
-  auto session =
-      std::make_shared<BackupSession>(*shared_store->store, std::move(writer), service->log());
+  auto session = std::make_shared<BackupSession>(*shared_store->store, std::move(writer),
+                                                 service->log(), benchmark);
   service->log().Info("starting backup of {} in {}{}", session->snapshot().ToString(), store_name,
                       ns.IsRoot() ? "" : " namespace " + ns.ToString());
   service->SetSession(
       [session, shared_store](const http::ServerRequest& request) {
         return session->Handle(request);
       },
-      [session](const Status& closed) -> Status {
-        // PBS: a session that reached `finish` succeeded, however the connection then ended.
-        if (session->finished()) return Status::OK();
+      [session, benchmark](const Status& closed) -> Status {
+        // PBS: a session that reached `finish` succeeded, however the connection then ended;
+        // a benchmark session, by ending.
+        if (session->finished() || (benchmark && closed.ok())) return Status::OK();
         return Status::Aborted(fmt::format("backup ended without finish ({})",
                                            closed.ok() ? "connection closed" : closed.ToString()));
       });
-  return Upgrade(call, kBackupProtocol, "backup",
+  return Upgrade(call, kBackupProtocol, benchmark ? "benchmark" : "backup",
                  fmt::format("{}:{}", store_name, group.ToString()), service);
 }
 

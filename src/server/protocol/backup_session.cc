@@ -118,10 +118,11 @@ Result<std::vector<SizedChunk>> IndexChunks(const std::string& name, ByteView da
 }  // namespace
 
 BackupSession::BackupSession(Datastore& store, std::unique_ptr<SnapshotWriter> writer,
-                             JobControl log)
+                             JobControl log, bool benchmark)
     : store_(store),
       snapshot_(writer->snapshot()),
       log_(std::move(log)),
+      benchmark_(benchmark),
       ns_(writer->ns()),
       previous_(writer->previous()),
       writer_(std::move(writer)) {}
@@ -440,6 +441,9 @@ Status BackupSession::UploadBlob(const std::string& file_name, uint64_t encoded_
 
 Status BackupSession::Finish() {
   MutexLock lock(mu_);
+  if (benchmark_) {
+    return Status::InvalidArgument("a benchmark session stores nothing and cannot finish");
+  }
   if (finished_) return Status::InvalidArgument("backup already finished");
   if (!writers_.empty()) return Status::InvalidArgument("found open index writer");
   if (files_.empty()) {

@@ -37,8 +37,11 @@ namespace cairn::server {
 
 class BackupSession {
  public:
-  // `writer` is the started snapshot (SnapshotWriter::Begin); `log` is the session task's.
-  BackupSession(Datastore& store, std::unique_ptr<SnapshotWriter> writer, JobControl log);
+  // `writer` is the started snapshot (SnapshotWriter::Begin); `log` is the session task's. A
+  // `benchmark` session (PBS's `benchmark=true` on host/benchmark) serves every request but
+  // refuses `finish`: its snapshot is always discarded.
+  BackupSession(Datastore& store, std::unique_ptr<SnapshotWriter> writer, JobControl log,
+                bool benchmark = false);
   ~BackupSession();
 
   http::ServerResponse Handle(const http::ServerRequest& request);
@@ -83,6 +86,7 @@ class BackupSession {
   Datastore& store_;
   const SnapshotRef snapshot_;
   const JobControl log_;
+  const bool benchmark_;
   mutable Mutex mu_;
   const BackupNamespace ns_;
   const std::optional<SnapshotRef> previous_;
