@@ -36,6 +36,28 @@ Result<Digest> ParseDigest(const std::string& hex) {
   return *digest;
 }
 
+std::vector<ParamSpec> ChunkParams() {
+  return {
+      ParamSpec::Integer("wid", "writer", 1, kMaxWriters).Required(),
+      ParamSpec::String("digest", "chunk digest", 64).Required(),
+      ParamSpec::Integer("size", "chunk size", 1, int64_t(kMaxUploadChunkSize)).Required(),
+      ParamSpec::Integer("encoded-size", "encoded chunk size", 13, int64_t(kMaxUploadEncodedSize))
+          .Required()};
+}
+
+std::vector<ParamSpec> AppendParams() {
+  return {ParamSpec::Integer("wid", "writer", 1, kMaxWriters).Required(),
+          ParamSpec::StringArray("digest-list", "chunk digests").Required(),
+          ParamSpec::StringArray("offset-list", "chunk offsets").Required()};
+}
+
+std::vector<ParamSpec> CloseParams(bool fixed) {
+  return {ParamSpec::Integer("wid", "writer", 1, kMaxWriters).Required(),
+          ParamSpec::Integer("chunk-count", "chunks appended", fixed ? 0 : 1).Required(),
+          ParamSpec::Integer("size", "archive size", fixed ? 0 : 1).Required(),
+          ParamSpec::String("csum", "index checksum", 64).Required()};
+}
+
 // The requests of the protocol and their parameters (PBS's schema).
 struct Route {
   std::string method;
@@ -54,41 +76,22 @@ const std::vector<Route>& Routes() {
         ParamSpec::Integer("size", "image size", 1),
         ParamSpec::String("reuse-csum", "csum of the previous index to start from", 64)}},
       {"POST", "dynamic_index", {ParamSpec::String("archive-name", "file name", 128).Required()}},
-      {"POST", "fixed_chunk", {}, true},
-      {"POST", "dynamic_chunk", {}, true},
-      {"PUT",
-       "fixed_index",
-       {ParamSpec::Integer("wid", "writer", 1, kMaxWriters).Required(),
-        ParamSpec::StringArray("digest-list", "chunk digests").Required(),
-        ParamSpec::StringArray("offset-list", "chunk offsets").Required()}},
-      {"PUT",
-       "dynamic_index",
-       {ParamSpec::Integer("wid", "writer", 1, kMaxWriters).Required(),
-        ParamSpec::StringArray("digest-list", "chunk digests").Required(),
-        ParamSpec::StringArray("offset-list", "chunk offsets").Required()}},
-      {"POST", "fixed_close", {}},
-      {"POST", "dynamic_close", {}},
-      {"POST", "blob", {}, true},
+      {"POST", "fixed_chunk", ChunkParams(), true},
+      {"POST", "dynamic_chunk", ChunkParams(), true},
+      {"PUT", "fixed_index", AppendParams()},
+      {"PUT", "dynamic_index", AppendParams()},
+      {"POST", "fixed_close", CloseParams(true)},
+      {"POST", "dynamic_close", CloseParams(false)},
+      {"POST",
+       "blob",
+       {ParamSpec::String("file-name", "file name", 128).Required(),
+        ParamSpec::Integer("encoded-size", "blob size", 12, int64_t(kMaxUploadEncodedSize))
+            .Required()},
+       true},
       {"POST", "finish", {}},
       {"POST", "speedtest", {}, true},
   };
   return routes;
-}
-
-std::vector<ParamSpec> ChunkParams() {
-  return {
-      ParamSpec::Integer("wid", "writer", 1, kMaxWriters).Required(),
-      ParamSpec::String("digest", "chunk digest", 64).Required(),
-      ParamSpec::Integer("size", "chunk size", 1, int64_t(kMaxUploadChunkSize)).Required(),
-      ParamSpec::Integer("encoded-size", "encoded chunk size", 13, int64_t(kMaxUploadEncodedSize))
-          .Required()};
-}
-
-std::vector<ParamSpec> CloseParams(bool fixed) {
-  return {ParamSpec::Integer("wid", "writer", 1, kMaxWriters).Required(),
-          ParamSpec::Integer("chunk-count", "chunks appended", fixed ? 0 : 1).Required(),
-          ParamSpec::Integer("size", "archive size", fixed ? 0 : 1).Required(),
-          ParamSpec::String("csum", "index checksum", 64).Required()};
 }
 
 struct SizedChunk {
@@ -161,15 +164,7 @@ http::ServerResponse BackupSession::Handle(const http::ServerRequest& request) {
       return Status::NotFound(fmt::format("no such method '{} {}'", request.method, path));
     }
     CAIRN_ASSIGN_OR_RETURN(json raw, CollectParams(request, route->body_is_payload));
-    std::vector<ParamSpec> specs = route->params;
-    if (path == "fixed_chunk" || path == "dynamic_chunk") specs = ChunkParams();
-    if (path == "fixed_close" || path == "dynamic_close") specs = CloseParams(path[0] == 'f');
-    if (path == "blob") {
-      specs = {ParamSpec::String("file-name", "file name", 128).Required(),
-               ParamSpec::Integer("encoded-size", "blob size", 12, int64_t(kMaxUploadEncodedSize))
-                   .Required()};
-    }
-    CAIRN_ASSIGN_OR_RETURN(Params checked, CheckSessionParams(std::move(raw), specs));
+    CAIRN_ASSIGN_OR_RETURN(Params checked, CheckSessionParams(std::move(raw), route->params));
     const Params* params = &checked;
     bool fixed = path.starts_with("fixed");
     json data = nullptr;
