@@ -50,6 +50,19 @@ class Cairn:
     def json(self, *args):
         return json.loads(self.run("--output-format", "json", *args).stdout)
 
+    def remote(self, server, repository, secret, *args, check=True, env=None):
+        """`cairn --output-format json ARGS --repository REPOSITORY` against `server`, with the
+        secret (a password or token secret) and the server's fingerprint in the environment."""
+        run_env = dict(self.env, CAIRN_PASSWORD=secret, CAIRN_FINGERPRINT=server.fingerprint,
+                       **(env or {}))
+        proc = subprocess.run([CAIRN, "--output-format", "json", *args, "--repository",
+                               repository], env=run_env, capture_output=True, text=True,
+                              timeout=900)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"cairn {' '.join(args)} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout}{proc.stderr}")
+        return proc
+
 
 class Server:
     """`cairn server` on a free port; start() waits for its "listening" line."""

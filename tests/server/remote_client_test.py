@@ -80,15 +80,8 @@ class RemoteClientTest(unittest.TestCase):
 
     def remote(self, *args, user="alice@pbs", secret=None, check=True, env=None):
         """`cairn ARGS --repository USER!t@127.0.0.1:PORT:store1` with the token's secret."""
-        run_env = dict(self.cairn.env, CAIRN_PASSWORD=secret or self.secrets[user],
-                       CAIRN_FINGERPRINT=self.server.fingerprint, **(env or {}))
-        repo = f"{user}!t@127.0.0.1:{self.server.port}:store1"
-        proc = subprocess.run([CAIRN, "--output-format", "json", *args, "--repository", repo],
-                              env=run_env, capture_output=True, text=True, timeout=600)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"cairn {' '.join(args)} failed ({proc.returncode}):\n"
-                                 f"{proc.stdout}{proc.stderr}")
-        return proc
+        return self.cairn.remote(self.server, f"{user}!t@127.0.0.1:{self.server.port}:store1",
+                                 secret or self.secrets[user], *args, check=check, env=env)
 
     def snapshots(self, backup_id):
         reply = self.root.get(S + "/snapshots", **{"backup-type": "host", "backup-id": backup_id})

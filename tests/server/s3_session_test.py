@@ -15,14 +15,13 @@ backups, a restore, GC and verify at once all succeed and leave every snapshot w
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import unittest
 import urllib.parse
 import uuid
 
-from harness import (CAIRN, T0, Cairn, Client, Server, make_tree, rfc3339, tree_of,
+from harness import (T0, Cairn, Client, Server, make_tree, rfc3339, tree_of,
                      wait_task)
 
 
@@ -74,16 +73,8 @@ class S3SessionTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def remote(self, *args, check=True):
-        env = dict(self.cairn.env, CAIRN_PASSWORD=self.secret,
-                   CAIRN_FINGERPRINT=self.server.fingerprint)
-        proc = subprocess.run(
-            [CAIRN, "--output-format", "json", *args, "--repository",
-             f"root@pam!t@127.0.0.1:{self.server.port}:s3store"],
-            env=env, capture_output=True, text=True, timeout=900)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"cairn {' '.join(args)} failed ({proc.returncode}):\n"
-                                 f"{proc.stdout}{proc.stderr}")
-        return proc
+        return self.cairn.remote(self.server, f"root@pam!t@127.0.0.1:{self.server.port}:s3store",
+                                 self.secret, *args, check=check)
 
     def task_log(self, upid):
         path = "/nodes/localhost/tasks/" + urllib.parse.quote(upid, safe="") + "/log"
