@@ -9,7 +9,9 @@ Needs Debian's python3-h2 and python3-zstandard: run it with /usr/bin/python3.
 """
 
 import hashlib
+import hmac
 import json
+import os
 import socket
 import ssl
 import struct
@@ -24,6 +26,8 @@ import zstandard
 
 UNCOMPRESSED_MAGIC = bytes([66, 171, 56, 7, 190, 131, 112, 161])
 COMPRESSED_MAGIC = bytes([49, 185, 88, 66, 111, 182, 163, 127])
+ENCRYPTED_MAGIC = bytes([123, 103, 133, 190, 34, 45, 76, 240])
+ENCRYPTED_COMPRESSED_MAGIC = bytes([230, 89, 27, 191, 11, 191, 216, 11])
 BACKUP_PROTOCOL = "proxmox-backup-protocol-v1"
 READER_PROTOCOL = "proxmox-backup-reader-protocol-v1"
 FIXED_CHUNK_SIZE = 4 << 20
@@ -36,6 +40,40 @@ def encode_blob(data, compress=True):
         if len(packed) < len(data):
             return COMPRESSED_MAGIC + struct.pack("<I", zlib.crc32(packed)) + packed
     return UNCOMPRESSED_MAGIC + struct.pack("<I", zlib.crc32(data)) + data
+
+
+class Crypt:
+    """PBS's client-side encryption (pbs-tools crypt_config.rs): AES-256-GCM with a 16-byte IV,
+    chunk digests SHA-256(plain || id_key), id_key = PBKDF2-HMAC-SHA256(key, "_id_key", 10),
+    the manifest signed with HMAC-SHA256(id_key, canonical JSON)."""
+
+    def __init__(self, key):
+        self.key = key
+        self.id_key = hashlib.pbkdf2_hmac("sha256", key, b"_id_key", 10, 32)
+
+    def digest(self, data):
+        return hashlib.sha256(data + self.id_key).hexdigest()
+
+    def fingerprint(self):
+        input_ = hashlib.sha256(b"Proxmox Backup Encryption Key Fingerprint").digest()
+        raw = hashlib.sha256(input_ + self.id_key).digest()
+        return ":".join(f"{b:02x}" for b in raw)
+
+    def encode(self, data):
+        """An encrypted DataBlob: zstd level 1 first when that is smaller."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        packed = zstandard.ZstdCompressor(level=1).compress(data)
+        magic, payload = ((ENCRYPTED_COMPRESSED_MAGIC, packed) if len(packed) < len(data)
+                          else (ENCRYPTED_MAGIC, data))
+        iv = os.urandom(16)
+        sealed = AESGCM(self.key).encrypt(iv, payload, None)  # ciphertext || tag
+        # The CRC covers what follows the 44-byte header (magic, CRC, IV, tag): the ciphertext.
+        return magic + struct.pack("<I", zlib.crc32(sealed[:-16])) + iv + sealed[-16:] + sealed[:-16]
+
+    def sign(self, manifest):
+        signed = {k: v for k, v in manifest.items() if k not in ("unprotected", "signature")}
+        text = json.dumps(signed, sort_keys=True, separators=(",", ":")).encode()
+        return hmac.new(self.id_key, text, hashlib.sha256).hexdigest()
 
 
 def decode_blob(blob):
@@ -262,12 +300,13 @@ class Backup:
         self.type, self.id, self.time = backup_type, backup_id, backup_time
         self.files = []
 
-    def upload_chunks(self, wid, chunks, fixed=False):
-        """Uploads every chunk in parallel streams; returns their digests."""
+    def upload_chunks(self, wid, chunks, fixed=False, crypt=None):
+        """Uploads every chunk in parallel streams (encrypted with `crypt`, a Crypt); returns
+        their digests."""
         requests, digests = [], []
         for data in chunks:
-            digest = hashlib.sha256(data).hexdigest()
-            blob = encode_blob(data)
+            digest = crypt.digest(data) if crypt else hashlib.sha256(data).hexdigest()
+            blob = crypt.encode(data) if crypt else encode_blob(data)
             query = urllib.parse.urlencode({"wid": wid, "digest": digest, "size": len(data),
                                             "encoded-size": len(blob)})
             path = ("fixed_chunk" if fixed else "dynamic_chunk") + "?" + query
@@ -331,9 +370,28 @@ class Backup:
         self.files.append({"filename": name, "crypt-mode": "none", "size": len(blob),
                            "csum": hashlib.sha256(blob).hexdigest()})
 
-    def finish(self):
+    def encrypted_image(self, name, image, crypt):
+        """A .fidx image whose chunks are encrypted (crypt-mode encrypt): the server cannot
+        check their digests, only their form."""
+        wid = self.s.call("POST", "fixed_index", {"archive-name": name, "size": len(image)})
+        chunks = [image[i:i + FIXED_CHUNK_SIZE] for i in range(0, len(image), FIXED_CHUNK_SIZE)]
+        digests = self.upload_chunks(wid, chunks, fixed=True, crypt=crypt)
+        self.s.call("PUT", "fixed_index",
+                    json_body={"wid": wid, "digest-list": digests,
+                               "offset-list": [i * FIXED_CHUNK_SIZE for i in range(len(chunks))]})
+        csum = fixed_csum([bytes.fromhex(d) for d in digests])
+        self.s.call("POST", "fixed_close", {"wid": wid, "chunk-count": len(chunks),
+                                            "size": len(image), "csum": csum})
+        self.files.append({"filename": name, "crypt-mode": "encrypt", "size": len(image),
+                           "csum": csum})
+        return digests
+
+    def finish(self, crypt=None):
         manifest = {"backup-type": self.type, "backup-id": self.id, "backup-time": self.time,
                     "files": self.files, "unprotected": {}}
+        if crypt:  # signed, and the key named, as the real client does with a key
+            manifest["signature"] = crypt.sign(manifest)
+            manifest["unprotected"]["key-fingerprint"] = crypt.fingerprint()
         blob = encode_blob(json.dumps(manifest, indent=2).encode())
         self.s.call("POST", "blob", {"file-name": "index.json.blob", "encoded-size": len(blob)},
                     body=blob)

@@ -9,6 +9,7 @@ What the client writes is read back with Cairn's own tools (`cairn verify`, `cai
 the REST API), and refusals are checked to change nothing in the store.
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -280,6 +281,33 @@ class ProtocolTest(unittest.TestCase):
         b.blob("a.conf.blob", b"x")
         b.finish()
         first.close()
+
+    def test_an_encrypted_image_restores_with_the_key(self):
+        # The conformance client encrypts as PBS's client does (pbs_client.Crypt, from the
+        # format's description); Cairn's own restore decrypts it with the same key.
+        key = os.urandom(32)
+        crypt = pbs_client.Crypt(key)
+        key_file = os.path.join(self.tmp, "conformance.key")
+        with open(key_file, "w") as f:
+            json.dump({"kdf": None, "created": "2026-01-01T00:00:00Z",
+                       "modified": "2026-01-01T00:00:00Z",
+                       "data": base64.b64encode(key).decode()}, f)
+        image = random.Random(9).randbytes(2 * pbs_client.FIXED_CHUNK_SIZE + 12345)
+        s = self.session("alice@pbs", "crypt", T0)
+        b = Backup(s, "host", "crypt", T0)
+        b.encrypted_image("disk.img.fidx", image, crypt)
+        b.finish(crypt)
+        s.close()
+        self.cairn.run("verify", "--store", "store1")
+        target = os.path.join(self.tmp, "crypt.img")
+        snap = "host/crypt/" + rfc3339(T0)
+        refused = self.cairn.run("restore", "--store", "store1", snap, "disk.img", target,
+                                 check=False)
+        self.assertIn("--keyfile", refused.stderr)
+        self.cairn.run("restore", "--store", "store1", "--keyfile", key_file, snap, "disk.img",
+                       target)
+        with open(target, "rb") as f:
+            self.assertTrue(f.read() == image)
 
     def test_a_session_that_ends_without_finish_leaves_nothing(self):
         s = self.session("alice@pbs", "aborted", T0)
