@@ -2,9 +2,10 @@
 // Usage: make_seeds SOURCE_DIR OUT_DIR (fuzz/make_seeds.sh passes the repository and
 // fuzz/corpus). Seeds are small valid inputs made with Cairn's own encoders (blobs, indexes,
 // manifests, key files, pxar archives, catalogs), the test fixtures put in the targets' input
-// layouts (tests/testdata/pxar, tests/testdata/sigv4), and hand-written S3 replies, names and
-// config files. Encrypted blobs and key files use the fuzz key and passphrase
-// (fuzz_support.h) so the targets can open them.
+// layouts (tests/testdata/pxar, tests/testdata/sigv4), hand-written S3 replies, names and
+// config files, and HTTP/2 request sequences and backup sessions in their targets' layouts.
+// Encrypted blobs and key files use the fuzz key and passphrase (fuzz_support.h) so the
+// targets can open them.
 //
 // Output is deterministic except where the encoders draw random IVs and salts (encrypted
 // blobs, the protected key file): rerunning rewrites those bytes.
@@ -462,6 +463,203 @@ void NameAndConfigSeeds(SeedDir& out) {
   TextSeeds(out, "s3_config", {{"two-endpoints", settings}, {"no-secrets", "{\"endpoints\": {}}"}});
 }
 
+// HTTP/2 frames as a client writes them after its preface, for h2_session (its layout: a flags
+// byte, then these bytes). Header blocks use HPACK literals without indexing, so that the
+// names and values stand in the input as text.
+class H2Frames {
+ public:
+  H2Frames& Frame(uint8_t type, uint8_t flags, uint32_t stream, std::string_view payload) {
+    const size_t n = payload.size();
+    out_ += {char(n >> 16),      char(n >> 8),       char(n),           char(type),  char(flags),
+             char(stream >> 24), char(stream >> 16), char(stream >> 8), char(stream)};
+    out_ += payload;
+    return *this;
+  }
+  H2Frames& Settings(std::vector<std::pair<uint16_t, uint32_t>> entries = {}) {
+    std::string payload;
+    for (const auto& [id, value] : entries) {
+      payload += {char(id >> 8),     char(id),         char(value >> 24),
+                  char(value >> 16), char(value >> 8), char(value)};
+    }
+    return Frame(4, 0, 0, payload);
+  }
+  H2Frames& SettingsAck() { return Frame(4, 1, 0, ""); }
+  // HEADERS of a request (END_HEADERS; END_STREAM if `last`).
+  H2Frames& Request(uint32_t stream, std::string_view method, std::string_view path, bool last,
+                    std::vector<std::pair<std::string, std::string>> extra = {}) {
+    std::string block = Literal(":method", method) + Literal(":scheme", "https") +
+                        Literal(":authority", "backup.example:8007") + Literal(":path", path);
+    for (const auto& [name, value] : extra) block += Literal(name, value);
+    return Frame(1, last ? 0x5 : 0x4, stream, block);
+  }
+  H2Frames& Data(uint32_t stream, std::string_view data, bool last) {
+    return Frame(0, last ? 1 : 0, stream, data);
+  }
+  H2Frames& WindowUpdate(uint32_t stream, uint32_t increment) {
+    return Frame(8, 0, stream, BigEndian32(increment));
+  }
+  H2Frames& Reset(uint32_t stream) { return Frame(3, 0, stream, BigEndian32(8)); }  // CANCEL
+  H2Frames& Ping() { return Frame(6, 0, 0, "pingpong"); }
+  H2Frames& GoAway(uint32_t last_stream) {
+    return Frame(7, 0, 0, BigEndian32(last_stream) + BigEndian32(0));
+  }
+  static std::string BigEndian32(uint32_t n) {
+    return {char(n >> 24), char(n >> 16), char(n >> 8), char(n)};
+  }
+  Bytes Input(uint8_t flags) const {
+    Bytes input = {flags};
+    input.insert(input.end(), out_.begin(), out_.end());
+    return input;
+  }
+
+  // An HPACK literal header field without indexing, new name (RFC 7541, 6.2.2).
+  static std::string Literal(std::string_view name, std::string_view value) {
+    return std::string(1, '\0') + Length(name.size()) + std::string(name) + Length(value.size()) +
+           std::string(value);
+  }
+
+ private:
+  // An HPACK integer with a 7-bit prefix, Huffman bit clear.
+  static std::string Length(size_t n) {
+    if (n < 127) return std::string(1, char(n));
+    std::string out(1, char(127));
+    for (n -= 127; n >= 128; n >>= 7) out.push_back(char(0x80 | (n & 0x7f)));
+    out.push_back(char(n));
+    return out;
+  }
+  std::string out_;
+};
+
+void H2SessionSeeds(SeedDir& out) {
+  // Requests of every kind the target's service knows, bodies in one and in several frames.
+  H2Frames requests;
+  requests
+      .Settings({{4, 1 << 20}})  // SETTINGS_INITIAL_WINDOW_SIZE
+      .Request(1, "GET", "/status?x=1", true)
+      .Request(3, "POST", "/echo", false, {{"content-type", "application/octet-stream"}})
+      .Data(3, "hello ", false)
+      .Data(3, "world", true)
+      .Request(5, "PUT", "/hold/1", false)
+      .Data(5, std::string(150, 'h'), true)
+      .Request(7, "GET", "/big?n=70000", true)
+      .WindowUpdate(0, 1 << 20)
+      .Request(9, "GET", "/drop", true)
+      .SettingsAck()
+      .Ping();
+  out.Put("h2_session", "requests", requests.Input(0x00));
+  out.Put("h2_session", "requests-small-limits-bytewise", requests.Input(0x81));
+  out.Put("h2_session", "requests-small-limits-late-handlers", requests.Input(0x9e));
+  out.Put("h2_session", "requests-with-upgrade-timeout", requests.Input(0x50));
+
+  // Half-sent bodies over the body budget, a reset, a body over the size limit, the
+  // service closing the session.
+  H2Frames budget;
+  budget.Settings().SettingsAck();
+  for (uint32_t stream = 1; stream <= 7; stream += 2) {
+    budget.Request(stream, "POST", "/hold/" + std::to_string(stream), false)
+        .Data(stream, std::string(90, char('a' + stream)), false);
+  }
+  budget.Reset(3).Data(1, std::string(10, 'a'), true).Data(5, std::string(450, 'e'), true);
+  budget.Data(7, "", true).Request(9, "GET", "/close", true).GoAway(9);
+  out.Put("h2_session", "over-the-budget", budget.Input(0x80));
+  out.Put("h2_session", "over-the-budget-in-reads-of-7", budget.Input(0x84));
+
+  // Trailers, a request without :path, a header block in HEADERS + CONTINUATION.
+  H2Frames odd;
+  odd.Settings().Request(1, "POST", "/echo", false).Data(1, "body", false);
+  odd.Frame(1, 0x5, 1, H2Frames::Literal("x-trailer", "t"));
+  odd.Frame(1, 0x5, 3, H2Frames::Literal(":method", "GET") + H2Frames::Literal(":scheme", "https"));
+  const std::string block = H2Frames::Literal(":method", "GET") +
+                            H2Frames::Literal(":scheme", "https") +
+                            H2Frames::Literal(":path", "/continued");
+  odd.Frame(1, 0x1, 5, block.substr(0, 10)).Frame(9, 0x4, 5, block.substr(10));
+  out.Put("h2_session", "trailers-continuation", odd.Input(0x02));
+}
+
+// Requests for backup_session, in its layout (fuzz/backup_session_fuzzer.cc): an op byte
+// (what | how << 4) and the bytes the op reads. `how` 0: the model's values, sent as a query.
+class SessionOps {
+ public:
+  SessionOps& Op(uint8_t what, std::initializer_list<uint8_t> bytes = {}, uint8_t how = 0) {
+    out_.push_back(uint8_t(what | how << 4));
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+    return *this;
+  }
+  SessionOps& Text(std::string_view text) {
+    out_.push_back(uint8_t(text.size()));
+    out_.insert(out_.end(), text.begin(), text.end());
+    return *this;
+  }
+  SessionOps& Raw(std::initializer_list<uint8_t> bytes) {
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+    return *this;
+  }
+  const Bytes& bytes() const { return out_; }
+
+ private:
+  Bytes out_;
+};
+
+void BackupSessionSeeds(SeedDir& out) {
+  // Op numbers and name indexes of the target (Driver::Request, Driver::Name).
+  enum : uint8_t {
+    kPreviousTime = 0,
+    kPrevious = 1,
+    kOpenFixed = 2,
+    kOpenDynamic = 3,
+    kFixedChunk = 4,
+    kDynamicChunk = 5,
+    kAppendFixed = 6,
+    kAppendDynamic = 7,
+    kCloseFixed = 8,
+    kCloseDynamic = 9,
+    kBlob = 10,
+    kFinish = 11,
+    kSpeedtest = 12,
+    kManifest = 13,
+    kRaw = 14,
+    kEnd = 15
+  };
+  constexpr uint8_t kRootPxar = 0, kDiskImg = 1, kConf = 4, kDiskImgFidx = 0xc1;
+
+  // A file archive backup: two chunks uploaded, appended, the index closed, a blob, the
+  // manifest, finish.
+  SessionOps dynamic;
+  dynamic.Op(kPreviousTime).Op(kOpenDynamic, {kRootPxar, 0});
+  dynamic.Op(kDynamicChunk, {0, 0}).Text("first chunk").Raw({0});
+  dynamic.Op(kDynamicChunk, {0, 0x12}).Text("second chunk, compressed").Raw({0});
+  dynamic.Op(kAppendDynamic, {0, 1, 0, 1}).Op(kCloseDynamic, {0});
+  dynamic.Op(kBlob, {kConf, 0}).Text("memory: 512\n");
+  dynamic.Op(kManifest, {0}).Op(kFinish).Op(kEnd);
+  out.Put("backup_session", "dynamic-backup", dynamic.bytes());
+
+  // An incremental image backup: the previous fixed index registered, opened with reuse-csum,
+  // its chunk uploaded again and appended, closed; then finish.
+  SessionOps incremental;
+  incremental.Op(kPrevious, {kDiskImgFidx}).Op(kOpenFixed, {kDiskImg, 0x0c});
+  incremental.Op(kFixedChunk, {0, 3, 2, 0}).Op(kAppendFixed, {0, 0, 2, 0});
+  incremental.Op(kCloseFixed, {0}).Op(kBlob, {kConf, 1}).Text("memory: 1024\n");
+  incremental.Op(kManifest, {0}).Op(kFinish);
+  out.Put("backup_session", "incremental-image", incremental.bytes());
+
+  // A new 100-byte image: one short chunk.
+  SessionOps image;
+  image.Op(kOpenFixed, {kDiskImg, 0x01, 99});
+  image.Op(kFixedChunk, {0, 0}).Text(std::string(100, 'i')).Raw({0});
+  image.Op(kAppendFixed, {0, 0, 0, 0}).Op(kCloseFixed, {0}).Op(kManifest, {0}).Op(kFinish);
+  out.Put("backup_session", "new-image", image.bytes());
+
+  // Refusals: a damaged chunk, an encrypted one, a JSON body with a mutated parameter, an
+  // unknown route, a finish without files, then the session ends unfinished.
+  SessionOps refused;
+  refused.Op(kOpenDynamic, {kRootPxar, 0}).Op(kDynamicChunk, {0, 0}).Text("damaged").Raw({7, 3});
+  refused.Op(kDynamicChunk, {0, 4}).Text("encrypted").Raw({0});
+  refused.Op(kOpenDynamic, {kRootPxar, 0, 0, 0x12}, 0x5);  // archive-name=1 in a JSON body
+  refused.Op(kRaw, {0x85}).Text("nonsense").Text("a=%zz").Text("");
+  refused.Op(kSpeedtest).Text("0123456789").Op(kFinish).Op(kAppendDynamic, {0, 0, 0});
+  out.Put("backup_session", "refusals", refused.bytes());
+}
+
 }  // namespace
 }  // namespace cairn::fuzz
 
@@ -482,6 +680,8 @@ int main(int argc, char** argv) {
   seeds::S3XmlSeeds(out);
   seeds::SigV4Seeds(out);
   seeds::NameAndConfigSeeds(out);
+  seeds::H2SessionSeeds(out);
+  seeds::BackupSessionSeeds(out);
   std::printf("make_seeds: %d seeds written to %s\n", out.written(), out.out_dir().c_str());
   return 0;
 }

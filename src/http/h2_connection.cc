@@ -192,7 +192,9 @@ void H2Connection::ReleaseStreamWindow(int32_t stream_id, size_t bytes) {
 }
 
 void H2Connection::Read() {
-  if (reading_ || ended_ || pending_output_ > options_.max_pending_output) return;
+  // Over the output limit, stop only while a write is under way: the peer does not take what
+  // is written. Output held back by its windows waits for its WINDOW_UPDATEs, which are input.
+  if (reading_ || ended_ || (writing_ && pending_output_ > options_.max_pending_output)) return;
   reading_ = true;
   transport_->ReadSome(
       asio::buffer(read_buffer_), options_.idle_timeout,
@@ -243,6 +245,7 @@ void H2Connection::Flush() {
                       if (ec)
                         return self->End(Status::IOError("HTTP/2 connection: " + ec.message()));
                       self->Flush();
+                      self->Read();  // the write that held reading back is done
                     });
 }
 

@@ -6,8 +6,10 @@
 // the http layer.
 //
 // Outgoing bodies (requests of a client, answers of a server) are kept by the connection until
-// nghttp2 has framed them; while more than `max_pending_output` bytes of them wait, it stops
-// reading, so a peer that sends requests but does not read answers cannot grow its memory.
+// nghttp2 has framed them. While more than `max_pending_output` bytes of them wait and a write
+// is under way, it stops reading, so that a peer that sends requests but does not take answers
+// off the socket cannot grow its memory. Bodies held back by the peer's flow-control windows
+// do not stop reading: the WINDOW_UPDATE frames that let them go are input.
 //
 // Ownership: shared (std::enable_shared_from_this); pending asynchronous operations keep it
 // alive. Thread-safety: every method runs on the strand; other threads use Post.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <cassert>
 
 namespace cairn::http {
 
@@ -137,6 +138,7 @@ void H2ServerConnection::GrantOwed() {
 }
 
 void H2ServerConnection::Drop(int32_t stream_id, std::string& body) {
+  assert(buffered_ >= body.size());
   buffered_ -= body.size();
   body = std::string();
   owed_.erase(stream_id);
@@ -184,6 +186,7 @@ void H2ServerConnection::Dispatch(int32_t stream_id) {
 }
 
 void H2ServerConnection::Answer(int32_t stream_id, size_t body_size, ServerResponse response) {
+  assert(outstanding_ > 0 && buffered_ >= body_size);
   --outstanding_;
   buffered_ -= body_size;
   GrantOwed();

@@ -4,7 +4,8 @@
 // Internal to the http layer; HttpServer creates one per upgrade over the TLS stream, the
 // fuzz target fuzz/h2_session_fuzzer.cc one per input over bytes in memory.
 //
-// Thread-safety: runs on its strand; Answer and Close may be called from any thread.
+// Thread-safety: every method runs on the connection's strand; other threads reach Answer and
+// Close through Post (an H2Responder and the session closer do).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

@@ -11,8 +11,10 @@
 // request is being handled the oldest stream is let on alone so that it can complete (no
 // deadlock when many streams are half sent). So request bodies take at most about body_budget
 // + max_concurrent_streams * stream_window + max_body_size. When more than max_pending_output
-// bytes of answers wait to be sent, the server stops reading until the client has taken
-// them. A connection without any input for idle_timeout ends.
+// bytes of answers wait to be sent while the client does not take what is written, the server
+// stops reading until it does (answers waiting for the client's flow-control windows do not
+// stop it: the client's window updates must get in). A connection without any input for
+// idle_timeout ends.
 //
 // Thread-safety: Handle is called from the server's handler threads, concurrently for the
 // requests of one connection; an H2Responder may be used from any thread.

@@ -61,8 +61,6 @@ Result<FixedIndexWriter> FixedIndexWriter::Create(std::optional<uint64_t> size,
   }
   FixedIndexWriter writer(chunk_size, size.value_or(0), !size.has_value());
   writer.announced_ = size.has_value();
-  writer.digests_.resize(writer.SlotCount());
-  writer.written_.resize(writer.SlotCount());
   return writer;
 }
 
@@ -75,8 +73,7 @@ Result<FixedIndexWriter> FixedIndexWriter::CreateIncremental(const FixedIndex& b
   CAIRN_ASSIGN_OR_RETURN(FixedIndexWriter writer, Create(base.size(), base.chunk_size()));
   writer.announced_ = size.has_value();
   writer.incremental_ = true;
-  writer.digests_.assign(base.digests().begin(), base.digests().end());
-  writer.written_.assign(writer.digests_.size(), true);
+  for (size_t i = 0; i < base.chunk_count(); ++i) writer.slots_.emplace(i, base.digest(i));
   return writer;
 }
 
@@ -100,8 +97,6 @@ Status FixedIndexWriter::Append(uint64_t offset, const Digest& digest, uint64_t 
       return Status::InvalidArgument("fixed index grows past a short chunk");
     }
     size_ = end;
-    digests_.resize(SlotCount());
-    written_.resize(SlotCount());
   }
   if (end > size_) {
     return Status::InvalidArgument(
@@ -112,9 +107,7 @@ Status FixedIndexWriter::Append(uint64_t offset, const Digest& digest, uint64_t 
         "write chunk failed - chunk of {} bytes at {} does not end the image", size, offset));
   }
   if (size != chunk_size_) growable_ = false;  // a short chunk ends the image
-  size_t slot = static_cast<size_t>(offset / chunk_size_);
-  digests_[slot] = digest;
-  written_[slot] = true;
+  slots_[offset / chunk_size_] = digest;
   ++appends_;
   return Status::OK();
 }
@@ -126,21 +119,23 @@ Result<Bytes> FixedIndexWriter::Close(uint64_t chunk_count, uint64_t size, const
   }
   if (incremental_ && !announced_ && size > size_) {  // PBS: an incremental index may grow
     size_ = size;
-    digests_.resize(SlotCount());
-    written_.resize(SlotCount());
   }
   CAIRN_RETURN_IF_ERROR(CheckCounts("fixed", chunk_count,
                                     incremental_ ? appends_ : uint64_t(SlotCount()), size, size_));
   if (size_ == 0) return Status::InvalidArgument("fixed index close failed - empty image");
+  // Every slot written, checked before the index is built: its size is then paid for by as
+  // many appends.
+  if (slots_.size() != SlotCount()) {
+    uint64_t missing = 0;
+    while (slots_.count(missing) != 0) ++missing;
+    return Status::InvalidArgument(
+        fmt::format("fixed index close failed - chunk {} (offset {}) was never written", missing,
+                    missing * chunk_size_));
+  }
   CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder builder,
                          FixedIndexBuilder::CreateWithSize(size_, chunk_size_));
-  for (size_t i = 0; i < digests_.size(); ++i) {
-    if (!written_[i]) {
-      return Status::InvalidArgument(
-          fmt::format("fixed index close failed - chunk {} (offset {}) was never written", i,
-                      uint64_t(i) * chunk_size_));
-    }
-    CAIRN_RETURN_IF_ERROR(builder.SetDigest(i, digests_[i]));
+  for (const auto& [slot, digest] : slots_) {
+    CAIRN_RETURN_IF_ERROR(builder.SetDigest(static_cast<size_t>(slot), digest));
   }
   CAIRN_ASSIGN_OR_RETURN(FixedIndexBuilder::Output output, builder.Finish());
   CAIRN_RETURN_IF_ERROR(CheckCsum("fixed", csum, output.csum));

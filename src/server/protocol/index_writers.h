@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,8 +84,9 @@ class FixedIndexWriter {
   bool announced_ = false;  // the client gave a size
   bool incremental_ = false;
   uint64_t appends_ = 0;
-  std::vector<Digest> digests_;
-  std::vector<bool> written_;
+  // The slots written so far: memory grows with the appends received, never with the size a
+  // client announces (a 2^48-byte image must not cost 2 GiB before any chunk arrives).
+  std::map<uint64_t, Digest> slots_;
 };
 
 }  // namespace cairn::server

@@ -110,6 +110,26 @@ TEST(FixedIndexWriterTest, ASlotNeverWrittenCannotBeClosed) {
   ASSERT_FALSE(closed.ok());
 }
 
+// The story: a writer allocated room for every slot of the size the client announced, so one
+// `POST fixed_index?size=2^48` cost the server 2 GiB before any chunk arrived, and a session may
+// open 256 writers (found by the backup_session fuzzer). Memory now follows the appends: 256
+// writers of the largest image, each with its last slot written, cost next to nothing (the old
+// writers would have needed 256 x 2 GiB), and closing one that is not complete is refused.
+TEST(FixedIndexWriterTest, AnAnnouncedHugeImageCostsNothingUntilItsChunksArrive) {
+  const uint64_t huge = kMaxFixedIndexChunks * kChunk;
+  std::vector<FixedIndexWriter> writers;
+  for (int i = 0; i < 256; ++i) {
+    auto writer = FixedIndexWriter::Create(huge, kChunk);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_TRUE(writer->Append(huge - kChunk, D(1), kChunk).ok());
+    writers.push_back(std::move(writer).value());
+  }
+  auto closed = writers[0].Close(1, huge, Digest{});
+  ASSERT_FALSE(closed.ok());
+  EXPECT_NE(closed.status().message().find("unexpected chunk count"), std::string::npos)
+      << closed.status().ToString();
+}
+
 TEST(FixedIndexWriterTest, AnIncrementalWriterRewritesOnlyChangedSlots) {
   auto base_writer = FixedIndexWriter::Create(3 * kChunk, kChunk);
   for (uint8_t i = 0; i < 3; ++i) ASSERT_TRUE(base_writer->Append(i * kChunk, D(i), kChunk).ok());
