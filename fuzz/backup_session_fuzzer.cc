@@ -59,6 +59,7 @@
 #include "fuzz_support.h"
 #include "scratch_dir.h"
 #include "server/protocol/backup_session.h"
+#include "server/protocol/session_test_util.h"
 
 namespace cairn::server {
 namespace {
@@ -144,13 +145,8 @@ struct Env {
 
 http::ServerResponse Call(BackupSession& session, std::string method, std::string path,
                           std::string query, std::string body, bool json_body) {
-  http::ServerRequest request;
-  request.method = std::move(method);
-  request.path = "/" + path;
-  request.query = std::move(query);
-  request.target = request.path + (request.query.empty() ? "" : "?" + request.query);
-  request.body = std::move(body);
-  if (json_body) request.headers.emplace_back("content-type", "application/json");
+  http::ServerRequest request =
+      SessionRequest(std::move(method), path, std::move(query), std::move(body), json_body);
   http::ServerResponse response = session.Handle(request);
   static const bool trace = std::getenv("CAIRN_FUZZ_TRACE") != nullptr;
   if (trace) {

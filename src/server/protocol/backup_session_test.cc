@@ -10,6 +10,7 @@
 #include "format/dynamic_index.h"
 #include "format/fixed_index.h"
 #include "format/manifest.h"
+#include "server/protocol/session_test_util.h"
 #include "testing/test_util.h"
 
 namespace cairn::server {
@@ -51,14 +52,8 @@ class BackupSessionTest : public ::testing::Test {
   static http::ServerResponse Call(BackupSession& session, std::string method, std::string path,
                                    std::string query = "", std::string body = "",
                                    bool json_body = false) {
-    http::ServerRequest request;
-    request.method = std::move(method);
-    request.path = "/" + path;
-    request.query = std::move(query);
-    request.target = request.path + (request.query.empty() ? "" : "?" + request.query);
-    request.body = std::move(body);
-    if (json_body) request.headers.emplace_back("content-type", "application/json");
-    return session.Handle(request);
+    return session.Handle(
+        SessionRequest(std::move(method), path, std::move(query), std::move(body), json_body));
   }
   // The `data` of a successful answer; fails the test otherwise.
   static json Ok(const http::ServerResponse& response) {
