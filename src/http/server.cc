@@ -227,6 +227,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             return self->Close();
           }
           if (h2) return self->HandOver(std::move(h2));
+          if (self->linger_) return self->Linger();
           if (!out->keep_alive()) return self->Shutdown();
           self->ReadRequest();
         });
@@ -261,10 +262,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
 
-  // Answers `status` with `message` as a plain-text body and closes the connection.
+  // Answers `status` with `message` as a plain-text body and closes the connection, after
+  // reading what the client still sends of the refused request (Linger).
   void Fail(int status, std::string message) {
     version_ = 11;
     keep_alive_ = false;
+    linger_ = true;
+    if (parser_ && parser_->is_header_done() && parser_->content_length()) {
+      uint64_t buffered = buffer_.size();
+      uint64_t announced = *parser_->content_length();
+      unread_body_ = announced > buffered ? announced - buffered : 0;
+    }
     Write(TextResponse(status, std::move(message) + "\n"));
   }
 
@@ -281,6 +289,33 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response.headers.emplace_back("Location",
                                   "https://" + host + std::string(parser_->get().target()));
     Write(std::move(response));
+  }
+
+  // A client that is still sending a refused request's body only reads the answer once it has
+  // sent it all; closing now would reset the connection under it and it would never see the
+  // answer. So the rest of the body is read and dropped (all of an announced Content-Length,
+  // else until the client stops), up to kLingerBytes and for at most kLingerTime, then the
+  // connection is shut down.
+  void Linger() {
+    static constexpr uint64_t kLingerBytes = 64ull << 20;
+    static constexpr auto kLingerTime = std::chrono::seconds(3);
+    linger_ = false;
+    if (unread_body_ && *unread_body_ == 0) return Shutdown();
+    linger_left_ = std::min(kLingerBytes, unread_body_.value_or(kLingerBytes));
+    buffer_.consume(buffer_.size());
+    beast::get_lowest_layer(stream_).expires_after(kLingerTime);
+    DropSome();
+  }
+
+  void DropSome() {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(linger_left_, 64 * 1024));
+    stream_.async_read_some(buffer_.prepare(want),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->linger_left_ -= std::min<uint64_t>(n, self->linger_left_);
+                              if (self->linger_left_ == 0) return self->Shutdown();
+                              self->DropSome();
+                            });
   }
 
   void Shutdown() {
@@ -309,6 +344,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::chrono::steady_clock::time_point received_;
   bool keep_alive_ = false;
   unsigned version_ = 11;
+  // Set by Fail: read and drop the rest of the request after the answer (Linger).
+  bool linger_ = false;
+  std::optional<uint64_t> unread_body_;  // of an announced Content-Length
+  uint64_t linger_left_ = 0;
 };
 
 // Reads the first bytes of a new connection and starts the TLS or the redirecting session.

@@ -11,7 +11,9 @@
 //
 // Limits (PBS's): a request target (path and query) longer than max_target_length is refused
 // with 414, a body larger than max_body_size with 413, a header section larger than
-// max_header_size with 431, any other malformed request with 400; each closes the connection.
+// max_header_size with 431, any other malformed request with 400; each closes the connection,
+// after reading and dropping what the client still sends of the refused request (up to 64 MiB
+// or 3 s), so that a client busy writing a body gets to read the answer.
 // The TLS handshake must finish within handshake_timeout, a request must arrive within
 // idle_timeout of the previous one.
 //
