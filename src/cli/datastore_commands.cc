@@ -21,7 +21,7 @@ Result<std::string> AbsolutePath(const std::string& path) {
 }
 
 struct CreateArgs {
-  std::string name, path, backend = "filesystem", s3_endpoint, bucket, max_cache_size;
+  std::string name, path, backend = "filesystem", s3_endpoint, bucket, max_cache_size, tuning;
   bool reuse = false, overwrite_in_use = false;
 };
 
@@ -45,6 +45,7 @@ Status CreateDatastore(const Context& ctx, const CreateArgs& args) {
     if (args.backend != "s3") return Status::InvalidArgument("--max-cache-size needs --backend s3");
     CAIRN_ASSIGN_OR_RETURN(request.max_cache_size, ParseByteSize(args.max_cache_size));
   }
+  CAIRN_ASSIGN_OR_RETURN(request.tuning, config::ParseDatastoreTuning(args.tuning));
   request.reuse = args.reuse;
   request.overwrite_in_use = args.overwrite_in_use;
   request.hostname = HostName();
@@ -116,6 +117,9 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
   create->add_option("--bucket", c->bucket, "Bucket (several datastores may share one)");
   create->add_option("--max-cache-size", c->max_cache_size,
                      "Bound of the local chunk cache, e.g. 64G (default: half the free space)");
+  create->add_option("--tuning", c->tuning,
+                     "Job settings: gc-atime-cutoff=MINUTES,gc-atime-safety-check=BOOL,"
+                     "gc-cache-capacity=DIGESTS (any of them)");
   create->add_flag("--reuse", c->reuse, "Attach to the datastore already in the bucket");
   create->add_flag("--overwrite-in-use", c->overwrite_in_use,
                    "Take over a bucket prefix another host marked as in use");
@@ -136,6 +140,7 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
           where = fmt::format("s3://{}/{}/{}/ (cache {})", entry.s3_endpoint, entry.bucket, name,
                               entry.path);
         }
+        if (!entry.tuning.empty()) item["tuning"] = config::FormatDatastoreTuning(entry.tuning);
         out.push_back(std::move(item));
         rows.push_back({name, entry.backend, where});
       }
@@ -193,6 +198,44 @@ void AddDatastoreCommands(CLI::App& app, Context& ctx) {
           fmt::format("datastore '{}': maintenance mode {}{}", m->name,
                       MaintenanceTypeName(mode.type),
                       mode.message.empty() ? "" : " (" + mode.message + ")"));
+      return Status::OK();
+    };
+  });
+
+  struct TuningArgs {
+    std::string name, set;
+    bool clear = false;
+  };
+  auto t = std::make_shared<TuningArgs>();
+  auto* tuning = ds->add_subcommand(
+      "tuning", "Show or set a datastore's job settings (garbage collection's atime cutoff...)");
+  tuning->add_option("NAME", t->name, "Datastore name")->required();
+  auto* set = tuning->add_option(
+      "--set", t->set,
+      "gc-atime-cutoff=MINUTES (1..2880),gc-atime-safety-check=BOOL,gc-cache-capacity=DIGESTS "
+      "(0..8388608); keys left out keep their defaults");
+  tuning->add_flag("--clear", t->clear, "Back to the defaults")->excludes(set);
+  tuning->callback([&ctx, t] {
+    ctx.action = [&ctx, t]() -> Status {
+      CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
+      CAIRN_ASSIGN_OR_RETURN(config::DatastoreEntry entry, config.Get(t->name));
+      if (!t->set.empty() || t->clear) {
+        CAIRN_ASSIGN_OR_RETURN(entry.tuning, config::ParseDatastoreTuning(t->set));
+        CAIRN_RETURN_IF_ERROR(config.SetTuning(t->name, entry.tuning));
+      }
+      GcOptions effective;
+      config::ApplyTuning(entry.tuning, effective);
+      std::string text = config::FormatDatastoreTuning(entry.tuning);
+      ctx.Emit(
+          {{"name", t->name},
+           {"tuning", text},
+           {"gc-atime-cutoff", effective.atime_cutoff_minutes},
+           {"gc-atime-safety-check", effective.atime_safety_check},
+           {"gc-cache-capacity", effective.cache_capacity}},
+          fmt::format("datastore '{}': tuning {}\n  gc-atime-cutoff {} minutes, "
+                      "gc-atime-safety-check {}, gc-cache-capacity {}",
+                      t->name, text.empty() ? "(defaults)" : text, effective.atime_cutoff_minutes,
+                      effective.atime_safety_check ? "on" : "off", effective.cache_capacity));
       return Status::OK();
     };
   });

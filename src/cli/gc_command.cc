@@ -45,20 +45,25 @@ void AddGcCommands(CLI::App& app, Context& ctx) {
     std::string store = config::kDefaultStoreName;
     GcOptions options;
     bool no_atime_check = false;
+    // The tuning flags, to tell given from defaulted: given ones win over the store's tuning.
+    const CLI::Option* atime_cutoff_flag = nullptr;
+    const CLI::Option* cache_capacity_flag = nullptr;
+    const CLI::Option* no_atime_check_flag = nullptr;
   };
   auto args = std::make_shared<Args>();
   auto* gc = app.add_subcommand("gc", "Remove chunks no snapshot references (garbage collection)");
   gc->add_option("--store", args->store, "Datastore name");
-  gc->add_option("--atime-cutoff", args->options.atime_cutoff_minutes,
-                 "Minutes since its last mark after which an unreferenced chunk is removed "
-                 "(gc-atime-cutoff, 1..2880)")
-      ->capture_default_str();
-  gc->add_option("--cache-capacity", args->options.cache_capacity,
-                 "Digests remembered while marking, so shared chunks are marked once "
-                 "(gc-cache-capacity, 0..8388608)")
-      ->capture_default_str();
-  gc->add_flag("--no-atime-safety-check", args->no_atime_check,
-               "Skip the check that the filesystem records access times");
+  args->atime_cutoff_flag =
+      gc->add_option("--atime-cutoff", args->options.atime_cutoff_minutes,
+                     "Minutes since its last mark after which an unreferenced chunk is removed "
+                     "(default: the store's gc-atime-cutoff tuning, else 1445; 1..2880)");
+  args->cache_capacity_flag =
+      gc->add_option("--cache-capacity", args->options.cache_capacity,
+                     "Digests remembered while marking, so shared chunks are marked once "
+                     "(default: the store's gc-cache-capacity tuning, else 1048576)");
+  args->no_atime_check_flag =
+      gc->add_flag("--no-atime-safety-check", args->no_atime_check,
+                   "Skip the check that the filesystem records access times");
 
   auto* status = gc->add_subcommand("status", "Show the result of the last garbage collection");
   auto status_store = std::make_shared<std::string>(config::kDefaultStoreName);
@@ -87,7 +92,16 @@ void AddGcCommands(CLI::App& app, Context& ctx) {
     if (status->parsed()) return;
     ctx.action = [&ctx, args]() -> Status {
       if (ctx.remote()) {
-        // The server runs GC as a task with its own settings; this follows its log.
+        for (const CLI::Option* flag :
+             {args->atime_cutoff_flag, args->cache_capacity_flag, args->no_atime_check_flag}) {
+          if (flag->count() > 0) {
+            return Status::InvalidArgument(
+                flag->get_name() +
+                " applies to a local store; a server's garbage collection uses the store's "
+                "tuning (cairn datastore tuning)");
+          }
+        }
+        // The server runs GC as a task with the store's tuning; this follows its log.
         CAIRN_ASSIGN_OR_RETURN(client::ApiClient * api, ctx.Remote());
         CAIRN_ASSIGN_OR_RETURN(client::ApiAnswer started,
                                api->Call("POST", StorePath(*api) + "/gc"));
@@ -97,8 +111,18 @@ void AddGcCommands(CLI::App& app, Context& ctx) {
         ctx.Emit({{"upid", upid}}, "garbage collection finished: " + upid);
         return Status::OK();
       }
-      GcOptions options = args->options;
-      options.atime_safety_check = !args->no_atime_check;
+      GcOptions options;
+      CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, ctx.LoadConfig());
+      if (auto entry = config.Get(args->store); entry.ok()) {
+        config::ApplyTuning(entry->tuning, options);
+      }
+      if (args->atime_cutoff_flag->count() > 0) {
+        options.atime_cutoff_minutes = args->options.atime_cutoff_minutes;
+      }
+      if (args->cache_capacity_flag->count() > 0) {
+        options.cache_capacity = args->options.cache_capacity;
+      }
+      if (args->no_atime_check) options.atime_safety_check = false;
       options.store_name = args->store;
       CAIRN_RETURN_IF_ERROR(ValidateGcOptions(options));
       CAIRN_ASSIGN_OR_RETURN(auto store, ctx.OpenStore(args->store, Operation::kWrite));

@@ -8,7 +8,7 @@ namespace {
 // Whether two entries configure the same store (a create run again with the same arguments).
 bool SameStore(const DatastoreEntry& a, const DatastoreEntry& b) {
   return a.path == b.path && a.backend == b.backend && a.s3_endpoint == b.s3_endpoint &&
-         a.bucket == b.bucket && a.max_cache_size == b.max_cache_size;
+         a.bucket == b.bucket && a.max_cache_size == b.max_cache_size && a.tuning == b.tuning;
 }
 
 Result<DatastoreEntry> EntryFor(const CreateDatastoreRequest& request) {
@@ -19,6 +19,7 @@ Result<DatastoreEntry> EntryFor(const CreateDatastoreRequest& request) {
   DatastoreEntry entry;
   entry.path = request.path;
   entry.backend = request.backend;
+  entry.tuning = request.tuning;
   if (request.backend == "filesystem") {
     if (!request.s3_endpoint.empty() || !request.bucket.empty() || request.reuse) {
       return Status::InvalidArgument("s3-endpoint, bucket and reuse need the s3 backend");

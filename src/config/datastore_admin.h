@@ -28,9 +28,10 @@ struct CreateDatastoreRequest {
   std::string s3_endpoint;             // s3 only
   std::string bucket;                  // s3 only
   uint64_t max_cache_size = 0;         // s3 only; 0 = default
-  bool reuse = false;                  // s3: attach to the datastore already in the bucket
-  bool overwrite_in_use = false;       // s3: take over a prefix another host marked in use
-  std::string hostname;                // recorded in an S3 store's in-use marker
+  DatastoreTuning tuning;
+  bool reuse = false;             // s3: attach to the datastore already in the bucket
+  bool overwrite_in_use = false;  // s3: take over a prefix another host marked in use
+  std::string hostname;           // recorded in an S3 store's in-use marker
 };
 
 struct CreateDatastoreOutcome {

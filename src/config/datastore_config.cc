@@ -29,7 +29,7 @@ std::string Home() {
 // throw from nlohmann::json::value).
 Status CheckFieldTypes(const std::string& path, const std::string& name,
                        const nlohmann::json& entry) {
-  for (const char* key : {"backend", "s3-endpoint", "bucket"}) {
+  for (const char* key : {"backend", "s3-endpoint", "bucket", "tuning"}) {
     if (entry.contains(key) && !entry[key].is_string()) {
       return Status::Corruption(
           fmt::format("{}: datastore '{}': '{}' must be a string", path, name, key));
@@ -95,6 +95,12 @@ Result<DatastoreConfig> DatastoreConfig::Load(const std::string& dir) {
       e.s3_endpoint = entry.value("s3-endpoint", "");
       e.bucket = entry.value("bucket", "");
       e.max_cache_size = entry.value("max-cache-size", uint64_t{0});
+      auto tuning = ParseDatastoreTuning(entry.value("tuning", ""));
+      if (!tuning.ok()) {
+        return Status::Corruption(
+            fmt::format("{}: datastore '{}': {}", path, name, tuning.status().message()));
+      }
+      e.tuning = *tuning;
       if (e.backend != "filesystem" && e.backend != "s3") {
         return Status::Corruption(
             fmt::format("{}: datastore '{}' has unknown backend '{}'", path, name, e.backend));
@@ -118,6 +124,7 @@ Status DatastoreConfig::Save() const {
       e["bucket"] = entry.bucket;
       e["max-cache-size"] = entry.max_cache_size;
     }
+    if (!entry.tuning.empty()) e["tuning"] = FormatDatastoreTuning(entry.tuning);
     json["datastores"][name] = std::move(e);
   }
   CAIRN_RETURN_IF_ERROR(MakeDirs(dir_, 0755));
@@ -138,6 +145,15 @@ Status DatastoreConfig::Add(const std::string& name, const DatastoreEntry& entry
     return Status::AlreadyExists(fmt::format("datastore '{}' is already configured", name));
   }
   stores_[name] = entry;
+  return Save();
+}
+
+Status DatastoreConfig::SetTuning(const std::string& name, const DatastoreTuning& tuning) {
+  auto it = stores_.find(name);
+  if (it == stores_.end()) {
+    return Status::NotFound(fmt::format("datastore {} is not configured", QuoteForMessage(name)));
+  }
+  it->second.tuning = tuning;
   return Save();
 }
 

@@ -3,7 +3,8 @@
 // Layout: `<config-dir>/datastore.json` = {"datastores": {"NAME": {"path": "...",
 // "backend": "filesystem"}}}, written atomically. A datastore kept in S3 has "backend": "s3",
 // "s3-endpoint" (an id from s3.json), "bucket" and "max-cache-size" (bytes, 0 = default);
-// its "path" is the local cache store. The config dir is `--config-dir`, else
+// its "path" is the local cache store. Any store may have a "tuning" property string
+// (datastore_tuning.h). The config dir is `--config-dir`, else
 // $CAIRN_CONFIG_DIR, else /etc/cairn for root and $XDG_CONFIG_HOME/cairn (~/.config/cairn)
 // for other users.
 //
@@ -24,6 +25,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "config/datastore_tuning.h"
 #include "datastore/datastore.h"
 
 namespace cairn::config {
@@ -36,6 +38,7 @@ struct DatastoreEntry {
   std::string s3_endpoint;             // s3 only
   std::string bucket;                  // s3 only
   uint64_t max_cache_size = 0;         // s3 only; 0 = default
+  DatastoreTuning tuning;
 
   bool operator==(const DatastoreEntry&) const = default;
 };
@@ -62,6 +65,8 @@ class DatastoreConfig {
   Result<DatastoreEntry> Get(const std::string& name) const;
   // Adds an entry and saves. AlreadyExists if the name is taken.
   Status Add(const std::string& name, const DatastoreEntry& entry);
+  // Replaces the tuning of store `name` and saves. NotFound if unknown.
+  Status SetTuning(const std::string& name, const DatastoreTuning& tuning);
   // Removes an entry and saves. NotFound if unknown.
   Status Remove(const std::string& name);
 

@@ -39,6 +39,15 @@ TEST(DatastoreConfigTest, AMissingFileIsAnEmptyConfigAndEntriesSurviveAReload) {
   EXPECT_EQ(offsite->bucket, "backups");
   EXPECT_EQ(offsite->max_cache_size, uint64_t{1} << 30);
   EXPECT_TRUE(again->Get("nothing").status().IsNotFound());
+  EXPECT_TRUE(again->Get("local")->tuning.empty());
+  DatastoreTuning tuning;
+  tuning.gc_atime_cutoff_minutes = 30;
+  ASSERT_TRUE(again->SetTuning("local", tuning).ok());
+  EXPECT_TRUE(again->SetTuning("nothing", tuning).IsNotFound());
+  auto tuned = DatastoreConfig::Load(dir.Sub("etc"));
+  ASSERT_TRUE(tuned.ok());
+  EXPECT_EQ(tuned->Get("local")->tuning, tuning);
+  EXPECT_TRUE(tuned->Get("offsite")->tuning.empty());
   ASSERT_TRUE(again->Remove("local").ok());
   EXPECT_TRUE(again->Remove("local").IsNotFound());
 }
@@ -50,7 +59,9 @@ TEST(DatastoreConfigTest, BadFilesAreRefusedNamingTheFile) {
        {"not json", "[]", R"({"datastores": []})", R"({"datastores": {"a": {}}})",
         R"({"datastores": {"a": {"path": "/x", "backend": "tape"}}})",
         R"({"datastores": {"a": {"path": "/x", "backend": "s3"}}})",
-        R"({"datastores": {"a": {"path": "/x", "max-cache-size": "big"}}})"}) {
+        R"({"datastores": {"a": {"path": "/x", "max-cache-size": "big"}}})",
+        R"({"datastores": {"a": {"path": "/x", "tuning": 5}}})",
+        R"({"datastores": {"a": {"path": "/x", "tuning": "gc-atime-cutoff=0"}}})"}) {
     ASSERT_TRUE(WriteFileAtomic(path, AsBytes(std::string_view(text)), 0644).ok());
     auto config = DatastoreConfig::Load(dir.path());
     EXPECT_EQ(config.status().code(), Code::kCorruption) << text;

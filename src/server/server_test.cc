@@ -135,6 +135,18 @@ TEST_F(ServerTest, AGarbageCollectionStartedOverTheApiRunsAsATaskWithItsLog) {
   auto [ticket, csrf] = Login();
   http::HeaderList headers = Cookie(ticket);
   headers.emplace_back("CSRFPreventionToken", csrf);
+  // The store's tuning sets the GC's atime cutoff; a bad one is refused naming the key.
+  http::HeaderList json_headers = headers;
+  json_headers.emplace_back("Content-Type", "application/json");
+  Reply tuned = Call("PUT", "/config/datastore/store1", json_headers,
+                     json{{"tuning", "gc-atime-cutoff=30"}}.dump());
+  ASSERT_EQ(tuned.status, 200) << tuned.body;
+  Reply refused = Call("PUT", "/config/datastore/store1", json_headers,
+                       json{{"tuning", "gc-atime-cutoff=0"}}.dump());
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("gc-atime-cutoff"), std::string::npos) << refused.body;
+  EXPECT_EQ(Call("GET", "/config/datastore/store1", Cookie(ticket)).Json()["data"]["tuning"],
+            "gc-atime-cutoff=30");
   Reply started = Call("POST", "/admin/datastore/store1/gc", headers);
   ASSERT_EQ(started.status, 200) << started.body;
   std::string upid = started.Json()["data"];
@@ -154,6 +166,9 @@ TEST_F(ServerTest, AGarbageCollectionStartedOverTheApiRunsAsATaskWithItsLog) {
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines.front()["t"].get<std::string>().find("starting garbage collection"),
             std::string::npos);
+  EXPECT_NE(lines.front()["t"].get<std::string>().find("atime cutoff 30 minutes"),
+            std::string::npos)
+      << lines.front();
   EXPECT_NE(lines.back()["t"].get<std::string>().find("TASK OK"), std::string::npos);
   Reply list = Call("GET", "/nodes/localhost/tasks?typefilter=garbage", Cookie(ticket));
   EXPECT_EQ(list.Json()["total"], 1);

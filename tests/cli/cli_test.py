@@ -1719,6 +1719,30 @@ class GcCommandTest(S3TestCase):
         self.fails(self.env, 2, "gc", "--store", "local", "--atime-cutoff", "0",
                    names=["gc-atime-cutoff"])
 
+    def test_the_stores_tuning_sets_the_cutoff_and_flags_win(self):
+        self.ok(self.env, "datastore", "create", "tuned", self.env.path("tuned"),
+                "--tuning", "gc-atime-cutoff=60")
+        shown = self.json_of(self.env, "datastore", "tuning", "tuned")
+        self.assertEqual((shown["tuning"], shown["gc-atime-cutoff"]), ("gc-atime-cutoff=60", 60))
+        self.fails(self.env, 2, "datastore", "tuning", "tuned", "--set", "gc-atime-cutoff=9999",
+                   names=["gc-atime-cutoff"])
+        self.fails(self.env, 2, "datastore", "tuning", "tuned", "--set", "sync-level=file",
+                   names=["sync-level"])
+        image = make_image(33, chunks=4, zero_chunks=())
+        snap = self.json_of(self.env, "backup", "--store", "tuned", "--chunk-size", "64",
+                            "--backup-id", "t", "--backup-time", str(T0),
+                            "disk.img:" + self.env.write("t.img", image))
+        self.ok(self.env, "snapshot", "forget", "--store", "tuned", snap["snapshot"])
+        age_chunk_files(self.env.path("tuned", ".chunks"), 2 * 3600)
+        # Two hours unmarked: kept by a cutoff given on the command line (the default's 24 h 5 min),
+        # removed by the store's 60 minutes.
+        kept = self.json_of(self.env, "gc", "--store", "tuned", "--atime-cutoff", "1445")
+        self.assertEqual(kept["removed-chunks"], 0)
+        self.assertEqual(self.json_of(self.env, "gc", "--store", "tuned")["removed-chunks"], 5)
+        cleared = self.json_of(self.env, "datastore", "tuning", "tuned", "--clear")
+        self.assertEqual((cleared["tuning"], cleared["gc-atime-cutoff"]), ("", 1445))
+        self.assertNotIn("tuning", self.json_of(self.env, "datastore", "list")[0])
+
     def test_s3_datastore(self):
         self.create_endpoint("gc-moto", "moto")
         bucket = unique_bucket("gc-bucket")

@@ -9,7 +9,9 @@ Usage: through ctest (it starts the peers), or with CAIRN_S3_PEERS set by hand
 Each peer kind gets its own bucket, datastore (with a small local cache, so that restores go
 to the bucket) and server. Checked: restores are byte-identical; `no-cache` sessions leave the
 chunks in the bucket only, and a second host attaching the bucket restores from it alone; eight
-backups, a restore, GC and verify at once all succeed and leave every snapshot whole.
+backups, a restore, GC (one-minute atime cutoff, every chunk's mark aged two hours) and verify
+at once all succeed and leave every snapshot whole, as a verify by another host through an
+empty cache confirms.
 """
 
 import json
@@ -17,6 +19,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import unittest
 import urllib.parse
 import uuid
@@ -115,16 +118,21 @@ class S3SessionTest(unittest.TestCase):
         self.assertEqual(cache_content_bytes(self.cache), before)
         self.restore_and_compare("host/nc/" + rfc3339(T0), "root.pxar", tree)
         # A second host attaching the bucket (taking it over) has everything it needs there.
-        other = Cairn(os.path.join(self.tmp, "other"))
+        other = self.attach_elsewhere("other")
+        target = os.path.join(other.root, "restored")
+        other.run("restore", "--store", "s3store", "host/nc/" + rfc3339(T0), "root.pxar",
+                  target)
+        self.assertEqual(tree_of(target), tree_of(tree))
+
+    def attach_elsewhere(self, name):
+        """A second Cairn (another host) attaching the bucket with an empty cache of its own."""
+        other = Cairn(os.path.join(self.tmp, name))
         os.makedirs(other.root)
         create_endpoint(other, other.root, peers()[self.KIND])
         other.run("datastore", "create", "s3store", os.path.join(other.root, "cache"),
                   "--backend", "s3", "--s3-endpoint", "peer", "--bucket", self.bucket, "--reuse",
                   "--overwrite-in-use")
-        target = os.path.join(other.root, "restored")
-        other.run("restore", "--store", "s3store", "host/nc/" + rfc3339(T0), "root.pxar",
-                  target)
-        self.assertEqual(tree_of(target), tree_of(tree))
+        return other
 
     def test_eight_backups_a_restore_gc_and_verify_at_once(self):
         base = os.path.join(self.tmp, "campaign")
@@ -135,8 +143,22 @@ class S3SessionTest(unittest.TestCase):
             with open(os.path.join(tree, "own.txt"), "w") as f:
                 f.write(f"tree {i}\n" * 1000)
             trees.append(tree)
+        gone = os.path.join(base, "gone")
+        make_tree(gone, 101, big=1 << 20)  # trees 1, 4 and 7 upload its chunks again
+        with open(os.path.join(gone, "only-here.bin"), "wb") as f:
+            f.write(os.urandom(1 << 20))
         self.remote("backup", "--backup-id", "c0", "--backup-time", str(T0), "root.pxar:" +
                     trees[0])
+        self.remote("backup", "--backup-id", "gone", "--backup-time", str(T0),
+                    "root.pxar:" + gone)
+        self.remote("snapshot", "forget", "host/gone/" + rfc3339(T0))
+        # GC with a one-minute cutoff, and every chunk last marked two hours ago: whatever the
+        # running sessions upload again, reuse from a base snapshot or re-register must be
+        # marked in time, or this GC removes it under them.
+        reply = self.root.request("PUT", "/config/datastore/s3store",
+                                  {"tuning": "gc-atime-cutoff=1"})
+        self.assertEqual(reply.status, 200, reply.body)
+        age_chunk_marks(self.cache, 2 * 3600)
         results = {}
 
         def run(name, *args):
@@ -159,7 +181,12 @@ class S3SessionTest(unittest.TestCase):
         self.assertEqual(tree_of(target), tree_of(trees[0]))
         for reply in (gc, verify):
             self.assertEqual(reply.status, 200, reply.body)
-            self.assertEqual(wait_task(self.root, reply.data)["exitstatus"], "OK")
+            self.assertEqual(wait_task(self.root, reply.data)["exitstatus"], "OK",
+                             self.task_log(reply.data))
+        first_gc_log = self.task_log(gc.data)
+        self.assertIn("atime cutoff 1 minutes", first_gc_log)
+        # What only the forgotten snapshot used (two hours unmarked) was removed.
+        self.assertRegex(first_gc_log, r"Removed garbage: [1-9][0-9]* chunks")
         # After another GC, every snapshot verifies and restores: nothing a session uploaded or
         # re-registered was lost. (Found here: snapshots skipped as recently verified were
         # logged as warnings, so a second verify never ended OK.)
@@ -170,6 +197,24 @@ class S3SessionTest(unittest.TestCase):
                          self.task_log(verify.data))
         for i in (0, 3, 7):
             self.restore_and_compare(f"host/c{i}/" + rfc3339(T0 + 60), "root.pxar", trees[i])
+        # The forgotten snapshot's own chunks are gone from the bucket; every snapshot verifies
+        # from what the bucket holds, read by another host through an empty cache.
+        other = self.attach_elsewhere("fresh-cache")
+        checked = other.json("verify", "--store", "s3store")
+        self.assertEqual((checked["failed"], checked["not-verified"], checked["missing-chunks"]),
+                         (0, 0, 0), checked)
+        verified = {s["snapshot"] for s in checked["snapshots"] if s["state"] == "ok"}
+        self.assertLessEqual({f"host/c{i}/{rfc3339(T0 + 60)}" for i in range(8)}, verified)
+
+
+def age_chunk_marks(cache_dir, seconds):
+    """Sets the atime of every chunk file and marker in a local cache to `seconds` ago, as if
+    nothing had marked them since."""
+    when = time.time() - seconds
+    for dirpath, _, filenames in os.walk(os.path.join(cache_dir, ".chunks")):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            os.utime(path, (when, os.stat(path).st_mtime))
 
 
 def create_endpoint(cairn, root, peer):

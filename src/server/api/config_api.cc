@@ -1,6 +1,6 @@
 // Configuration routes: datastores (config/datastore: create and delete run as tasks, update
-// sets the maintenance mode), S3 endpoints (config/s3, never answering a secret key), the S3
-// connectivity check, and status/datastore-usage.
+// sets the maintenance mode and tuning), S3 endpoints (config/s3, never answering a secret key),
+// the S3 connectivity check, and status/datastore-usage.
 #include <sys/statvfs.h>
 
 #include <fmt/format.h>
@@ -33,6 +33,7 @@ json EntryJson(const std::string& name, const config::DatastoreEntry& entry) {
     item["backend"] = fmt::format("type=s3,client={},bucket={}", entry.s3_endpoint, entry.bucket);
     if (entry.max_cache_size > 0) item["max-cache-size"] = entry.max_cache_size;
   }
+  if (!entry.tuning.empty()) item["tuning"] = config::FormatDatastoreTuning(entry.tuning);
   return item;
 }
 
@@ -104,6 +105,8 @@ Result<ApiReply> CreateDatastoreRoute(ApiCall& call) {
   CAIRN_RETURN_IF_ERROR(
       ParseBackend(params.OptString("backend").value_or("type=filesystem"), request));
   request.max_cache_size = static_cast<uint64_t>(params.Integer("max-cache-size", 0));
+  CAIRN_ASSIGN_OR_RETURN(request.tuning,
+                         config::ParseDatastoreTuning(params.OptString("tuning").value_or("")));
   request.reuse = params.Boolean("reuse-datastore", false);
   request.overwrite_in_use = params.Boolean("overwrite-in-use", false);
   request.hostname = call.context().node();
@@ -173,7 +176,9 @@ Result<MaintenanceMode> ParseMaintenance(std::string_view text) {
 
 Result<ApiReply> UpdateDatastoreConfig(ApiCall& call) {
   std::string name = call.params().String("name");
+  MutexLock lock(config_mu);
   CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, call.context().stores().LoadConfig());
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreEntry entry, config.Get(name));
   if (auto digest = call.params().OptString("digest")) {
     if (*digest != FileDigest(JoinPath(config.dir(), "datastore.json"))) {
       return Status::InvalidArgument(
@@ -182,15 +187,25 @@ Result<ApiReply> UpdateDatastoreConfig(ApiCall& call) {
   }
   MaintenanceMode mode;  // none, unless given
   bool change_mode = false;
+  std::optional<config::DatastoreTuning> tuning;
   if (auto text = call.params().OptString("maintenance-mode")) {
     CAIRN_ASSIGN_OR_RETURN(mode, ParseMaintenance(*text));
     change_mode = true;
   }
+  if (auto text = call.params().OptString("tuning")) {
+    CAIRN_ASSIGN_OR_RETURN(tuning, config::ParseDatastoreTuning(*text));
+  }
   for (const std::string& field : call.params().StringArray("delete")) {
-    if (field != "maintenance-mode") {
+    if (field == "maintenance-mode") {
+      change_mode = true;
+    } else if (field == "tuning") {
+      tuning = config::DatastoreTuning{};
+    } else {
       return Status::InvalidArgument("delete: cannot delete property '" + field + "'");
     }
-    change_mode = true;
+  }
+  if (tuning && *tuning != entry.tuning) {
+    CAIRN_RETURN_IF_ERROR(config.SetTuning(name, *tuning));
   }
   if (change_mode) {
     CAIRN_ASSIGN_OR_RETURN(OpenStore opened,
@@ -384,6 +399,13 @@ ParamSpec NameParam() {
   return ParamSpec::String("name", "Datastore name.", 32).Required();
 }
 
+ParamSpec TuningParam() {
+  return ParamSpec::String("tuning",
+                           "gc-atime-cutoff=MINUTES,gc-atime-safety-check=BOOL,"
+                           "gc-cache-capacity=DIGESTS (any of them)",
+                           256);
+}
+
 }  // namespace
 
 void AddConfigRoutes(Router& router) {
@@ -392,21 +414,21 @@ void AddConfigRoutes(Router& router) {
               .description = "List datastore configurations (attribute digest).",
               .access = Access::Handler("lists stores with Datastore.Audit on /datastore/{name}"),
               .handler = ListDatastoreConfig});
-  router.Add({.method = "POST",
-              .path = "/config/datastore",
-              .description = "Create a datastore (task create-datastore).",
-              .params = {NameParam(), ParamSpec::String("path", "Absolute path.", 4096).Required(),
-                         ParamSpec::String("backend",
-                                           "type=filesystem (default) or "
-                                           "type=s3,client=<endpoint id>,bucket=<bucket>",
-                                           256),
-                         ParamSpec::Integer("max-cache-size", "S3: local cache bound, bytes.", 0),
-                         ParamSpec::Boolean("reuse-datastore",
-                                            "S3: attach to the datastore in the bucket."),
-                         ParamSpec::Boolean("overwrite-in-use",
-                                            "S3: take over a prefix in use elsewhere.")},
-              .access = Access::Privileges("/datastore", priv::kDatastoreAllocate),
-              .handler = CreateDatastoreRoute});
+  router.Add(
+      {.method = "POST",
+       .path = "/config/datastore",
+       .description = "Create a datastore (task create-datastore).",
+       .params =
+           {NameParam(), ParamSpec::String("path", "Absolute path.", 4096).Required(),
+            ParamSpec::String("backend",
+                              "type=filesystem (default) or "
+                              "type=s3,client=<endpoint id>,bucket=<bucket>",
+                              256),
+            ParamSpec::Integer("max-cache-size", "S3: local cache bound, bytes.", 0), TuningParam(),
+            ParamSpec::Boolean("reuse-datastore", "S3: attach to the datastore in the bucket."),
+            ParamSpec::Boolean("overwrite-in-use", "S3: take over a prefix in use elsewhere.")},
+       .access = Access::Privileges("/datastore", priv::kDatastoreAllocate),
+       .handler = CreateDatastoreRoute});
   router.Add({.method = "GET",
               .path = "/config/datastore/{name}",
               .description = "A datastore's configuration (attribute digest).",
@@ -415,13 +437,14 @@ void AddConfigRoutes(Router& router) {
               .handler = GetDatastoreConfig});
   router.Add({.method = "PUT",
               .path = "/config/datastore/{name}",
-              .description = "Update a datastore: its maintenance mode.",
+              .description = "Update a datastore: its maintenance mode and tuning.",
               .params = {NameParam(),
                          ParamSpec::String("maintenance-mode",
                                            "type=read-only|offline[,message=TEXT]", 128),
+                         TuningParam(),
                          ParamSpec::StringArray("delete",
                                                 "Properties to clear "
-                                                "(maintenance-mode)."),
+                                                "(maintenance-mode, tuning)."),
                          ParamSpec::String("digest", "Digest of the config read before.", 64)},
               .access = Access::Privileges("/datastore/{name}", priv::kDatastoreModify),
               .handler = UpdateDatastoreConfig});

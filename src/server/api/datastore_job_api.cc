@@ -3,6 +3,7 @@
 // and an abort (DELETE nodes/localhost/tasks/{upid}) stops it between units of work.
 #include <fmt/format.h>
 
+#include "config/datastore_tuning.h"
 #include "datastore/jobs/gc.h"
 #include "datastore/jobs/prune.h"
 #include "datastore/jobs/verify.h"
@@ -39,13 +40,18 @@ Result<ApiReply> StartGc(ApiCall& call) {
   if (call.context().tasks().IsRunning("garbage_collection", store)) {
     return Status::Busy("garbage collection already running");
   }
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreConfig config, call.context().stores().LoadConfig());
+  CAIRN_ASSIGN_OR_RETURN(config::DatastoreEntry entry, config.Get(store));
+  GcOptions tuned;
+  config::ApplyTuning(entry.tuning, tuned);
   return SpawnStoreTask(
       call, store, Operation::kWrite, "garbage_collection", store,
-      [store](Datastore& ds, const JobControl& job) -> Status {
-        GcOptions options;
+      [store, tuned](Datastore& ds, const JobControl& job) -> Status {
+        GcOptions options = tuned;
         options.store_name = store;
         options.job = job;
-        job.Info("starting garbage collection on store {}", store);
+        job.Info("starting garbage collection on store {} (atime cutoff {} minutes)", store,
+                 options.atime_cutoff_minutes);
         CAIRN_ASSIGN_OR_RETURN(GcStatus status, RunGarbageCollection(ds, options));
         job.Info("Removed garbage: {} chunks, {} bytes", status.sweep.removed_chunks,
                  status.sweep.removed_bytes);
