@@ -87,15 +87,6 @@ def decode_blob(blob):
     raise ValueError("unknown or encrypted blob")
 
 
-def dynamic_csum(chunks):
-    """index csum of a .didx: SHA-256 over (end offset, u64 LE || digest) per chunk."""
-    h, end = hashlib.sha256(), 0
-    for data in chunks:
-        end += len(data)
-        h.update(struct.pack("<Q", end) + hashlib.sha256(data).digest())
-    return h.hexdigest(), end
-
-
 def fixed_csum(digests):
     h = hashlib.sha256()
     for d in digests:
@@ -320,22 +311,9 @@ class Backup:
     def dynamic_archive(self, name, chunks, known=()):
         """A .didx archive of `chunks` (bytes); those whose digest is in `known` are appended
         without upload, the others uploaded first."""
-        wid = self.s.call("POST", "dynamic_index", {"archive-name": name})
-        digests = [hashlib.sha256(c).hexdigest() for c in chunks]
-        new = [c for c, d in zip(chunks, digests) if d not in known]
-        self.upload_chunks(wid, list({hashlib.sha256(c).hexdigest(): c for c in new}.values()))
-        offsets, offset = [], 0
-        for c in chunks:
-            offsets.append(offset)
-            offset += len(c)
-        for i in range(0, len(chunks), 64):  # the client batches appends
-            self.s.call("PUT", "dynamic_index",
-                        json_body={"wid": wid, "digest-list": digests[i:i + 64],
-                                   "offset-list": offsets[i:i + 64]})
-        csum, size = dynamic_csum(chunks)
-        self.s.call("POST", "dynamic_close", {"wid": wid, "chunk-count": len(chunks),
-                                              "size": size, "csum": csum})
-        self.files.append({"filename": name, "crypt-mode": "none", "size": size, "csum": csum})
+        writer = DynamicWriter(self, name)
+        writer.add(chunks, known)
+        writer.close()
 
     def fixed_archive(self, name, image, reuse=None):
         """A .fidx image in 4 MiB chunks; with `reuse` (the previous index's csum) only the
@@ -396,6 +374,48 @@ class Backup:
         self.s.call("POST", "blob", {"file-name": "index.json.blob", "encoded-size": len(blob)},
                     body=blob)
         self.s.call("POST", "finish")
+
+
+class DynamicWriter:
+    """One .didx archive being written. Several may be open at once, as the real client writes
+    an archive and its catalog side by side (legacy mode) or a split archive's two streams."""
+
+    def __init__(self, backup, name):
+        self.b, self.name = backup, name
+        self.wid = backup.s.call("POST", "dynamic_index", {"archive-name": name})
+        self.entries = []  # (end offset, digest bytes)
+
+    def add(self, chunks, known=()):
+        """Appends `chunks` (bytes) in order; those whose digest is in `known` (hex) are
+        appended without upload, as the client does with what `previous` listed."""
+        digests = [hashlib.sha256(c).hexdigest() for c in chunks]
+        new = {d: c for c, d in zip(chunks, digests) if d not in known}
+        self.b.upload_chunks(self.wid, list(new.values()))
+        self.append(digests, [len(c) for c in chunks])
+
+    def append(self, digests, sizes):
+        """Appends chunks by digest only (uploaded before, or known from `previous`)."""
+        offsets = []
+        end = self.entries[-1][0] if self.entries else 0
+        for digest, size in zip(digests, sizes):
+            offsets.append(end)
+            end += size
+            self.entries.append((end, bytes.fromhex(digest)))
+        for i in range(0, len(digests), 64):  # the client batches appends
+            self.b.s.call("PUT", "dynamic_index",
+                          json_body={"wid": self.wid, "digest-list": digests[i:i + 64],
+                                     "offset-list": offsets[i:i + 64]})
+
+    def close(self):
+        h = hashlib.sha256()
+        for end, digest in self.entries:
+            h.update(struct.pack("<Q", end) + digest)
+        size = self.entries[-1][0] if self.entries else 0
+        self.b.s.call("POST", "dynamic_close", {"wid": self.wid,
+                                                "chunk-count": len(self.entries),
+                                                "size": size, "csum": h.hexdigest()})
+        self.b.files.append({"filename": self.name, "crypt-mode": "none", "size": size,
+                             "csum": h.hexdigest()})
 
 
 class Reader:

@@ -21,8 +21,10 @@ import urllib.parse
 
 from harness import T0, Cairn, Client, Server, rfc3339, tree_state, wait_task
 import pbs_client
-from pbs_client import (BACKUP_PROTOCOL, READER_PROTOCOL, Backup, ProtocolError, Reader, Session,
-                        UpgradeRefused)
+from pbs_client import (BACKUP_PROTOCOL, READER_PROTOCOL, Backup, DynamicWriter, ProtocolError,
+                        Reader, Session, UpgradeRefused)
+import pxar_fixtures
+from pxar_fixtures import FILE_SIZE, PAYLOAD_START_MARKER, PAYLOAD_TAIL_MARKER
 
 S = "/admin/datastore/store1"
 
@@ -222,6 +224,113 @@ class ProtocolTest(unittest.TestCase):
         with self.assertRaises(UpgradeRefused) as refused:
             self.reader("alice@pbs", "restore", T0 + 5)
         self.assertEqual(refused.exception.status, 404)
+
+    def check_fixture_tree(self, snapshot):
+        """Cairn's own restore of `snapshot`'s root.pxar is the fixtures' tree."""
+        target = os.path.join(self.tmp, "restored-" + snapshot.replace("/", "_"))
+        self.cairn.run("restore", "--store", "store1", snapshot, "root.pxar", target)
+        found = {}
+        for d in sorted(os.listdir(target)):
+            for f in sorted(os.listdir(os.path.join(target, d))):
+                with open(os.path.join(target, d, f), "rb") as data:
+                    found.setdefault(d, {})[f] = data.read() == bytes(FILE_SIZE)
+        self.assertEqual(found, {d: {f: True for f in files}
+                                 for d, files in pxar_fixtures.fixture_tree().items()})
+        shutil.rmtree(target)
+
+    def test_a_metadata_mode_backup_reads_the_previous_archive_in_a_second_session(self):
+        # The first backup of a container in metadata mode: a split archive whose two streams
+        # (PBS's published .mpxar, and the .ppxar cut where PBS's client cut it) are written by
+        # two writers open at once.
+        payload = pxar_fixtures.fixture_payload_chunks()
+        mpxar = pxar_fixtures.fixture("backup-client-pxar-data.mpxar")
+        s = self.session("alice@pbs", "ct", T0, **{"backup-type": "ct"})
+        self.assertIsNone(s.call("GET", "previous_backup_time"))
+        b = Backup(s, "ct", "ct", T0)
+        meta = DynamicWriter(b, "root.mpxar.didx")
+        data = DynamicWriter(b, "root.ppxar.didx")
+        for i in range(0, len(payload), 25):
+            data.add(payload[i:i + 25])
+            if i == 25:
+                meta.add([mpxar])
+        meta.close()
+        data.close()
+        b.finish()
+        s.close()
+        first = f"ct/ct/{rfc3339(T0)}"
+        self.check_fixture_tree(first)
+
+        # The next backup, as `proxmox-backup-client backup --change-detection-mode metadata`:
+        # the previous manifest and payload index through `previous`, and the previous .mpxar
+        # through a reader session opened beside the backup session (on the same group). Every
+        # file is reused: the new payload stream is a new START marker, the previous stream's
+        # chunks appended by digest only, and a TAIL marker; the new .mpxar is PBS's fixture
+        # for exactly that.
+        s = self.session("alice@pbs", "ct", T0 + 60, **{"backup-type": "ct"})
+        self.assertEqual(s.call("GET", "previous_backup_time"), T0)
+        status, blob = s.request("GET", "previous", {"archive-name": "index.json.blob"})
+        self.assertEqual(status, 200)
+        self.assertEqual([f["filename"] for f in json.loads(pbs_client.decode_blob(blob))["files"]],
+                         ["root.mpxar.didx", "root.ppxar.didx"])
+        status, previous_payload = s.request("GET", "previous", {"archive-name": "root.ppxar.didx"})
+        self.assertEqual(status, 200)
+        reused = pxar_fixtures.didx_entries(previous_payload)
+        r = Reader(self.reader("alice@pbs", "ct", T0, **{"backup-type": "ct"}))
+        self.assertEqual(r.restore_dynamic("root.mpxar.didx"), mpxar)
+        b = Backup(s, "ct", "ct", T0 + 60)
+        meta = DynamicWriter(b, "root.mpxar.didx")
+        data = DynamicWriter(b, "root.ppxar.didx")
+        data.add([pxar_fixtures.header(PAYLOAD_START_MARKER)])
+        ends = [0] + [end for end, _ in reused]
+        data.append([digest.hex() for _, digest in reused],
+                    [ends[i + 1] - ends[i] for i in range(len(reused))])
+        data.add([pxar_fixtures.header(PAYLOAD_TAIL_MARKER)])
+        meta.add([pxar_fixtures.fixture("backup-client-pxar-expected.mpxar")])
+        data.close()
+        meta.close()
+        b.finish()
+        s.close()
+        r.s.close()
+        second = f"ct/ct/{rfc3339(T0 + 60)}"
+        self.check_fixture_tree(second)
+        # The stored payload index: 16-byte markers around the previous snapshot's chunks.
+        reply = self.root.get(S + "/download", **{"backup-type": "ct", "backup-id": "ct",
+                                                  "backup-time": T0 + 60,
+                                                  "file-name": "root.ppxar.didx"})
+        stored = pxar_fixtures.didx_entries(reply.body)
+        self.assertEqual([digest for _, digest in stored[1:-1]], [d for _, d in reused])
+        self.assertEqual(stored[-1][0], 16 + reused[-1][0] + 16)
+        self.cairn.run("verify", "--store", "store1", "ct/ct")
+
+    def test_a_legacy_backup_writes_the_archive_and_its_catalog_side_by_side(self):
+        # Legacy mode: the pxar archive and catalog.pcat1.didx are written by two writers open
+        # at once, the catalog closed after the archive. The catalog (written from the format's
+        # description) lists the fixtures' tree; Cairn's catalog browser reads it. (The archive
+        # stream here is opaque bytes: the server never reads an archive's content.)
+        archive = chunks_of(21, 6)
+        catalog = pxar_fixtures.Catalog().finish({"root.pxar.didx": pxar_fixtures.fixture_tree()})
+        s = self.session("alice@pbs", "legacy", T0)
+        b = Backup(s, "host", "legacy", T0)
+        pxar = DynamicWriter(b, "root.pxar.didx")
+        cat = DynamicWriter(b, "catalog.pcat1.didx")
+        for i in range(0, len(archive), 2):
+            pxar.add(archive[i:i + 2])
+            if i == 2:
+                cat.add([catalog[:len(catalog) // 2]])
+        pxar.close()
+        cat.add([catalog[len(catalog) // 2:]])
+        cat.close()
+        b.finish()
+        s.close()
+        snapshot = f"host/legacy/{rfc3339(T0)}"
+        listed = self.cairn.json("catalog", "ls", "--store", "store1", snapshot, "root.pxar",
+                                 "/folder_3")
+        self.assertEqual([(e["type"], e["path"], e["size"]) for e in listed],
+                         [("f", f"/folder_3/file_{i}", FILE_SIZE) for i in range(10)])
+        found = self.cairn.json("catalog", "find", "--store", "store1", snapshot, "root.pxar",
+                                "file_9")
+        self.assertEqual(len(found), 10)
+        self.cairn.run("verify", "--store", "store1", "host/legacy")
 
     def test_the_client_log_is_uploaded_once_by_the_owner(self):
         s = self.session("alice@pbs", "logged", T0)
