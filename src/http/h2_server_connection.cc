@@ -1,11 +1,22 @@
 #include "http/h2_server_connection.h"
 
+#include <charconv>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <cassert>
 
 namespace cairn::http {
+namespace {
+
+// The heap memory a body holds (none while it fits in the string itself).
+size_t HeldBytes(const std::string& body) {
+  static const size_t kInline = std::string().capacity();
+  return body.capacity() > kInline ? body.capacity() : 0;
+}
+
+}  // namespace
 
 H2Responder::H2Responder(std::shared_ptr<H2ServerConnection> connection, int32_t stream_id,
                          size_t body_size)
@@ -95,6 +106,14 @@ int H2ServerConnection::OnHeader(const nghttp2_frame* frame, std::string_view na
     request.path = value.substr(0, q);
     request.query = q == std::string_view::npos ? std::string() : std::string(value.substr(q + 1));
   } else if (!name.empty() && name.front() != ':') {
+    if (name == "content-length") {
+      size_t size = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), size);
+      if (ec == std::errc() && end == value.data() + value.size() &&
+          size <= settings_.max_body_size) {
+        incoming.announced_size = size;
+      }
+    }
     request.headers.emplace_back(name, value);
   }
   return 0;
@@ -112,35 +131,60 @@ int H2ServerConnection::OnData(int32_t stream_id, const uint8_t* data, size_t le
            "request body larger than " + std::to_string(settings_.max_body_size) + " bytes");
     return 0;
   }
+  size_t before = HeldBytes(body);
   body.append(reinterpret_cast<const char*>(data), len);
-  buffered_ += len;
-  if (buffered_ <= settings_.body_budget && owed_.empty()) {
-    ReleaseStreamWindow(stream_id, len);
-  } else {
-    owed_[stream_id] += len;
-    GrantOwed();
-  }
+  buffered_ += HeldBytes(body) - before;
+  owed_[stream_id] += len;
+  GrantOwed();
   return 0;
 }
 
+bool H2ServerConnection::MayGoOn(Incoming& incoming, bool oldest) {
+  if (incoming.admitted) return true;
+  // Nothing being received or handled means nothing will free memory: the oldest goes on.
+  bool stuck = oldest && admitted_ == 0 && outstanding_ == 0;
+  std::string& body = incoming.request.body;
+  size_t announced = incoming.announced_size;
+  if (announced == 0) return buffered_ <= settings_.body_budget || stuck;
+  // A body of announced size is received into one allocation of that size: no copies as it
+  // grows, no capacity up to twice its size, and what the stream may still send is paid for.
+  size_t held = HeldBytes(body);
+  size_t more = announced > held ? announced - held : 0;
+  if (buffered_ + more > settings_.body_budget && !stuck) return false;
+  if (announced > body.capacity()) body.reserve(announced);
+  buffered_ += HeldBytes(body) - held;
+  incoming.admitted = true;
+  ++admitted_;
+  return true;
+}
+
 void H2ServerConnection::GrantOwed() {
-  while (!owed_.empty()) {
-    bool room = buffered_ <= settings_.body_budget;
-    // Nothing being handled means nothing will free memory: the oldest stream goes on alone.
-    if (!room && outstanding_ > 0) return;
-    auto oldest = owed_.begin();
-    // All that is owed: a stream stalled on its window has at least half of it owed, so this
-    // always sends it a WINDOW_UPDATE.
-    ReleaseStreamWindow(oldest->first, oldest->second);
-    owed_.erase(oldest);
-    if (!room) return;
+  // Oldest first; a stream that may not go on yet does not hold back younger ones that may
+  // (an admitted stream must always be able to complete).
+  for (auto it = owed_.begin(); it != owed_.end();) {
+    auto incoming = incoming_.find(it->first);
+    if (incoming == incoming_.end()) {
+      it = owed_.erase(it);
+      continue;
+    }
+    if (!MayGoOn(incoming->second, it == owed_.begin())) {
+      ++it;
+      continue;
+    }
+    ReleaseStreamWindow(it->first, it->second);
+    it = owed_.erase(it);
   }
 }
 
-void H2ServerConnection::Drop(int32_t stream_id, std::string& body) {
-  assert(buffered_ >= body.size());
-  buffered_ -= body.size();
+void H2ServerConnection::Drop(int32_t stream_id, Incoming& incoming) {
+  std::string& body = incoming.request.body;
+  assert(buffered_ >= HeldBytes(body));
+  buffered_ -= HeldBytes(body);
   body = std::string();
+  if (incoming.admitted) {
+    incoming.admitted = false;
+    --admitted_;
+  }
   owed_.erase(stream_id);
   GrantOwed();
 }
@@ -148,7 +192,7 @@ void H2ServerConnection::Drop(int32_t stream_id, std::string& body) {
 void H2ServerConnection::Refuse(int32_t stream_id, Incoming& incoming, const std::string& why) {
   spdlog::warn("http/2: stream {} ({} {}): {}; stream reset", stream_id, incoming.request.method,
                incoming.request.path, why);
-  Drop(stream_id, incoming.request.body);
+  Drop(stream_id, incoming);
   incoming.refused = true;
   nghttp2_submit_rst_stream(session(), NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
 }
@@ -163,6 +207,7 @@ int H2ServerConnection::OnFrame(const nghttp2_frame* frame) {
 void H2ServerConnection::Dispatch(int32_t stream_id) {
   auto it = incoming_.find(stream_id);
   if (it == incoming_.end() || it->second.refused) return;
+  if (it->second.admitted) --admitted_;
   ServerRequest request = std::move(it->second.request);
   incoming_.erase(it);
   // Complete: its stream window no longer matters, and GrantOwed must find a stream that
@@ -170,7 +215,7 @@ void H2ServerConnection::Dispatch(int32_t stream_id) {
   owed_.erase(stream_id);
   request.received = std::chrono::steady_clock::now();
   request.peer_address = peer_address_;
-  size_t body_size = request.body.size();
+  size_t body_size = HeldBytes(request.body);
   ++outstanding_;
   H2Responder responder(self(), stream_id, body_size);
   if (request.method.empty() || request.path.empty()) {
@@ -205,7 +250,7 @@ void H2ServerConnection::Answer(int32_t stream_id, size_t body_size, ServerRespo
 int H2ServerConnection::OnStreamClose(int32_t stream_id, uint32_t) {
   auto it = incoming_.find(stream_id);
   if (it != incoming_.end()) {  // reset or closed before the request was complete
-    Drop(stream_id, it->second.request.body);
+    Drop(stream_id, it->second);
     incoming_.erase(it);
   }
   return 0;
@@ -214,6 +259,7 @@ int H2ServerConnection::OnStreamClose(int32_t stream_id, uint32_t) {
 void H2ServerConnection::OnEnded(const Status& why) {
   incoming_.clear();
   owed_.clear();
+  admitted_ = 0;
   end_ = why;
   MaybeReportClosed();
 }

@@ -30,7 +30,7 @@ class H2ServerConnection : public H2Connection {
 
   // Tells the service it is open and starts the connection. On the strand, once.
   void Begin();
-  // Sends the answer to `stream_id`, whose request body had `body_size` bytes.
+  // Sends the answer to `stream_id`, whose request body held `body_size` bytes of memory.
   void Answer(int32_t stream_id, size_t body_size, ServerResponse response);
   // Ends the connection (see H2Connection::Terminate).
   void Close(Status why);
@@ -39,7 +39,9 @@ class H2ServerConnection : public H2Connection {
   struct Incoming {
     ServerRequest request;
     size_t header_bytes = 0;
-    bool refused = false;  // body too large: reset, the rest is dropped
+    size_t announced_size = 0;  // its content-length, if it gave one within max_body_size
+    bool admitted = false;      // announced, and its whole body's memory reserved
+    bool refused = false;       // body too large: reset, the rest is dropped
   };
   int OnBeginHeaders(const nghttp2_frame* frame) override;
   int OnHeader(const nghttp2_frame* frame, std::string_view name, std::string_view value) override;
@@ -48,10 +50,14 @@ class H2ServerConnection : public H2Connection {
   int OnStreamClose(int32_t stream_id, uint32_t error_code) override;
   void OnEnded(const Status& why) override;
   void Dispatch(int32_t stream_id);
-  // Grants the window owed to streams while there is room (see h2_service.h).
+  // Grants the window owed to streams that may go on (see h2_service.h).
   void GrantOwed();
+  // Whether `incoming` may receive more now; admits a stream of announced size if the budget
+  // has room for its whole body, or if it is the `oldest` waiting and nothing else could free
+  // memory.
+  bool MayGoOn(Incoming& incoming, bool oldest);
   // Forgets what `stream_id` had buffered and owed (reset, refused, closed early).
-  void Drop(int32_t stream_id, std::string& body);
+  void Drop(int32_t stream_id, Incoming& incoming);
   void Refuse(int32_t stream_id, Incoming& incoming, const std::string& why);
   void MaybeReportClosed();
   std::shared_ptr<H2ServerConnection> self();
@@ -62,8 +68,10 @@ class H2ServerConnection : public H2Connection {
   const boost::asio::any_io_executor handlers_;
   const std::function<void()> on_closed_;
   std::map<int32_t, Incoming> incoming_;
-  size_t buffered_ = 0;             // request body bytes held (received, not answered yet)
+  // Memory held by request bodies received or reserved, and not answered yet (their capacity).
+  size_t buffered_ = 0;
   std::map<int32_t, size_t> owed_;  // window not granted yet, by stream (oldest first)
+  int admitted_ = 0;                // admitted streams still receiving
   int outstanding_ = 0;             // requests handed to the service and not answered yet
   std::optional<Status> end_;
   bool closed_reported_ = false;

@@ -5,12 +5,15 @@
 //
 // Memory is bounded by flow control. A request body larger than max_body_size resets its
 // stream (the session goes on); at most max_concurrent_streams streams are open, and each may
-// send stream_window bytes before the server grants more. The server grants more at once while
-// it holds less than body_budget bytes of request bodies (received, or handed to the service
-// and not answered yet); above that, grants wait for answers, oldest stream first, and if no
-// request is being handled the oldest stream is let on alone so that it can complete (no
-// deadlock when many streams are half sent). So request bodies take at most about body_budget
-// + max_concurrent_streams * stream_window + max_body_size. When more than max_pending_output
+// send stream_window bytes before the server grants more. A stream that announces its size
+// (content-length) gets more only once it is admitted: its whole body is then reserved in one
+// allocation and counted, which happens while the bodies held (received or reserved, or handed
+// to the service and not answered yet) leave room for it within body_budget. A stream without
+// content-length gets more while the bodies held are below body_budget. If nothing is being
+// received by an admitted stream or handled, the oldest waiting stream goes on anyway, so
+// that a body larger than the budget, or many half-sent streams, cannot deadlock the session.
+// So request bodies take at most about body_budget + max_concurrent_streams * stream_window +
+// max_body_size. When more than max_pending_output
 // bytes of answers wait to be sent while the client does not take what is written, the server
 // stops reading until it does (answers waiting for the client's flow-control windows do not
 // stop it: the client's window updates must get in). A connection without any input for
@@ -36,7 +39,7 @@ struct ServerResponse;
 
 struct H2Settings {
   uint32_t stream_window = 256u << 10;  // PBS grants 32 MiB per stream: unbounded per session
-  size_t body_budget = 32u << 20;       // also the connection window
+  size_t body_budget = 16u << 20;       // also the connection window
   uint32_t max_frame = 4u << 20;        // largest frame we accept (PBS: 4 MiB)
   uint32_t max_concurrent_streams = 128;
   size_t max_body_size = (16u << 20) + 4096;  // PBS's largest chunk (16 MiB + 44) and some

@@ -104,10 +104,13 @@ class HostilePeerTest(unittest.TestCase):
         sids = []
         for i in range(128):
             sid = s.conn.get_next_available_stream_id()
-            s.conn.send_headers(sid, [(":method", "POST"), (":scheme", "https"),
-                                      (":authority", "localhost"),
-                                      (":path", f"/dynamic_chunk?wid={wid}&digest={'ab' * 32}"
-                                                f"&size=16000000&encoded-size=16000012")])
+            headers = [(":method", "POST"), (":scheme", "https"), (":authority", "localhost"),
+                       (":path", f"/dynamic_chunk?wid={wid}&digest={'ab' * 32}"
+                                 f"&size=16000000&encoded-size=16000012")]
+            # Half announce their size, which the server reserves once it admits the stream.
+            if i % 2:
+                headers.append(("content-length", "16000012"))
+            s.conn.send_headers(sid, headers)
             sids.append(sid)
         # Push body bytes into every stream as long as the server opens windows; never end.
         s.sock.settimeout(2)
