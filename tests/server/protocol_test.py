@@ -34,6 +34,21 @@ def chunks_of(seed, count, size=100_000):
     return [rng.randbytes(size + rng.randrange(size)) for _ in range(count)]
 
 
+def write_side_by_side(backup, name, chunks, step, other_name, other_chunks):
+    """Two .didx archives written by writers open at once, as the real client writes an archive
+    and its catalog, or a split archive's streams: `step` chunks of the first, then one of the
+    other, and so on; the first is closed before the other."""
+    first, other = DynamicWriter(backup, name), DynamicWriter(backup, other_name)
+    pending = list(other_chunks)
+    for i in range(0, len(chunks), step):
+        first.add(chunks[i:i + step])
+        if pending:
+            other.add([pending.pop(0)])
+    first.close()
+    other.add(pending)
+    other.close()
+
+
 class ProtocolTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -247,14 +262,7 @@ class ProtocolTest(unittest.TestCase):
         s = self.session("alice@pbs", "ct", T0, **{"backup-type": "ct"})
         self.assertIsNone(s.call("GET", "previous_backup_time"))
         b = Backup(s, "ct", "ct", T0)
-        meta = DynamicWriter(b, "root.mpxar.didx")
-        data = DynamicWriter(b, "root.ppxar.didx")
-        for i in range(0, len(payload), 25):
-            data.add(payload[i:i + 25])
-            if i == 25:
-                meta.add([mpxar])
-        meta.close()
-        data.close()
+        write_side_by_side(b, "root.ppxar.didx", payload, 25, "root.mpxar.didx", [mpxar])
         b.finish()
         s.close()
         first = f"ct/ct/{rfc3339(T0)}"
@@ -270,7 +278,8 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(s.call("GET", "previous_backup_time"), T0)
         status, blob = s.request("GET", "previous", {"archive-name": "index.json.blob"})
         self.assertEqual(status, 200)
-        self.assertEqual([f["filename"] for f in json.loads(pbs_client.decode_blob(blob))["files"]],
+        self.assertEqual(sorted(f["filename"]
+                                for f in json.loads(pbs_client.decode_blob(blob))["files"]),
                          ["root.mpxar.didx", "root.ppxar.didx"])
         status, previous_payload = s.request("GET", "previous", {"archive-name": "root.ppxar.didx"})
         self.assertEqual(status, 200)
@@ -311,15 +320,8 @@ class ProtocolTest(unittest.TestCase):
         catalog = pxar_fixtures.Catalog().finish({"root.pxar.didx": pxar_fixtures.fixture_tree()})
         s = self.session("alice@pbs", "legacy", T0)
         b = Backup(s, "host", "legacy", T0)
-        pxar = DynamicWriter(b, "root.pxar.didx")
-        cat = DynamicWriter(b, "catalog.pcat1.didx")
-        for i in range(0, len(archive), 2):
-            pxar.add(archive[i:i + 2])
-            if i == 2:
-                cat.add([catalog[:len(catalog) // 2]])
-        pxar.close()
-        cat.add([catalog[len(catalog) // 2:]])
-        cat.close()
+        write_side_by_side(b, "root.pxar.didx", archive, 2, "catalog.pcat1.didx",
+                           [catalog[:len(catalog) // 2], catalog[len(catalog) // 2:]])
         b.finish()
         s.close()
         snapshot = f"host/legacy/{rfc3339(T0)}"
