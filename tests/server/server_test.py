@@ -528,6 +528,10 @@ class RemoteCliTest(ServerFixture):
         pruned = json.loads(self.remote("prune", "host/alice", "--keep-last", "1",
                                         "--dry-run").stdout)
         self.assertEqual(sorted(p["keep"] for p in pruned), [False, True])
+        # The server's GC uses the store's tuning; a cutoff given on the command line is refused.
+        refused = self.remote("gc", "--atime-cutoff", "5", check=False)
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        self.assertIn("cairn datastore tuning", refused.stderr)
         gc = self.remote("gc")
         self.assertIn("TASK OK", gc.stderr)
         upid = json.loads(gc.stdout)["upid"]
