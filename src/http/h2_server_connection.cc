@@ -180,7 +180,9 @@ void H2ServerConnection::Drop(int32_t stream_id, Incoming& incoming) {
   std::string& body = incoming.request.body;
   assert(buffered_ >= HeldBytes(body));
   buffered_ -= HeldBytes(body);
-  body = std::string();
+  // (Assigning an empty string would keep the allocation: libstdc++ copies a short string into
+  // the buffer it has.)
+  std::string().swap(body);
   if (incoming.admitted) {
     incoming.admitted = false;
     --admitted_;
