@@ -27,14 +27,8 @@ cairn=$repo/build/cairn
 for tool in restic borg openssl /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run CAIRN_BENCH_DEPS=1 scripts/install-deps" >&2; exit 1; }
 done
-rm -rf "$work"; mkdir -p "$work"
-server_pid=
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/server_lib.sh
+bench_workdir "$work"
 
 tree=$work/tree image=$work/disk.img
 echo "generating a ${tree_mib} MiB tree and a ${image_mib} MiB image..." >&2
@@ -72,16 +66,7 @@ check_restore cairn-local "$work/out" "$work/out.img"
 "$cairn" datastore remove local1 >/dev/null; rm -rf "$work/local1"
 
 # The server on loopback, a token with Admin.
-"$cairn" datastore create store1 "$work/store1" >/dev/null
-secret=$("$cairn" --output-format json token create root@pam bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])')
-"$cairn" acl update / Admin --auth-id 'root@pam!bench' >/dev/null
-"$cairn" server --listen 127.0.0.1:0 --state-dir "$work/state" >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-for _ in $(seq 100); do grep -q "listening on port" "$work/server.out" && break; sleep 0.1; done
-read -r _ _ _ port _ fingerprint _ < "$work/server.out"
-port=${port%,}
-export CAIRN_PASSWORD=$secret CAIRN_FINGERPRINT=$fingerprint
-remote="root@pam!bench@127.0.0.1:$port:store1"
+start_server "$work"
 run cairn-server-backup "$cairn" backup --repository "$remote" --backup-id b --backup-time 1000 \
   root.pxar:"$tree" disk.img:"$image"
 run cairn-server-restore sh -c "'$cairn' restore --repository '$remote' $snap root.pxar '$work/out' &&
@@ -106,7 +91,7 @@ run parallel8 bash "$work/parallel8.sh" "$cairn" "$remote" "$work"
 server_hwm_kib=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
 tls=$("$cairn" --output-format json benchmark --repository "$remote" --seconds 1 |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["tls"]["speed"])')
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+stop_server
 rm -rf "$work/store1"
 # One core's AES-256-GCM on 16 KiB records: what TLS costs the server per byte, at best.
 aes=$(openssl speed -evp aes-256-gcm -bytes 16384 -seconds 2 2>/dev/null |

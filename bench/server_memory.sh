@@ -16,29 +16,15 @@ image_mib=${2:-128}
 work=${3:-/dev/shm/cairn-server-memory}
 cairn=$PWD/build/cairn
 [ -x "$cairn" ] || { echo "missing $cairn: run scripts/build" >&2; exit 1; }
-rm -rf "$work"; mkdir -p "$work/home"
-server_pid=
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/server_lib.sh
+bench_workdir "$work"
+mkdir -p "$work/home"
 
 for i in $(seq 1 "$sessions"); do
   head -c "$((image_mib << 20))" /dev/urandom > "$work/image$i"
 done
 export CAIRN_CONFIG_DIR=$work/config CAIRN_CACHE_DIR=$work/cache HOME=$work/home
-"$cairn" datastore create store1 "$work/store1" >/dev/null
-secret=$("$cairn" --output-format json token create root@pam bench |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])')
-"$cairn" acl update / Admin --auth-id 'root@pam!bench' >/dev/null
-"$cairn" server --listen 127.0.0.1:0 --state-dir "$work/state" >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-for _ in $(seq 100); do grep -q "listening on port" "$work/server.out" && break; sleep 0.1; done
-read -r _ _ _ port _ fingerprint _ < <(grep "listening on port" "$work/server.out")
-export CAIRN_PASSWORD=$secret CAIRN_FINGERPRINT=$fingerprint
-remote="root@pam!bench@127.0.0.1:${port%,}:store1"
+start_server "$work"
 idle_kib=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")
 
 start=$(date +%s.%N)
