@@ -7,12 +7,14 @@
 #
 # Data: a tree from bench/make_tree.py and a `mixed` image from bench/make_image.py (random,
 # zeros and text). Runs, each backing up the tree (root.pxar) and the image (disk.img) into an
-# empty repository, then restoring both (checked with diff -r and cmp):
+# empty repository, then restoring both (checked with diff -r and cmp); Cairn's runs take the
+# tree and the image one at a time, so that the ratios are per kind of data:
 #   cairn-local   cairn backup/restore --store (a local datastore)
 #   cairn-server  cairn backup/restore --repository against `cairn server` on 127.0.0.1 (TLS,
 #                 HTTP/2; the server's datastore on the same tmpfs)
 #   restic, borg  their defaults (restic encrypts always; borg -e none)
 #   parallel8     8 backups at once to the server, each of its own eighth of the tree
+#                 (compared with the local backup of the whole tree)
 # Reported: wall time, MiB/s, client peak RSS (/usr/bin/time), the server's peak RSS (VmHWM)
 # against the bound of 64 MiB + 32 MiB per session, `cairn benchmark --repository`'s upload
 # speed beside `openssl speed -evp aes-256-gcm` on one core, and the ratios. Nothing asserts.
@@ -54,24 +56,26 @@ check_restore() {  # check_restore NAME TREE_OUT IMAGE_OUT
 
 export CAIRN_CONFIG_DIR=$work/config CAIRN_CACHE_DIR=$work/cache HOME=$work/home
 mkdir -p "$HOME"
-snap=host/b/1970-01-01T00:16:40Z
+
+# Each archive alone, so that the ratios are per kind of data (the tree is chunked by content
+# and has many small files; the image is fixed 4 MiB chunks of one file).
+cairn_runs() {  # cairn_runs NAME REPOSITORY-OPTION...
+  local name=$1; shift
+  run "$name-backup-tree" "$cairn" backup "$@" --backup-id t --backup-time 1000 root.pxar:"$tree"
+  run "$name-backup-image" "$cairn" backup "$@" --backup-id i --backup-time 1000 disk.img:"$image"
+  run "$name-restore-tree" "$cairn" restore "$@" host/t/1970-01-01T00:16:40Z root.pxar "$work/out"
+  run "$name-restore-image" "$cairn" restore "$@" host/i/1970-01-01T00:16:40Z disk.img "$work/out.img"
+  check_restore "$name" "$work/out" "$work/out.img"
+}
 
 # Local datastore.
 "$cairn" datastore create local1 "$work/local1" >/dev/null
-run cairn-local-backup "$cairn" backup --store local1 --backup-id b --backup-time 1000 \
-  root.pxar:"$tree" disk.img:"$image"
-run cairn-local-restore sh -c "'$cairn' restore --store local1 $snap root.pxar '$work/out' &&
-  '$cairn' restore --store local1 $snap disk.img '$work/out.img'"
-check_restore cairn-local "$work/out" "$work/out.img"
+cairn_runs cairn-local --store local1
 "$cairn" datastore remove local1 >/dev/null; rm -rf "$work/local1"
 
 # The server on loopback, a token with Admin.
 start_server "$work"
-run cairn-server-backup "$cairn" backup --repository "$remote" --backup-id b --backup-time 1000 \
-  root.pxar:"$tree" disk.img:"$image"
-run cairn-server-restore sh -c "'$cairn' restore --repository '$remote' $snap root.pxar '$work/out' &&
-  '$cairn' restore --repository '$remote' $snap disk.img '$work/out.img'"
-check_restore cairn-server "$work/out" "$work/out.img"
+cairn_runs cairn-server --repository "$remote"
 
 # Eight sessions at once, each backing up its own eighth of the tree's top-level entries.
 mapfile -t entries < <(ls "$tree")
@@ -121,18 +125,29 @@ rows = {}
 for line in open(results):
     name, secs, rss = line.split()
     rows[name] = (float(secs), int(rss))
-mib = size / 2**20
-print(f"data: {mib:.0f} MiB (tree + mixed image); parallel8: the tree in 8 sessions at once")
-print(f"{'run':<22}{'seconds':>9}{'MiB/s':>9}{'client RSS MiB':>16}")
+mib, tree_mib = size / 2**20, tree_size / 2**20
+amounts = {"tree": tree_mib, "image": mib - tree_mib}
+def amount(name):
+    if name == "parallel8": return tree_mib
+    for kind, value in amounts.items():
+        if name.endswith("-" + kind): return value
+    return mib
+print(f"data: tree {tree_mib:.0f} MiB, mixed image {mib - tree_mib:.0f} MiB; parallel8: the tree "
+      "in 8 sessions at once")
+print(f"{'run':<28}{'seconds':>9}{'MiB/s':>9}{'client RSS MiB':>16}")
 for name, (secs, rss) in rows.items():
-    amount = mib if name != "parallel8" else tree_size / 2**20  # the tree only
-    print(f"{name:<22}{secs:>9.2f}{(amount / max(secs, 1e-9)):>9.0f}{rss / 1024:>16.0f}")
+    print(f"{name:<28}{secs:>9.2f}{amount(name) / max(secs, 1e-9):>9.0f}{rss / 1024:>16.0f}")
 print(f"server peak RSS {hwm / 1024:.0f} MiB (bound 64 + 32 x 8 sessions = 320 MiB)")
 aes_mbs = float(aes.rstrip("k")) * 1000 / 1e6 if aes else 0
 print(f"upload speed (cairn benchmark) {tls / 1e6:.0f} MB/s; openssl aes-256-gcm one core "
       f"{aes_mbs:.0f} MB/s")
 for op in ("backup", "restore"):
-    s = rows[f"cairn-server-{op}"][0]
-    print(f"cairn-server {op}: {rows[f'cairn-local-{op}'][0] / s:.2f}x the local speed, "
-          f"{rows[f'restic-{op}'][0] / s:.2f}x restic, {rows[f'borg-{op}'][0] / s:.2f}x borg")
+    for kind in amounts:
+        local, server = rows[f"cairn-local-{op}-{kind}"][0], rows[f"cairn-server-{op}-{kind}"][0]
+        print(f"cairn-server {op} {kind}: {local / server:.2f}x the local speed")
+    both = sum(rows[f"cairn-server-{op}-{kind}"][0] for kind in amounts)
+    print(f"cairn-server {op} tree + image: {rows[f'restic-{op}'][0] / both:.2f}x restic, "
+          f"{rows[f'borg-{op}'][0] / both:.2f}x borg")
+print(f"parallel8: {rows['cairn-local-backup-tree'][0] / rows['parallel8'][0]:.2f}x the local "
+      "backup of the tree")
 PY

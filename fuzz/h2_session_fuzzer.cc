@@ -98,24 +98,32 @@ class MemoryTransport : public H2Transport {
     pipe_->read = std::move(done);
   }
 
-  void Write(asio::const_buffer buffer, Handler done) override {
-    FUZZ_CHECK(!pipe_->writing, "a second write while one is pending");
-    FUZZ_CHECK(!pipe_->closed, "a write after Close");
-    FUZZ_CHECK(buffer.size() > 0, "an empty write");
-    if (pipe_->written == 0) {
+  void Stage(asio::const_buffer bytes) override {
+    FUZZ_CHECK(!pipe_->writing, "bytes staged while a send is under way");
+    FUZZ_CHECK(!pipe_->closed, "bytes staged after Close");
+    if (pipe_->written == 0 && staged_ == 0) {
       // The server's preface: a SETTINGS frame (type 4) on stream 0.
-      const auto* p = static_cast<const uint8_t*>(buffer.data());
-      FUZZ_CHECK(buffer.size() >= 9 && p[3] == 4 && (p[5] | p[6] | p[7] | p[8]) == 0,
+      const auto* p = static_cast<const uint8_t*>(bytes.data());
+      FUZZ_CHECK(bytes.size() >= 9 && p[3] == 4 && (p[5] | p[6] | p[7] | p[8]) == 0,
                  "the server did not start with SETTINGS");
     }
-    pipe_->written += buffer.size();
+    staged_ += bytes.size();
+  }
+
+  size_t staged() const override { return staged_; }
+
+  void Send(Handler done) override {
+    FUZZ_CHECK(!pipe_->writing, "a second send while one is pending");
+    FUZZ_CHECK(!pipe_->closed, "a send after Close");
+    FUZZ_CHECK(staged_ > 0, "an empty send");
+    pipe_->written += staged_;
     pipe_->writing = true;
     pipe_->Complete(
         [pipe = pipe_, done = std::move(done)](boost::system::error_code ec, size_t n) {
           pipe->writing = false;
           done(ec, n);
         },
-        {}, buffer.size());
+        {}, std::exchange(staged_, 0));
   }
 
   void Close() override {
@@ -126,6 +134,7 @@ class MemoryTransport : public H2Transport {
 
  private:
   const std::shared_ptr<Pipe> pipe_;
+  size_t staged_ = 0;
 };
 
 class FuzzService : public H2Service {

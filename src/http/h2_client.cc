@@ -40,7 +40,7 @@ class H2ClientConnection : public H2Connection {
         max_response_bytes_(options.max_response_bytes) {}
 
   // On the strand.
-  void Submit(std::string method, std::string path, HeaderList headers, std::string body,
+  void Submit(std::string method, std::string path, HeaderList headers, OutgoingBytes body,
               std::promise<Result<Response>> promise) {
     if (ended()) return promise.set_value(Status::Unavailable("HTTP/2 connection closed"));
     HeaderList all = {{":method", std::move(method)},
@@ -48,7 +48,9 @@ class H2ClientConnection : public H2Connection {
                       {":authority", authority_},
                       {":path", std::move(path)}};
     for (auto& header : headers) all.push_back(std::move(header));
-    if (!body.empty()) all.emplace_back("content-length", std::to_string(body.size()));
+    if (!body.view().empty()) {
+      all.emplace_back("content-length", std::to_string(body.view().size()));
+    }
     int32_t id = SubmitRequest(all, std::move(body));
     if (id < 0) {
       return promise.set_value(
@@ -126,7 +128,7 @@ class ClientImpl : public H2Client {
   }
 
   std::future<Result<Response>> Send(std::string method, std::string path, HeaderList headers,
-                                     std::string body) override {
+                                     OutgoingBytes body) override {
     std::promise<Result<Response>> promise;
     std::future<Result<Response>> future = promise.get_future();
     connection_->Post([connection = connection_, method = std::move(method), path = std::move(path),

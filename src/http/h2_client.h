@@ -19,6 +19,7 @@
 
 #include "base/result.h"
 #include "http/headers.h"
+#include "http/outgoing_bytes.h"
 #include "http/transport.h"
 
 namespace cairn::http {
@@ -46,11 +47,12 @@ class H2Client {
 
   // Sends a request on a new stream; `path` includes the query. The future holds the answer
   // (any status), or Unavailable if the connection ended or the stream was reset before it
-  // was complete, or Corruption for an answer over max_response_bytes.
+  // was complete, or Corruption for an answer over max_response_bytes. A borrowed body must
+  // stay valid until the future is ready.
   virtual std::future<Result<Response>> Send(std::string method, std::string path,
-                                             HeaderList headers, std::string body) = 0;
+                                             HeaderList headers, OutgoingBytes body) = 0;
   Result<Response> Call(std::string method, std::string path, HeaderList headers = {},
-                        std::string body = {}) {
+                        OutgoingBytes body = {}) {
     return Send(std::move(method), std::move(path), std::move(headers), std::move(body)).get();
   }
   // Sends GOAWAY and closes; requests in flight fail. Idempotent; the destructor does it.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cctype>
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -13,6 +14,10 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+
+constexpr int64_t kMaxDataFrame = 256 * 1024;
+// How much one write to the transport gathers at most.
+constexpr size_t kMaxWrite = 2u << 20;
 
 H2Connection* Self(void* user_data) {
   return static_cast<H2Connection*>(user_data);
@@ -59,11 +64,32 @@ class H2Callbacks {
   static int Frame(nghttp2_session*, const nghttp2_frame* frame, void* self) {
     return Self(self)->OnFrame(frame);
   }
+  // DATA frames as large as the peer and the windows allow, up to kMaxDataFrame: a 4 MiB
+  // chunk in 16 KiB frames (nghttp2's default) costs 256 callbacks and frame copies a side.
+  static ssize_t DataLength(nghttp2_session*, uint8_t, int32_t, int32_t connection_window,
+                            int32_t stream_window, uint32_t peer_max_frame, void*) {
+    int64_t length =
+        std::min<int64_t>({connection_window, stream_window, peer_max_frame, kMaxDataFrame});
+    return static_cast<ssize_t>(std::max<int64_t>(length, 1));
+  }
+  // Stages a DATA frame of an outgoing body straight from the body (NGHTTP2_DATA_FLAG_NO_COPY
+  // in ReadBody): no copy into nghttp2's frame buffer.
+  static int SendData(nghttp2_session*, nghttp2_frame* frame, const uint8_t* header, size_t length,
+                      nghttp2_data_source* source, void* self) {
+    H2Connection* connection = Self(self);
+    auto* body = static_cast<H2Connection::OutgoingBody*>(source->ptr);
+    if (frame->data.padlen > 0) return NGHTTP2_ERR_CALLBACK_FAILURE;  // we never pad
+    connection->transport_->Stage(asio::buffer(header, 9));
+    connection->transport_->Stage(asio::buffer(body->view.data() + body->sent, length));
+    body->sent += length;
+    connection->pending_output_ -= length;
+    return 0;
+  }
   static int StreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self) {
     H2Connection* connection = Self(self);
     auto it = connection->outgoing_.find(stream_id);
     if (it != connection->outgoing_.end()) {
-      connection->pending_output_ -= it->second->data.size() - it->second->offset;
+      connection->pending_output_ -= it->second->view.size() - it->second->sent;
       connection->outgoing_.erase(it);
     }
     return connection->OnStreamClose(stream_id, error_code);
@@ -83,6 +109,9 @@ H2Connection::H2Connection(std::unique_ptr<H2Transport> transport, std::string a
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &H2Callbacks::Data);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &H2Callbacks::Frame);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &H2Callbacks::StreamClose);
+  nghttp2_session_callbacks_set_data_source_read_length_callback(callbacks,
+                                                                 &H2Callbacks::DataLength);
+  nghttp2_session_callbacks_set_send_data_callback(callbacks, &H2Callbacks::SendData);
   nghttp2_option* option;
   nghttp2_option_new(&option);
   if (options_.manual_window_updates) nghttp2_option_set_no_auto_window_update(option, 1);
@@ -132,7 +161,7 @@ void H2Connection::Terminate(Status why) {
   Flush();
 }
 
-int32_t H2Connection::SubmitRequest(const HeaderList& headers, std::string body) {
+int32_t H2Connection::SubmitRequest(const HeaderList& headers, OutgoingBytes body) {
   std::vector<std::string> names;
   std::vector<nghttp2_nv> nva = NameValues(headers, names);
   return SubmitWithBody(
@@ -147,7 +176,7 @@ int H2Connection::SubmitResponse(int32_t stream_id, const HeaderList& headers, s
   std::vector<std::string> names;
   std::vector<nghttp2_nv> nva = NameValues(headers, names);
   int32_t rv = SubmitWithBody(
-      std::move(body),
+      OutgoingBytes(std::move(body)),
       [&](const nghttp2_data_provider* provider) {
         return nghttp2_submit_response(session_, stream_id, nva.data(), nva.size(), provider);
       },
@@ -156,28 +185,30 @@ int H2Connection::SubmitResponse(int32_t stream_id, const HeaderList& headers, s
 }
 
 int32_t H2Connection::SubmitWithBody(
-    std::string body, const std::function<int32_t(const nghttp2_data_provider*)>& submit,
+    OutgoingBytes body, const std::function<int32_t(const nghttp2_data_provider*)>& submit,
     int32_t known_stream_id) {
-  if (body.empty()) return submit(nullptr);
-  auto outgoing = std::make_unique<OutgoingBody>(OutgoingBody{this, std::move(body), 0});
+  if (body.view().empty()) return submit(nullptr);
+  auto outgoing = std::make_unique<OutgoingBody>();
+  outgoing->bytes = std::move(body);
+  outgoing->view = outgoing->bytes.view();
   nghttp2_data_provider provider;
   provider.source.ptr = outgoing.get();
   provider.read_callback = &H2Connection::ReadBody;
   int32_t rv = submit(&provider);
   if (rv < 0) return rv;
-  pending_output_ += outgoing->data.size();
+  pending_output_ += outgoing->view.size();
   outgoing_[known_stream_id != 0 ? known_stream_id : rv] = std::move(outgoing);
   return rv;
 }
 
-ssize_t H2Connection::ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
-                               uint32_t* flags, nghttp2_data_source* source, void*) {
-  auto* body = static_cast<OutgoingBody*>(source->ptr);
-  size_t n = std::min(length, body->data.size() - body->offset);
-  std::memcpy(buf, body->data.data() + body->offset, n);
-  body->offset += n;
-  body->connection->pending_output_ -= n;
-  if (body->offset == body->data.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+ssize_t H2Connection::ReadBody(nghttp2_session*, int32_t, uint8_t*, size_t length, uint32_t* flags,
+                               nghttp2_data_source* source, void*) {
+  // The frame is staged by SendData, from the body itself.
+  auto* body = static_cast<H2Connection::OutgoingBody*>(source->ptr);
+  size_t n = std::min(length, body->view.size() - body->framed);
+  body->framed += n;
+  *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (body->framed == body->view.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
   return static_cast<ssize_t>(n);
 }
 
@@ -189,6 +220,13 @@ void H2Connection::ReleaseConnectionWindow(size_t bytes) {
 void H2Connection::ReleaseStreamWindow(int32_t stream_id, size_t bytes) {
   if (ended_ || bytes == 0 || nghttp2_session_find_stream(session_, stream_id) == nullptr) return;
   nghttp2_session_consume_stream(session_, stream_id, bytes);
+}
+
+void H2Connection::GrowStreamWindow(int32_t stream_id, size_t bytes) {
+  if (ended_ || nghttp2_session_find_stream(session_, stream_id) == nullptr) return;
+  const int32_t size = static_cast<int32_t>(std::min<size_t>(bytes, INT32_MAX));
+  if (nghttp2_session_get_stream_local_window_size(session_, stream_id) >= size) return;
+  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, stream_id, size);
 }
 
 void H2Connection::Read() {
@@ -220,17 +258,16 @@ void H2Connection::Read() {
 
 void H2Connection::Flush() {
   if (writing_ || ended_) return;
-  write_buffer_.clear();
-  while (write_buffer_.size() < (1u << 20)) {
+  while (transport_->staged() < kMaxWrite) {
     const uint8_t* data = nullptr;
-    ssize_t n = nghttp2_session_mem_send(session_, &data);
+    ssize_t n = nghttp2_session_mem_send(session_, &data);  // DATA frames: see SendData
     if (n < 0) {
       return End(Status::IOError(std::string("HTTP/2: ") + nghttp2_strerror(int(n))));
     }
     if (n == 0) break;
-    write_buffer_.append(reinterpret_cast<const char*>(data), size_t(n));
+    transport_->Stage(asio::buffer(data, size_t(n)));
   }
-  if (write_buffer_.empty()) {
+  if (transport_->staged() == 0) {
     if (terminating_ ||
         (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_))) {
       return End(terminating_.value_or(Status::OK()));
@@ -238,15 +275,13 @@ void H2Connection::Flush() {
     return Read();  // answers taken by the peer may have made room to read again
   }
   writing_ = true;
-  transport_->Write(asio::buffer(write_buffer_),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->writing_ = false;
-                      if (self->ended_) return;
-                      if (ec)
-                        return self->End(Status::IOError("HTTP/2 connection: " + ec.message()));
-                      self->Flush();
-                      self->Read();  // the write that held reading back is done
-                    });
+  transport_->Send([self = shared_from_this()](beast::error_code ec, size_t) {
+    self->writing_ = false;
+    if (self->ended_) return;
+    if (ec) return self->End(Status::IOError("HTTP/2 connection: " + ec.message()));
+    self->Flush();
+    self->Read();  // the write that held reading back is done
+  });
 }
 
 void H2Connection::End(Status why) {

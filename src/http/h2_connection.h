@@ -32,6 +32,7 @@
 #include "base/result.h"
 #include "http/h2_transport.h"
 #include "http/headers.h"
+#include "http/outgoing_bytes.h"
 
 namespace cairn::http {
 
@@ -71,13 +72,17 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   nghttp2_session* session() { return session_; }
   // Submits HEADERS (and DATA with `body`, if not empty) on a new stream (client, returns its
   // id or an nghttp2 error) or as the answer on `stream_id` (server, returns 0 or an error).
-  int32_t SubmitRequest(const HeaderList& pseudo_and_regular, std::string body);
+  // A borrowed body is read until the stream closes or the connection ends.
+  int32_t SubmitRequest(const HeaderList& pseudo_and_regular, OutgoingBytes body);
   int SubmitResponse(int32_t stream_id, const HeaderList& pseudo_and_regular, std::string body);
   // With manual_window_updates: returns `bytes` of received DATA to the peer's connection
   // window, or to the window of stream `stream_id` (nothing if it is closed). nghttp2 sends a
   // WINDOW_UPDATE once half of a window is returned.
   void ReleaseConnectionWindow(size_t bytes);
   void ReleaseStreamWindow(int32_t stream_id, size_t bytes);
+  // Raises the window of stream `stream_id` to `bytes` beyond what it has sent (nothing if it
+  // is closed or the window is that large already).
+  void GrowStreamWindow(int32_t stream_id, size_t bytes);
   // Writes what nghttp2 has queued; ends the connection when neither side wants more.
   void Flush();
 
@@ -93,15 +98,16 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
 
  private:
   struct OutgoingBody {
-    H2Connection* connection;
-    std::string data;
-    size_t offset = 0;
+    OutgoingBytes bytes;
+    ByteView view;      // of bytes
+    size_t framed = 0;  // put into DATA frames by nghttp2
+    size_t sent = 0;    // staged on the transport
   };
   static ssize_t ReadBody(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
                           uint32_t* flags, nghttp2_data_source* source, void* user_data);
   // Submits through `submit` with a data provider over `body` (none if it is empty); keeps the
   // body for the stream `submit` returns or names.
-  int32_t SubmitWithBody(std::string body,
+  int32_t SubmitWithBody(OutgoingBytes body,
                          const std::function<int32_t(const nghttp2_data_provider*)>& submit,
                          int32_t known_stream_id);
   void Read();
@@ -113,7 +119,6 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   const H2ConnectionOptions options_;
   nghttp2_session* session_ = nullptr;
   std::array<uint8_t, 64 * 1024> read_buffer_;
-  std::string write_buffer_;
   std::map<int32_t, std::unique_ptr<OutgoingBody>> outgoing_;  // by stream id
   size_t pending_output_ = 0;
   std::optional<Status> terminating_;  // why Terminate was called

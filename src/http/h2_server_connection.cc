@@ -139,7 +139,7 @@ int H2ServerConnection::OnData(int32_t stream_id, const uint8_t* data, size_t le
   return 0;
 }
 
-bool H2ServerConnection::MayGoOn(Incoming& incoming, bool oldest) {
+bool H2ServerConnection::MayGoOn(int32_t stream_id, Incoming& incoming, bool oldest) {
   if (incoming.admitted) return true;
   // Nothing being received or handled means nothing will free memory: the oldest goes on.
   bool stuck = oldest && admitted_ == 0 && outstanding_ == 0;
@@ -155,6 +155,9 @@ bool H2ServerConnection::MayGoOn(Incoming& incoming, bool oldest) {
   buffered_ += HeldBytes(body) - held;
   incoming.admitted = true;
   ++admitted_;
+  // Its memory is reserved: the rest of the body may come without waiting for window updates
+  // (nghttp2 resets a stream that sends more than its content-length).
+  if (more > settings_.stream_window) GrowStreamWindow(stream_id, more);
   return true;
 }
 
@@ -167,7 +170,7 @@ void H2ServerConnection::GrantOwed() {
       it = owed_.erase(it);
       continue;
     }
-    if (!MayGoOn(incoming->second, it == owed_.begin())) {
+    if (!MayGoOn(it->first, incoming->second, it == owed_.begin())) {
       ++it;
       continue;
     }

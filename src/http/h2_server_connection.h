@@ -55,7 +55,7 @@ class H2ServerConnection : public H2Connection {
   // Whether `incoming` may receive more now; admits a stream of announced size if the budget
   // has room for its whole body, or if it is the `oldest` waiting and nothing else could free
   // memory.
-  bool MayGoOn(Incoming& incoming, bool oldest);
+  bool MayGoOn(int32_t stream_id, Incoming& incoming, bool oldest);
   // Forgets what `stream_id` had buffered and owed (reset, refused, closed early).
   void Drop(int32_t stream_id, Incoming& incoming);
   void Refuse(int32_t stream_id, Incoming& incoming, const std::string& why);

@@ -343,5 +343,29 @@ TEST_F(H2Test, HttpTwoBytesSentWithTheUpgradeRequestAreNotLost) {
   EXPECT_EQ(h2.body, "GET /early?q=1 0");
 }
 
+// Story: once the session has taken the TLS stream over from Asio's engine, records the engine
+// had already read from the socket but not decrypted (the client's HTTP/2 bytes, sent in their
+// own record right behind the upgrade request's) sit in the engine's buffer. They must become
+// the session's first input, not be dropped with the engine.
+TEST_F(H2Test, RecordsReadBeforeTheHandOverAreNotLost) {
+  StartServer();
+  RawClient raw(server_->port());
+  raw.StartTls();
+  NgClient h2;
+  raw.Cork(true);  // both records reach the server in one segment, so it reads them at once
+  raw.Send(
+      "GET /upgrade HTTP/1.1\r\nHost: x\r\nUpgrade: test-protocol\r\nConnection: upgrade\r\n\r\n");
+  raw.Send(h2.Get("/second-record?q=2"));
+  raw.Cork(false);
+  EXPECT_EQ(raw.ReadUpgradeStatus(), 101);
+  while (!h2.closed) {
+    std::string in = raw.ReadSome();
+    ASSERT_GE(nghttp2_session_mem_recv(h2.session, (const uint8_t*)in.data(), in.size()), 0);
+    raw.Send(h2.Output());
+  }
+  EXPECT_EQ(h2.status, "200");
+  EXPECT_EQ(h2.body, "GET /second-record?q=2 0");
+}
+
 }  // namespace
 }  // namespace cairn::http

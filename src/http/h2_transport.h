@@ -1,8 +1,8 @@
 // H2Transport is the byte stream under an H2Connection. The server and the client run HTTP/2
 // over the TLS stream of an upgraded connection (MakeTlsTransport); the fuzz target of the
 // server side (fuzz/h2_session_fuzzer.cc) runs it over bytes in memory, without TLS, sockets
-// or threads. The connection reads and writes through it asynchronously, one read and one
-// write at a time at most.
+// or threads. The connection reads through it asynchronously, one read at a time at most,
+// and writes by staging bytes and sending them, one send at a time at most.
 //
 // Every completion handler runs on executor(), which serializes them (a strand, or an I/O
 // context run by one thread); the connection posts its own work there too.
@@ -38,15 +38,21 @@ class H2Transport {
   // `timeout` passes before the read completes, the pending operations fail with timeout.
   virtual void ReadSome(boost::asio::mutable_buffer buffer, std::chrono::seconds timeout,
                         Handler done) = 0;
-  // Writes all of `buffer` (valid until `done`).
-  virtual void Write(boost::asio::const_buffer buffer, Handler done) = 0;
+  // Takes `bytes` to send with the next Send, at once (the TLS transport encrypts them now;
+  // the buffer need not outlive the call). Not while a Send is under way.
+  virtual void Stage(boost::asio::const_buffer bytes) = 0;
+  // How many bytes were staged since the last Send.
+  virtual size_t staged() const = 0;
+  // Sends everything staged; `done` gets their count once all of it is out.
+  virtual void Send(Handler done) = 0;
   // Shuts both directions down and closes the stream; pending operations complete with an
   // error. Nothing is read or written afterwards.
   virtual void Close() = 0;
 };
 
 // The transport over an established TLS stream, with TCP_NODELAY set (small HTTP/2 frames
-// must not wait for delayed ACKs).
+// must not wait for delayed ACKs). It takes the stream's SSL object over from Asio's TLS
+// engine and moves many records per system call (h2_transport.cc).
 std::unique_ptr<H2Transport> MakeTlsTransport(TlsStream stream);
 
 }  // namespace cairn::http

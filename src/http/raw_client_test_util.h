@@ -4,6 +4,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -33,6 +36,14 @@ class RawClient {
     } else {
       boost::asio::write(socket_, boost::asio::buffer(bytes.data(), bytes.size()));
     }
+  }
+  // While corked, what Send writes is held back and then leaves in as few segments as
+  // possible (TCP_CORK): several TLS records arrive at the server in one read.
+  void Cork(bool on) {
+    int value = on ? 1 : 0;
+    auto& socket = tls_ ? tls_->next_layer() : socket_;
+    ASSERT_EQ(::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof(value)),
+              0);
   }
   boost::beast::http::response<boost::beast::http::string_body> Read() {
     boost::beast::http::response_parser<boost::beast::http::string_body> parser;

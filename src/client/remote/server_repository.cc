@@ -27,10 +27,6 @@ constexpr char kReaderProtocol[] = "proxmox-backup-reader-protocol-v1";
 // Appends per PUT: about 90 bytes of JSON each, well below PBS's 512 KiB parameter body limit.
 constexpr size_t kAppendBatch = 1024;
 
-std::string BodyOf(ByteView bytes) {
-  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-}
-
 // The parameters naming a snapshot in an upgrade request, as proxmox-backup-client sends them.
 json SnapshotParams(const ApiClient& api, const BackupNamespace& ns, const SnapshotRef& snap) {
   json params = {{"store", api.repository().store},
@@ -69,7 +65,7 @@ class ServerIndexUpload final : public IndexUpload {
                                                          {"digest", DigestToHex(digest)},
                                                          {"size", plain_size},
                                                          {"encoded-size", encoded.size()}},
-                                                        BodyOf(encoded)));
+                                                        encoded));
     if (!answer.is_string() || answer.get<std::string>() != DigestToHex(digest)) {
       return Status::Corruption(fmt::format("{}: the server acknowledged chunk {} as {}", filename_,
                                             DigestToHex(digest), answer.dump()));
@@ -230,8 +226,7 @@ class ServerBackupSession final : public BackupSession {
     CAIRN_ASSIGN_OR_RETURN(ArchiveType type, ArchiveTypeOf(filename));
     if (type != ArchiveType::kBlob) return Status::InvalidArgument(filename + " is not a blob");
     return channel_
-        ->Upload("blob", {{"file-name", filename}, {"encoded-size", content.size()}},
-                 BodyOf(content))
+        ->Upload("blob", {{"file-name", filename}, {"encoded-size", content.size()}}, content)
         .status();
   }
 
@@ -344,9 +339,9 @@ Result<double> MeasureUploadSpeed(ApiClient& api, double seconds, unsigned paral
   params["benchmark"] = true;
   CAIRN_ASSIGN_OR_RETURN(auto connection, api.OpenSession("/backup", params, kBackupProtocol));
   SessionChannel channel(std::move(connection));
-  std::string body;
+  Bytes body;
   const Bytes& pattern = PbsBenchmarkBuffer();
-  for (int i = 0; i < 4; ++i) body.append(BodyOf(pattern));
+  for (int i = 0; i < 4; ++i) body.insert(body.end(), pattern.begin(), pattern.end());
   std::atomic<uint64_t> sent{0};
   Mutex mu;
   Status first_error;

@@ -21,7 +21,7 @@ void SessionChannel::Close() {
 }
 
 Result<http::Response> SessionChannel::Send(const std::string& method, const std::string& path,
-                                            const json& params, std::string body,
+                                            const json& params, http::OutgoingBytes body,
                                             const char* content_type, bool query) {
   std::string target = "/" + path;  // relative to the session, as PBS's client sends it
   http::HeaderList headers;
@@ -29,7 +29,7 @@ Result<http::Response> SessionChannel::Send(const std::string& method, const std
     const std::string text = QueryString(params);
     if (!text.empty()) target += "?" + text;
   } else {
-    body = params.dump();
+    body = http::OutgoingBytes(params.dump());
   }
   if (content_type != nullptr) headers.emplace_back("content-type", content_type);
   auto answer = connection_->Call(method, target, std::move(headers), std::move(body));
@@ -65,9 +65,10 @@ Result<json> SessionChannel::Call(const std::string& method, const std::string& 
   return DataOf(answer, method + " " + path);
 }
 
-Result<json> SessionChannel::Upload(const std::string& path, const json& params, std::string body) {
-  CAIRN_ASSIGN_OR_RETURN(http::Response answer, Send("POST", path, params, std::move(body),
-                                                     "application/octet-stream", true));
+Result<json> SessionChannel::Upload(const std::string& path, const json& params, ByteView body) {
+  CAIRN_ASSIGN_OR_RETURN(http::Response answer,
+                         Send("POST", path, params, http::OutgoingBytes::Borrow(body),
+                              "application/octet-stream", true));
   return DataOf(answer, "POST " + path);
 }
 

@@ -32,9 +32,10 @@ class SessionChannel {
   // is not JSON with a "data" member.
   Result<nlohmann::json> Call(const std::string& method, const std::string& path,
                               const nlohmann::json& params = nlohmann::json::object());
-  // POST `path` with `params` in the query and `body` (application/octet-stream).
+  // POST `path` with `params` in the query and `body` (application/octet-stream), sent from
+  // the caller's bytes (no copy).
   Result<nlohmann::json> Upload(const std::string& path, const nlohmann::json& params,
-                                std::string body);
+                                ByteView body);
   // GET `path` with `params`; the answer's body as is.
   Result<Bytes> Download(const std::string& path, const nlohmann::json& params);
 
@@ -43,7 +44,7 @@ class SessionChannel {
 
  private:
   Result<http::Response> Send(const std::string& method, const std::string& path,
-                              const nlohmann::json& params, std::string body,
+                              const nlohmann::json& params, http::OutgoingBytes body,
                               const char* content_type, bool query);
 
   std::unique_ptr<http::H2Client> connection_;
