@@ -1,6 +1,5 @@
 // cairn: the command-line interface. See docs/cli.md.
 
-#include <malloc.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -25,21 +24,9 @@ int ExitCodeFor(const cairn::Status& st) {
   }
 }
 
-// Chunks move through buffers of up to 4 MiB (+ a header), allocated and freed at a high rate
-// by backups, restores and the server's sessions. glibc serves blocks that large from fresh
-// mmap()s, or trims them off the heap once freed, so that every chunk paid for page faults and
-// zeroed pages (about a tenth of a backup's CPU time, more of the server's). Keeping them in
-// the heap makes the freed buffers reusable; the server still returns idle memory to the
-// system periodically (malloc_trim, HttpServerOptions::release_memory_interval).
-void KeepChunkBuffersInTheHeap() {
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  KeepChunkBuffersInTheHeap();
   cairn::cli::Context ctx;
   CLI::App app{"Cairn: deduplicating backups to local and S3 datastores", "cairn"};
   app.require_subcommand(1);

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <thread>
@@ -73,6 +74,14 @@ class H2ClientConnection : public H2Connection {
     if (name == ":status") {
       it->second.response.status = std::atoi(std::string(value).c_str());
     } else if (!name.empty() && name.front() != ':') {
+      if (name == "content-length") {
+        size_t size = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), size);
+        if (ec == std::errc() && end == value.data() + value.size() &&
+            size <= max_response_bytes_) {
+          it->second.response.body.reserve(size);  // one allocation, no copies as it grows
+        }
+      }
       it->second.response.headers.emplace_back(name, value);
     }
     return 0;

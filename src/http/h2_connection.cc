@@ -83,7 +83,9 @@ class H2Callbacks {
     connection->transport_->Stage(asio::buffer(body->view.data() + body->sent, length));
     body->sent += length;
     connection->pending_output_ -= length;
-    return 0;
+    // nghttp2 goes on to the next frame without returning from mem_send: pause it, so that
+    // one write gathers at most about kMaxWrite.
+    return connection->transport_->staged() >= kMaxWrite ? NGHTTP2_ERR_PAUSE : 0;
   }
   static int StreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self) {
     H2Connection* connection = Self(self);
@@ -173,6 +175,9 @@ int32_t H2Connection::SubmitRequest(const HeaderList& headers, OutgoingBytes bod
 }
 
 int H2Connection::SubmitResponse(int32_t stream_id, const HeaderList& headers, std::string body) {
+  // nghttp2 would queue an answer to a stream the peer has reset and then drop it, and the
+  // body would stay in outgoing_ until the connection ends.
+  if (nghttp2_session_find_stream(session_, stream_id) == nullptr) return NGHTTP2_ERR_STREAM_CLOSED;
   std::vector<std::string> names;
   std::vector<nghttp2_nv> nva = NameValues(headers, names);
   int32_t rv = SubmitWithBody(

@@ -80,8 +80,9 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   // WINDOW_UPDATE once half of a window is returned.
   void ReleaseConnectionWindow(size_t bytes);
   void ReleaseStreamWindow(int32_t stream_id, size_t bytes);
-  // Raises the window of stream `stream_id` to `bytes` beyond what it has sent (nothing if it
-  // is closed or the window is that large already).
+  // Raises the window of stream `stream_id` to `bytes`: the peer may then send `bytes` less
+  // what it sent that was not yet returned (nothing if the stream is closed or its window is
+  // that large already).
   void GrowStreamWindow(int32_t stream_id, size_t bytes);
   // Writes what nghttp2 has queued; ends the connection when neither side wants more.
   void Flush();

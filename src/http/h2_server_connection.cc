@@ -155,9 +155,11 @@ bool H2ServerConnection::MayGoOn(int32_t stream_id, Incoming& incoming, bool old
   buffered_ += HeldBytes(body) - held;
   incoming.admitted = true;
   ++admitted_;
-  // Its memory is reserved: the rest of the body may come without waiting for window updates
-  // (nghttp2 resets a stream that sends more than its content-length).
-  if (more > settings_.stream_window) GrowStreamWindow(stream_id, more);
+  // Its memory is reserved: the window grows to the whole body, so the rest of it comes without
+  // waiting for window updates (the window counts what was received but not yet returned, so
+  // no more than the body fits; nghttp2 resets a stream that sends more than its
+  // content-length).
+  if (announced > settings_.stream_window) GrowStreamWindow(stream_id, announced);
   return true;
 }
 

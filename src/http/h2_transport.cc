@@ -42,8 +42,11 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
     ssl_ = stream_.native_handle();
     BIO* engine = SSL_get_rbio(ssl_);
     // Ciphertext the engine read from the socket that OpenSSL has not taken yet is the first
-    // input; ciphertext not yet sent cannot be recovered (there is none after a completed
-    // write, which the upgrade's answer or request was).
+    // input. It is all in the engine's BIO pair: the engine reads from the socket only when
+    // OpenSSL wants input, by then OpenSSL has drained the pair (a partial record waits in
+    // OpenSSL's own buffer, which stays with the SSL object), and one read (17 KiB) fits the
+    // empty pair (17 KiB). Ciphertext not yet sent cannot be recovered; there is none after a
+    // completed write, which the upgrade's answer or request was.
     size_t unread = engine != nullptr ? BIO_ctrl_pending(engine) : 0;
     if (unread > input_.size()) input_.resize(unread);
     if (unread > 0) {
@@ -57,6 +60,7 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
     BIO_set_data(bio, this);
     BIO_set_init(bio, 1);
     SSL_set_bio(ssl_, bio, bio);  // frees the engine's end of its BIO pair
+    SSL_set_options(ssl_, SSL_OP_NO_RENEGOTIATION);
   }
 
   ~TlsCore() {
@@ -71,8 +75,7 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
                 H2Transport::Handler done) {
     read_buffer_ = buffer;
     read_timeout_ = timeout;
-    read_done_ = std::move(done);
-    TryRead();
+    TryRead(std::move(done));
   }
 
   void Stage(asio::const_buffer bytes) {
@@ -103,13 +106,12 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
       Encrypt(plain_.data(), plain_.size());
       plain_.clear();
     }
-    write_done_ = std::move(done);
     write_size_ = std::exchange(staged_, 0);
     if (broken_) {
       output_.clear();
-      return Complete(std::exchange(write_done_, nullptr), broken_, 0);
+      return Complete(std::move(done), broken_, 0);
     }
-    Flush();
+    Flush(std::move(done));
   }
 
   void Close() {
@@ -159,6 +161,7 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
     int code = SSL_get_error(ssl_, rv);
     if (code == SSL_ERROR_ZERO_RETURN) return asio::error::eof;
     unsigned long error = ERR_get_error();  // NOLINT(runtime/int): OpenSSL's
+    ERR_clear_error();  // the rest of the queue would mislead the next call on this thread
     if (error == 0) return asio::ssl::error::stream_truncated;
     return {static_cast<int>(error), asio::error::get_ssl_category()};
   }
@@ -167,10 +170,11 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
     asio::post(stream_.get_executor(), [done = std::move(done), ec, n] { done(ec, n); });
   }
 
-  // Decrypts what is buffered into the pending read; reads more from the socket if that was
-  // not even one byte.
-  void TryRead() {
-    if (closed_) return Complete(std::move(read_done_), asio::error::operation_aborted, 0);
+  // Decrypts what is buffered into read_buffer_ and completes the read with it; reads more
+  // from the socket if that was not even one byte. The handler travels with the socket
+  // operation (not in a member), so that destroying a stopped I/O context frees the connection.
+  void TryRead(H2Transport::Handler done) {
+    if (closed_) return Complete(std::move(done), asio::error::operation_aborted, 0);
     auto* out = static_cast<uint8_t*>(read_buffer_.data());
     size_t got = 0;
     boost::system::error_code error;
@@ -186,12 +190,11 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
       break;
     }
     if (input_begin_ == input_end_) input_begin_ = input_end_ = 0;
-    if (!output_.empty()) Flush();  // what OpenSSL answered on its own (a key update)
-    if (got > 0) return Complete(std::move(read_done_), {}, got);
-    if (error) return Complete(std::move(read_done_), error, 0);
-    if (broken_) return Complete(std::move(read_done_), broken_, 0);
-    if (socket_ended_)
-      return Complete(std::move(read_done_), asio::ssl::error::stream_truncated, 0);
+    if (!output_.empty()) Flush(nullptr);  // what OpenSSL answered on its own (a key update)
+    if (got > 0) return Complete(std::move(done), {}, got);
+    if (error) return Complete(std::move(done), error, 0);
+    if (broken_) return Complete(std::move(done), broken_, 0);
+    if (socket_ended_) return Complete(std::move(done), asio::ssl::error::stream_truncated, 0);
     if (input_.size() - input_end_ < kSocketReadSize / 4) {  // room for many records
       std::memmove(input_.data(), input_.data() + input_begin_, input_end_ - input_begin_);
       input_end_ -= input_begin_;
@@ -202,14 +205,15 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
     auto& socket = beast::get_lowest_layer(stream_);
     socket.expires_after(read_timeout_);
     socket.async_read_some(asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
-                           [this, self = shared_from_this()](beast::error_code ec, size_t n) {
+                           [this, self = shared_from_this(), done = std::move(done)](
+                               beast::error_code ec, size_t n) mutable {
                              if (ec == asio::error::eof) {
                                socket_ended_ = true;
                              } else if (ec) {
-                               return Complete(std::move(read_done_), ec, 0);
+                               return Complete(std::move(done), ec, 0);
                              }
                              input_end_ += n;
-                             TryRead();
+                             TryRead(std::move(done));
                            });
   }
 
@@ -228,33 +232,37 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
     }
   }
 
-  // Sends the ciphertext produced so far; completes the pending Send once all of it is out.
-  void Flush() {
-    if (sending_) return;
+  // Sends the ciphertext produced so far, then completes `done` (none for what OpenSSL wrote
+  // on its own while reading). If a send is under way, `done` waits for it in write_done_.
+  void Flush(H2Transport::Handler done) {
+    if (sending_) {
+      if (done) write_done_ = std::move(done);
+      return;
+    }
     if (closed_) {
       output_.clear();
-      if (write_done_)
-        Complete(std::exchange(write_done_, nullptr), asio::error::operation_aborted, 0);
+      if (done) Complete(std::move(done), asio::error::operation_aborted, 0);
       return;
     }
     if (output_.empty()) {
-      if (write_done_)
-        Complete(std::exchange(write_done_, nullptr), broken_, broken_ ? 0 : write_size_);
+      if (done) Complete(std::move(done), broken_, broken_ ? 0 : write_size_);
       return;
     }
     sending_ = true;
     std::swap(output_, in_flight_);
     asio::async_write(beast::get_lowest_layer(stream_), asio::buffer(in_flight_),
-                      [this, self = shared_from_this()](beast::error_code ec, size_t) {
+                      [this, self = shared_from_this(), done = std::move(done)](
+                          beast::error_code ec, size_t) mutable {
                         sending_ = false;
                         in_flight_.clear();
+                        if (!done) done = std::exchange(write_done_, nullptr);
                         if (ec) {
                           broken_ = ec;
                           output_.clear();
-                          if (write_done_) Complete(std::exchange(write_done_, nullptr), ec, 0);
+                          if (done) Complete(std::move(done), ec, 0);
                           return;
                         }
-                        Flush();
+                        Flush(std::move(done));
                       });
   }
 
@@ -269,8 +277,7 @@ class TlsCore : public std::enable_shared_from_this<TlsCore> {
   std::string in_flight_;  // ciphertext being sent
   asio::mutable_buffer read_buffer_;
   std::chrono::seconds read_timeout_{0};
-  H2Transport::Handler read_done_;
-  H2Transport::Handler write_done_;
+  H2Transport::Handler write_done_;  // a Send that waits for a send of OpenSSL's own output
   size_t write_size_ = 0;
   boost::system::error_code broken_;  // the socket failed while writing
   bool sending_ = false;
