@@ -26,11 +26,15 @@ struct ServerArgs {
 // blocks that large from fresh mmap()s, or trims them off the heap once freed, so that every
 // chunk paid for page faults and zeroed pages (a tenth of the server's CPU time in a backup,
 // more in the upload speed test). Kept in the heap, freed bodies are reused; the server
-// returns idle memory to the system periodically (malloc_trim, release_memory_interval).
+// returns idle memory to the system periodically (malloc_trim, release_memory_interval). Two
+// arenas, not one per thread (glibc's default, 8 per core): each arena keeps what was freed in
+// it, and ten of them kept a restore's server at 183 MiB resident for 94 MiB of live heap (134
+// with two).
 void KeepBodiesInTheHeap() {
 #ifdef __GLIBC__
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_ARENA_MAX, 2);
 #endif
 }
 
