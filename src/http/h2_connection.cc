@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cctype>
-#include <climits>
-#include <cstring>
 #include <vector>
 
 namespace cairn::http {
@@ -80,7 +78,7 @@ class H2Callbacks {
     auto* body = static_cast<H2Connection::OutgoingBody*>(source->ptr);
     if (frame->data.padlen > 0) return NGHTTP2_ERR_CALLBACK_FAILURE;  // we never pad
     connection->transport_->Stage(asio::buffer(header, 9));
-    connection->transport_->Stage(asio::buffer(body->view.data() + body->sent, length));
+    connection->transport_->Stage(asio::buffer(body->bytes.view().data() + body->sent, length));
     body->sent += length;
     connection->pending_output_ -= length;
     // nghttp2 goes on to the next frame without returning from mem_send: pause it, so that
@@ -91,7 +89,7 @@ class H2Callbacks {
     H2Connection* connection = Self(self);
     auto it = connection->outgoing_.find(stream_id);
     if (it != connection->outgoing_.end()) {
-      connection->pending_output_ -= it->second->view.size() - it->second->sent;
+      connection->pending_output_ -= it->second->bytes.view().size() - it->second->sent;
       connection->outgoing_.erase(it);
     }
     return connection->OnStreamClose(stream_id, error_code);
@@ -195,13 +193,12 @@ int32_t H2Connection::SubmitWithBody(
   if (body.view().empty()) return submit(nullptr);
   auto outgoing = std::make_unique<OutgoingBody>();
   outgoing->bytes = std::move(body);
-  outgoing->view = outgoing->bytes.view();
   nghttp2_data_provider provider;
   provider.source.ptr = outgoing.get();
   provider.read_callback = &H2Connection::ReadBody;
   int32_t rv = submit(&provider);
   if (rv < 0) return rv;
-  pending_output_ += outgoing->view.size();
+  pending_output_ += outgoing->bytes.view().size();
   outgoing_[known_stream_id != 0 ? known_stream_id : rv] = std::move(outgoing);
   return rv;
 }
@@ -210,10 +207,10 @@ ssize_t H2Connection::ReadBody(nghttp2_session*, int32_t, uint8_t*, size_t lengt
                                nghttp2_data_source* source, void*) {
   // The frame is staged by SendData, from the body itself.
   auto* body = static_cast<H2Connection::OutgoingBody*>(source->ptr);
-  size_t n = std::min(length, body->view.size() - body->framed);
+  size_t n = std::min(length, body->bytes.view().size() - body->framed);
   body->framed += n;
   *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-  if (body->framed == body->view.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (body->framed == body->bytes.view().size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
   return static_cast<ssize_t>(n);
 }
 

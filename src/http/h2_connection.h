@@ -100,7 +100,6 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
  private:
   struct OutgoingBody {
     OutgoingBytes bytes;
-    ByteView view;      // of bytes
     size_t framed = 0;  // put into DATA frames by nghttp2
     size_t sent = 0;    // staged on the transport
   };
