@@ -81,6 +81,7 @@ class H2Callbacks {
     connection->transport_->Stage(asio::buffer(body->bytes.view().data() + body->sent, length));
     body->sent += length;
     connection->pending_output_ -= length;
+    connection->output_taken_ = true;
     // nghttp2 goes on to the next frame without returning from mem_send: pause it, so that
     // one write gathers at most about kMaxWrite.
     return connection->transport_->staged() >= kMaxWrite ? NGHTTP2_ERR_PAUSE : 0;
@@ -91,6 +92,7 @@ class H2Callbacks {
     if (it != connection->outgoing_.end()) {
       connection->pending_output_ -= it->second->bytes.view().size() - it->second->sent;
       connection->outgoing_.erase(it);
+      connection->output_taken_ = true;
     }
     return connection->OnStreamClose(stream_id, error_code);
   }
@@ -172,14 +174,14 @@ int32_t H2Connection::SubmitRequest(const HeaderList& headers, OutgoingBytes bod
       0);
 }
 
-int H2Connection::SubmitResponse(int32_t stream_id, const HeaderList& headers, std::string body) {
+int H2Connection::SubmitResponse(int32_t stream_id, const HeaderList& headers, OutgoingBytes body) {
   // nghttp2 would queue an answer to a stream the peer has reset and then drop it, and the
   // body would stay in outgoing_ until the connection ends.
   if (nghttp2_session_find_stream(session_, stream_id) == nullptr) return NGHTTP2_ERR_STREAM_CLOSED;
   std::vector<std::string> names;
   std::vector<nghttp2_nv> nva = NameValues(headers, names);
   int32_t rv = SubmitWithBody(
-      OutgoingBytes(std::move(body)),
+      std::move(body),
       [&](const nghttp2_data_provider* provider) {
         return nghttp2_submit_response(session_, stream_id, nva.data(), nva.size(), provider);
       },
@@ -268,6 +270,10 @@ void H2Connection::Flush() {
     }
     if (n == 0) break;
     transport_->Stage(asio::buffer(data, size_t(n)));
+  }
+  if (output_taken_) {
+    output_taken_ = false;
+    OnOutputTaken();
   }
   if (transport_->staged() == 0) {
     if (terminating_ ||

@@ -74,7 +74,7 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   // id or an nghttp2 error) or as the answer on `stream_id` (server, returns 0 or an error).
   // A borrowed body is read until the stream closes or the connection ends.
   int32_t SubmitRequest(const HeaderList& pseudo_and_regular, OutgoingBytes body);
-  int SubmitResponse(int32_t stream_id, const HeaderList& pseudo_and_regular, std::string body);
+  int SubmitResponse(int32_t stream_id, const HeaderList& pseudo_and_regular, OutgoingBytes body);
   // With manual_window_updates: returns `bytes` of received DATA to the peer's connection
   // window, or to the window of stream `stream_id` (nothing if it is closed). nghttp2 sends a
   // WINDOW_UPDATE once half of a window is returned.
@@ -86,6 +86,8 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   void GrowStreamWindow(int32_t stream_id, size_t bytes);
   // Writes what nghttp2 has queued; ends the connection when neither side wants more.
   void Flush();
+  // Bytes of outgoing bodies not yet taken for sending.
+  size_t pending_output() const { return pending_output_; }
 
   // nghttp2's callbacks (see nghttp2.h); return 0 or an nghttp2 error code.
   virtual int OnBeginHeaders(const nghttp2_frame* frame) = 0;
@@ -96,6 +98,9 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   virtual int OnStreamClose(int32_t stream_id, uint32_t error_code) = 0;
   // The connection has ended, once; `why` is OK for an orderly close by either side.
   virtual void OnEnded(const Status& why) = 0;
+  // pending_output() went down: outgoing bodies were taken for sending or dropped with their
+  // stream. Called on the strand, outside nghttp2's callbacks.
+  virtual void OnOutputTaken() {}
 
  private:
   struct OutgoingBody {
@@ -121,6 +126,7 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   std::array<uint8_t, 64 * 1024> read_buffer_;
   std::map<int32_t, std::unique_ptr<OutgoingBody>> outgoing_;  // by stream id
   size_t pending_output_ = 0;
+  bool output_taken_ = false;          // pending_output_ went down since the last OnOutputTaken
   std::optional<Status> terminating_;  // why Terminate was called
   bool reading_ = false;
   bool writing_ = false;

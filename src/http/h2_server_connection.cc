@@ -59,7 +59,8 @@ H2ServerConnection::H2ServerConnection(std::unique_ptr<H2Transport> transport,
       settings_(settings),
       service_(std::move(service)),
       handlers_(std::move(handlers)),
-      on_closed_(std::move(on_closed)) {}
+      on_closed_(std::move(on_closed)),
+      typical_answer_(settings.answer_budget / 8) {}
 
 std::shared_ptr<H2ServerConnection> H2ServerConnection::self() {
   return std::static_pointer_cast<H2ServerConnection>(shared_from_this());
@@ -222,19 +223,37 @@ void H2ServerConnection::Dispatch(int32_t stream_id) {
   owed_.erase(stream_id);
   request.received = std::chrono::steady_clock::now();
   request.peer_address = peer_address_;
-  size_t body_size = HeldBytes(request.body);
-  ++outstanding_;
-  H2Responder responder(self(), stream_id, body_size);
-  if (request.method.empty() || request.path.empty()) {
-    ServerResponse response;
-    response.status = 400;
-    response.body = "request without :method or :path\n";
-    return responder.Send(std::move(response));
+  ready_.emplace_back(stream_id, std::move(request));
+  HandReady();
+}
+
+bool H2ServerConnection::AnswersLeaveRoom() const {
+  return pending_output() + outstanding_ * typical_answer_ < settings_.answer_budget;
+}
+
+void H2ServerConnection::HandReady() {
+  while (!ready_.empty() && !ended() && AnswersLeaveRoom()) {
+    auto [stream_id, request] = std::move(ready_.front());
+    ready_.pop_front();
+    size_t body_size = HeldBytes(request.body);
+    ++outstanding_;
+    H2Responder responder(self(), stream_id, body_size);
+    if (request.method.empty() || request.path.empty()) {
+      ServerResponse response;
+      response.status = 400;
+      response.body = "request without :method or :path\n";
+      responder.Send(std::move(response));
+      continue;
+    }
+    boost::asio::post(handlers_, [service = service_, request = std::move(request),
+                                  responder = std::move(responder)]() mutable {
+      service->Handle(std::move(request), std::move(responder));
+    });
   }
-  boost::asio::post(handlers_, [service = service_, request = std::move(request),
-                                responder = std::move(responder)]() mutable {
-    service->Handle(std::move(request), std::move(responder));
-  });
+}
+
+void H2ServerConnection::OnOutputTaken() {
+  HandReady();
 }
 
 void H2ServerConnection::Answer(int32_t stream_id, size_t body_size, ServerResponse response) {
@@ -243,13 +262,20 @@ void H2ServerConnection::Answer(int32_t stream_id, size_t body_size, ServerRespo
   buffered_ -= body_size;
   GrantOwed();
   if (!ended()) {
+    OutgoingBytes body = response.octets.empty() ? OutgoingBytes(std::move(response.body))
+                                                 : OutgoingBytes(std::move(response.octets));
+    // A moving average: a reader's chunks after its small downloads, a backup's short answers.
+    const size_t size = body.view().size();
+    typical_answer_ = size >= typical_answer_ ? typical_answer_ + (size - typical_answer_) / 4
+                                              : typical_answer_ - (typical_answer_ - size) / 4;
     HeaderList headers;
     headers.emplace_back(":status", std::to_string(response.status));
     for (auto& header : response.headers) headers.push_back(std::move(header));
-    headers.emplace_back("content-length", std::to_string(response.body.size()));
+    headers.emplace_back("content-length", std::to_string(body.view().size()));
     // Fails only if the client has reset the stream meanwhile: nothing to answer then.
-    SubmitResponse(stream_id, headers, std::move(response.body));
+    SubmitResponse(stream_id, headers, std::move(body));
     Flush();
+    HandReady();
   }
   MaybeReportClosed();
 }
@@ -265,6 +291,7 @@ int H2ServerConnection::OnStreamClose(int32_t stream_id, uint32_t) {
 
 void H2ServerConnection::OnEnded(const Status& why) {
   incoming_.clear();
+  ready_.clear();
   owed_.clear();
   admitted_ = 0;
   end_ = why;

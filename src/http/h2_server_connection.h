@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 
@@ -49,7 +50,13 @@ class H2ServerConnection : public H2Connection {
   int OnFrame(const nghttp2_frame* frame) override;
   int OnStreamClose(int32_t stream_id, uint32_t error_code) override;
   void OnEnded(const Status& why) override;
+  void OnOutputTaken() override;
+  // `stream_id`'s request is complete: it joins the requests ready for the service.
   void Dispatch(int32_t stream_id);
+  // Hands ready requests to the service, oldest first, while the answers held leave room
+  // (see h2_service.h).
+  void HandReady();
+  bool AnswersLeaveRoom() const;
   // Grants the window owed to streams that may go on (see h2_service.h).
   void GrantOwed();
   // Whether `incoming` may receive more now; admits a stream of announced size if the budget
@@ -73,6 +80,11 @@ class H2ServerConnection : public H2Connection {
   std::map<int32_t, size_t> owed_;  // window not granted yet, by stream (oldest first)
   int admitted_ = 0;                // admitted streams still receiving
   int outstanding_ = 0;             // requests handed to the service and not answered yet
+  // Complete requests not handed to the service yet, oldest first, by stream.
+  std::deque<std::pair<int32_t, ServerRequest>> ready_;
+  // The size an answer being made is counted as (see h2_service.h): a moving average of the
+  // answers' body sizes, from an eighth of the budget.
+  size_t typical_answer_;
   std::optional<Status> end_;
   bool closed_reported_ = false;
 };

@@ -13,11 +13,16 @@
 // received by an admitted stream or handled, the oldest waiting stream goes on anyway, so
 // that a body larger than the budget, or many half-sent streams, cannot deadlock the session.
 // So request bodies take at most about body_budget + max_concurrent_streams * stream_window +
-// max_body_size. When more than max_pending_output
-// bytes of answers wait to be sent while the client does not take what is written, the server
-// stops reading until it does (answers waiting for the client's flow-control windows do not
-// stop it: the client's window updates must get in). A connection without any input for
-// idle_timeout ends.
+// max_body_size.
+// Answers are bounded per session too: a complete request waits before going to the service
+// while the answers held (not sent yet, and those being made, each counted as the session's
+// typical answer: at first an eighth of the budget) come to answer_budget, so a reader session
+// holds about answer_budget + one chunk of answers however many it is asked for at once, and a
+// client that does not open its flow-control windows gets no more answers made. When more than
+// max_pending_output bytes of answers wait to be sent while the client does not take what is
+// written, the server stops reading until it does (answers waiting for the client's
+// flow-control windows do not stop it: the client's window updates must get in). A connection
+// without any input for idle_timeout ends.
 //
 // Thread-safety: Handle is called from the server's handler threads, concurrently for the
 // requests of one connection; an H2Responder may be used from any thread.
@@ -45,6 +50,7 @@ struct H2Settings {
   size_t max_body_size = (16u << 20) + 4096;  // PBS's largest chunk (16 MiB + 44) and some
   size_t max_header_bytes = 16 * 1024;        // per request, names and values
   size_t max_pending_output = 64u << 20;
+  size_t answer_budget = 32u << 20;  // 8 of the client's 4 MiB chunks in flight
   std::chrono::seconds idle_timeout{3600};
 };
 

@@ -33,6 +33,7 @@ class EchoService : public H2Service {
     response.body = fmt::format("{} {}?{} {}", request.method, request.path, request.query,
                                 request.body.size());
     if (request.path == "/echo-body") response.body = request.body;
+    if (request.path == "/big") response.octets.assign(std::stoul(request.query), 'b');
     responder.Send(std::move(response));
   }
   void Closed(const Status& why) override { closed_.set_value(why); }
@@ -273,7 +274,8 @@ struct NgClient {
   nghttp2_session* session = nullptr;
   std::string status;
   std::string body;
-  bool closed = false;
+  bool closed = false;  // a stream has closed
+  int streams_closed = 0;
   NgClient() {
     nghttp2_session_callbacks* callbacks;
     nghttp2_session_callbacks_new(&callbacks);
@@ -295,6 +297,7 @@ struct NgClient {
     nghttp2_session_callbacks_set_on_stream_close_callback(
         callbacks, [](nghttp2_session*, int32_t, uint32_t, void* self) {
           static_cast<NgClient*>(self)->closed = true;
+          ++static_cast<NgClient*>(self)->streams_closed;
           return 0;
         });
     nghttp2_session_client_new(&session, callbacks, this);
@@ -365,6 +368,44 @@ TEST_F(H2Test, RecordsReadBeforeTheHandOverAreNotLost) {
   }
   EXPECT_EQ(h2.status, "200");
   EXPECT_EQ(h2.body, "GET /second-record?q=2 0");
+}
+
+// Story: every complete request went to the service at once, and its answer stayed in memory
+// until the client took it. A reader session asked for 128 chunks at a time and gave no
+// flow-control window held up to 128 chunks of 16 MiB; a client taking them slower than the
+// store read them held the server's memory at whatever it had asked for. Now requests wait
+// while the answers held come to the session's answer budget.
+TEST_F(H2Test, AClientThatTakesNoAnswersGetsNoMoreMade) {
+  ServerOptions options;
+  options.h2.answer_budget = 1 << 20;
+  StartServer(options);
+  RawClient raw(server_->port());
+  raw.StartTls();
+  NgClient h2;  // grants HTTP/2's default 64 KiB windows and, until told, no more
+  std::string requests;
+  constexpr int kRequests = 40;
+  constexpr size_t kAnswer = 256 << 10;
+  for (int i = 0; i < kRequests; ++i) requests += h2.Get("/big?" + std::to_string(kAnswer));
+  raw.Send(
+      "GET /upgrade HTTP/1.1\r\nHost: x\r\nUpgrade: test-protocol\r\n"
+      "Connection: upgrade\r\n\r\n" +
+      requests);
+  EXPECT_EQ(raw.ReadUpgradeStatus(), 101);
+  // The first answers are made; then about 1 MiB of them wait for the client's window, and no
+  // more are. (Without the budget all 40 are made within milliseconds.)
+  while (service_->handled() < 4) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LE(service_->handled(), 12);
+  // Once the client takes them, every answer comes, whole.
+  while (h2.streams_closed < kRequests) {
+    std::string in = raw.ReadSome();
+    ASSERT_FALSE(in.empty());
+    ASSERT_GE(nghttp2_session_mem_recv(h2.session, (const uint8_t*)in.data(), in.size()), 0);
+    raw.Send(h2.Output());  // window updates
+  }
+  EXPECT_EQ(h2.status, "200");
+  EXPECT_EQ(h2.body.size(), kRequests * kAnswer);
+  EXPECT_EQ(service_->handled(), kRequests);
 }
 
 }  // namespace

@@ -206,7 +206,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     bool upgrading = response.status == 101 && response.h2 != nullptr;
     if (!upgrading) {
-      out->body() = std::move(response.body);
+      if (response.octets.empty()) {
+        out->body() = std::move(response.body);
+      } else {
+        out->body().assign(response.octets.begin(), response.octets.end());
+      }
       out->keep_alive(keep_alive_ && response.status != 400);
       out->prepare_payload();
     }

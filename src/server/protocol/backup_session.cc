@@ -239,7 +239,7 @@ Result<http::ServerResponse> BackupSession::Previous(const std::string& archive_
     }
     for (const SizedChunk& chunk : chunks) known_chunks_[chunk.digest] = chunk.size;
   }
-  return OctetStream(data);
+  return OctetStream(std::move(data));
 }
 
 bool BackupSession::NameTaken(const std::string& name) const {

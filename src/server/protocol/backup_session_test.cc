@@ -189,7 +189,7 @@ TEST_F(BackupSessionTest, TheNextBackupAppendsChunksOfThePreviousIndexWithoutUpl
   EXPECT_NE(refused.body.find("no such chunk"), std::string::npos);
   auto previous = Call(*second, "GET", "previous", "archive-name=root.pxar.didx");
   ASSERT_EQ(previous.status, 200) << previous.body;
-  EXPECT_EQ(DynamicIndex::Parse(AsBytes(previous.body), "x")->chunk_count(), 2u);
+  EXPECT_EQ(DynamicIndex::Parse(previous.octets, "x")->chunk_count(), 2u);
   // Now they may: a and b come from the previous snapshot, c is new.
   Ok(Upload(*second, wid, c_));
   Ok(Append(*second, wid, {{a_.digest, 0}, {b_.digest, a_.size}, {c_.digest, a_.size + b_.size}}));
@@ -197,9 +197,8 @@ TEST_F(BackupSessionTest, TheNextBackupAppendsChunksOfThePreviousIndexWithoutUpl
   // The previous manifest and a missing file of it.
   EXPECT_TRUE(
       Manifest::Parse(
-          *DecodeBlob(
-              AsBytes(Call(*second, "GET", "previous", "archive-name=index.json.blob").body),
-              nullptr),
+          *DecodeBlob(Call(*second, "GET", "previous", "archive-name=index.json.blob").octets,
+                      nullptr),
           "m")
           .ok());
   EXPECT_EQ(Call(*second, "GET", "previous", "archive-name=missing.blob").status, 404);

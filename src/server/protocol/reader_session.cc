@@ -86,7 +86,7 @@ Result<http::ServerResponse> ReaderSession::Download(const std::string& file_nam
     allowed_.insert(digests.begin(), digests.end());
   }
   log_.Info("download {}", file_name);
-  return OctetStream(data);
+  return OctetStream(std::move(data));
 }
 
 Result<http::ServerResponse> ReaderSession::Chunk(const std::string& digest_hex) {
@@ -99,7 +99,7 @@ Result<http::ServerResponse> ReaderSession::Chunk(const std::string& digest_hex)
     }
   }
   CAIRN_ASSIGN_OR_RETURN(Bytes chunk, store_.backend().chunks().ReadChunk(*digest));
-  return OctetStream(chunk);
+  return OctetStream(std::move(chunk));
 }
 
 }  // namespace cairn::server

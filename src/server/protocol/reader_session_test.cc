@@ -60,7 +60,7 @@ TEST_F(ReaderSessionTest, AChunkIsServedOnlyAfterAnIndexListingItWasDownloaded) 
   ASSERT_EQ(index.status, 200);
   auto chunk = Get(**session, "chunk", chunk_query);
   ASSERT_EQ(chunk.status, 200);
-  EXPECT_EQ(Sha256Of(*DecodeBlob(AsBytes(chunk.body), nullptr)), digest_);
+  EXPECT_EQ(Sha256Of(*DecodeBlob(chunk.octets, nullptr)), digest_);
   EXPECT_EQ(Get(**session, "download", "file-name=index.json.blob").status, 200);
   EXPECT_EQ(Get(**session, "download", "file-name=../etc.blob").status, 400);
   EXPECT_EQ(Get(**session, "download", "file-name=other.blob").status, 404);

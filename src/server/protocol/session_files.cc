@@ -31,10 +31,10 @@ Result<Bytes> ReadSessionFile(const Datastore& store, const BackupNamespace& ns,
   return data;
 }
 
-http::ServerResponse OctetStream(const Bytes& data) {
+http::ServerResponse OctetStream(Bytes data) {
   http::ServerResponse response;
   response.headers.emplace_back("Content-Type", "application/octet-stream");
-  response.body.assign(data.begin(), data.end());
+  response.octets = std::move(data);
   return response;
 }
 

@@ -27,6 +27,6 @@ Result<Bytes> ReadSessionFile(const Datastore& store, const BackupNamespace& ns,
                               const SnapshotRef& snap, const std::string& name);
 
 // A 200 answer with `data` as application/octet-stream.
-http::ServerResponse OctetStream(const Bytes& data);
+http::ServerResponse OctetStream(Bytes data);
 
 }  // namespace cairn::server
