@@ -64,10 +64,13 @@ function(cairn_layer name)
   if(tests)
     add_executable(${name}_tests ${tests})
     target_link_libraries(${name}_tests PRIVATE cairn_${name} cairn_testing GTest::gtest_main GTest::gmock)
+    # Test files themselves (gtest macros, fixtures) at a lower level than the code under test,
+    # which keeps the build's: -O0 in the sanitizer build (40% less compile time than its -O1),
+    # -O1 in the others (a fifth less than -O2; 24 s -> 19 s for verify_test.cc).
     if(CAIRN_SANITIZE)
-      # Test files themselves (gtest macros, fixtures) at -O0: 40% less compile time; the code
-      # under test keeps the sanitizer build's -O1.
       target_compile_options(${name}_tests PRIVATE -O0)
+    else()
+      target_compile_options(${name}_tests PRIVATE -O1)
     endif()
     target_compile_definitions(${name}_tests PRIVATE
       CAIRN_SOURCE_DIR="${PROJECT_SOURCE_DIR}" CAIRN_BINARY_DIR="${CMAKE_BINARY_DIR}")
