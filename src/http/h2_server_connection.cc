@@ -1,5 +1,6 @@
 #include "http/h2_server_connection.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <spdlog/spdlog.h>
@@ -142,8 +143,10 @@ int H2ServerConnection::OnData(int32_t stream_id, const uint8_t* data, size_t le
 
 bool H2ServerConnection::MayGoOn(int32_t stream_id, Incoming& incoming, bool oldest) {
   if (incoming.admitted) return true;
-  // Nothing being received or handled means nothing will free memory: the oldest goes on.
-  bool stuck = oldest && admitted_ == 0 && outstanding_ == 0;
+  // Nothing being received, handled or waiting to be handled means nothing will free memory:
+  // the oldest goes on. (Requests waiting for the answer budget free theirs once the client
+  // takes its answers.)
+  bool stuck = oldest && admitted_ == 0 && outstanding_ == 0 && ready_.empty();
   std::string& body = incoming.request.body;
   size_t announced = incoming.announced_size;
   if (announced == 0) return buffered_ <= settings_.body_budget || stuck;
@@ -228,7 +231,10 @@ void H2ServerConnection::Dispatch(int32_t stream_id) {
 }
 
 bool H2ServerConnection::AnswersLeaveRoom() const {
-  return pending_output() + outstanding_ * typical_answer_ < settings_.answer_budget;
+  // At least a sixteenth of the budget each: however small the answers so far, at most 16
+  // requests are being handled for one session.
+  const size_t each = std::max(typical_answer_, settings_.answer_budget / 16);
+  return pending_output() + outstanding_ * each < settings_.answer_budget;
 }
 
 void H2ServerConnection::HandReady() {
@@ -264,16 +270,19 @@ void H2ServerConnection::Answer(int32_t stream_id, size_t body_size, ServerRespo
   if (!ended()) {
     OutgoingBytes body = response.octets.empty() ? OutgoingBytes(std::move(response.body))
                                                  : OutgoingBytes(std::move(response.octets));
-    // A moving average: a reader's chunks after its small downloads, a backup's short answers.
+    assert(response.body.empty() || response.octets.empty());
     const size_t size = body.view().size();
-    typical_answer_ = size >= typical_answer_ ? typical_answer_ + (size - typical_answer_) / 4
-                                              : typical_answer_ - (typical_answer_ - size) / 4;
     HeaderList headers;
     headers.emplace_back(":status", std::to_string(response.status));
     for (auto& header : response.headers) headers.push_back(std::move(header));
-    headers.emplace_back("content-length", std::to_string(body.view().size()));
+    headers.emplace_back("content-length", std::to_string(size));
     // Fails only if the client has reset the stream meanwhile: nothing to answer then.
-    SubmitResponse(stream_id, headers, std::move(body));
+    if (SubmitResponse(stream_id, headers, std::move(body)) == 0) {
+      // A moving average: a reader's chunks after its small downloads, a backup's short
+      // answers.
+      typical_answer_ = size >= typical_answer_ ? typical_answer_ + (size - typical_answer_) / 4
+                                                : typical_answer_ - (typical_answer_ - size) / 4;
+    }
     Flush();
     HandReady();
   }
@@ -285,6 +294,16 @@ int H2ServerConnection::OnStreamClose(int32_t stream_id, uint32_t) {
   if (it != incoming_.end()) {  // reset or closed before the request was complete
     Drop(stream_id, it->second);
     incoming_.erase(it);
+  }
+  // Reset while waiting for the answer budget: nobody wants the answer, and a closed stream no
+  // longer counts against max_concurrent_streams, so its request must not stay.
+  auto ready = std::find_if(ready_.begin(), ready_.end(),
+                            [stream_id](const auto& entry) { return entry.first == stream_id; });
+  if (ready != ready_.end()) {
+    assert(buffered_ >= HeldBytes(ready->second.body));
+    buffered_ -= HeldBytes(ready->second.body);
+    ready_.erase(ready);
+    GrantOwed();
   }
   return 0;
 }

@@ -82,8 +82,9 @@ class H2ServerConnection : public H2Connection {
   int outstanding_ = 0;             // requests handed to the service and not answered yet
   // Complete requests not handed to the service yet, oldest first, by stream.
   std::deque<std::pair<int32_t, ServerRequest>> ready_;
-  // The size an answer being made is counted as (see h2_service.h): a moving average of the
-  // answers' body sizes, from an eighth of the budget.
+  // The size an answer being made is counted as (see h2_service.h), unless smaller than a
+  // sixteenth of the budget: a moving average of the answers' body sizes, from an eighth of the
+  // budget.
   size_t typical_answer_;
   std::optional<Status> end_;
   bool closed_reported_ = false;

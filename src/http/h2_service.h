@@ -16,9 +16,11 @@
 // max_body_size.
 // Answers are bounded per session too: a complete request waits before going to the service
 // while the answers held (not sent yet, and those being made, each counted as the session's
-// typical answer: at first an eighth of the budget) come to answer_budget, so a reader session
-// holds about answer_budget + one chunk of answers however many it is asked for at once, and a
-// client that does not open its flow-control windows gets no more answers made. When more than
+// typical answer but at least a sixteenth of the budget) come to answer_budget. So at most 16
+// requests of a session are handled at once, a reader session holds about answer_budget of
+// chunks plus what the ones being read exceed the typical size by, however many it is asked
+// for, and a client that does not open its flow-control windows gets no more answers made.
+// A request reset while it waits is dropped. When more than
 // max_pending_output bytes of answers wait to be sent while the client does not take what is
 // written, the server stops reading until it does (answers waiting for the client's
 // flow-control windows do not stop it: the client's window updates must get in). A connection
