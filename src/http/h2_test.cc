@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <future>
+#include <list>
 #include <mutex>
 #include <thread>
 
@@ -276,9 +277,19 @@ struct NgClient {
   std::string body;
   bool closed = false;  // a stream has closed
   int streams_closed = 0;
-  NgClient() {
+  size_t data_sent = 0;            // bytes of request bodies sent
+  std::list<size_t> upload_left_;  // per Post, what its body still has to send
+  // Without automatic window updates the client never grants the server more window than
+  // HTTP/2's initial 64 KiB (per stream and for the connection).
+  explicit NgClient(bool auto_window_updates = true) {
     nghttp2_session_callbacks* callbacks;
     nghttp2_session_callbacks_new(&callbacks);
+    nghttp2_session_callbacks_set_on_frame_send_callback(
+        callbacks, [](nghttp2_session*, const nghttp2_frame* frame, void* self) {
+          if (frame->hd.type == NGHTTP2_DATA)
+            static_cast<NgClient*>(self)->data_sent += frame->hd.length;
+          return 0;
+        });
     nghttp2_session_callbacks_set_on_header_callback(
         callbacks, [](nghttp2_session*, const nghttp2_frame*, const uint8_t* name, size_t namelen,
                       const uint8_t* value, size_t valuelen, uint8_t, void* self) {
@@ -300,9 +311,38 @@ struct NgClient {
           ++static_cast<NgClient*>(self)->streams_closed;
           return 0;
         });
-    nghttp2_session_client_new(&session, callbacks, this);
+    nghttp2_option* option;
+    nghttp2_option_new(&option);
+    nghttp2_option_set_no_auto_window_update(option, auto_window_updates ? 0 : 1);
+    nghttp2_session_client_new2(&session, callbacks, this, option);
+    nghttp2_option_del(option);
     nghttp2_session_callbacks_del(callbacks);
     nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
+  }
+  // Submits a POST of `path` with a body of `size` bytes (content-length announced).
+  void Post(std::string_view path, size_t size) {
+    std::string p(path), length = std::to_string(size);
+    nghttp2_nv nva[] = {
+        {(uint8_t*)":method", (uint8_t*)"POST", 7, 4, NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t*)":scheme", (uint8_t*)"https", 7, 5, NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t*)":authority", (uint8_t*)"localhost:8007", 10, 14, NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t*)":path", (uint8_t*)p.data(), 5, p.size(), NGHTTP2_NV_FLAG_NONE},
+        {(uint8_t*)"content-length", (uint8_t*)length.data(), 14, length.size(),
+         NGHTTP2_NV_FLAG_NONE},
+    };
+    upload_left_.push_back(size);
+    nghttp2_data_provider body;
+    body.source.ptr = &upload_left_.back();
+    body.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+                            nghttp2_data_source* source, void*) -> ssize_t {
+      size_t& left = *static_cast<size_t*>(source->ptr);
+      size_t n = std::min(length, left);
+      std::fill(buf, buf + n, 'p');
+      left -= n;
+      if (left == 0) *flags |= NGHTTP2_DATA_FLAG_EOF;
+      return static_cast<ssize_t>(n);
+    };
+    nghttp2_submit_request(session, nullptr, nva, 5, &body, nullptr);
   }
   ~NgClient() { nghttp2_session_del(session); }
   std::string Get(std::string_view path) {
@@ -434,6 +474,48 @@ TEST_F(H2Test, AClientThatTakesNoAnswersGetsNoMoreMade) {
   EXPECT_EQ(h2.status, "200");
   EXPECT_EQ(h2.body.size(), kSmall + (kLarge - 20) * kAnswer);
   EXPECT_EQ(service_->handled(), kSmall + kLarge - 20);
+}
+
+// Story: the session lets the oldest waiting upload past the body budget when nothing else
+// could free memory ("stuck": nothing received, nothing handled). Once requests waited for the
+// answer budget they were neither, so with answers the client did not take, every upload in
+// turn was let past the budget and received whole: each one's body held until the client took
+// its answers. Complete requests waiting to be handled now count as something that will free
+// memory (once the client takes its answers).
+TEST_F(H2Test, UploadsWaitingForTheAnswerBudgetKeepLaterBodiesOut) {
+  ServerOptions options;
+  options.h2.body_budget = 1 << 20;
+  options.h2.answer_budget = 512 << 10;
+  StartServer(options);
+  RawClient raw(server_->port());
+  raw.StartTls();
+  NgClient h2(/*auto_window_updates=*/false);
+  // 1 MiB of answers the client does not take: the answer budget is full.
+  std::string requests;
+  for (int i = 0; i < 4; ++i) requests += h2.Get("/big?" + std::to_string(256 << 10));
+  raw.Send(
+      "GET /upgrade HTTP/1.1\r\nHost: x\r\nUpgrade: test-protocol\r\n"
+      "Connection: upgrade\r\n\r\n" +
+      requests);
+  EXPECT_EQ(raw.ReadUpgradeStatus(), 101);
+  // Then 2 uploads of 400 KiB, which fit the 1 MiB body budget and are received whole, then
+  // 4 more: each may send its first 256 KiB (the stream window) and must then wait.
+  constexpr size_t kUpload = 400 << 10;
+  auto exchange_until_quiet = [&] {
+    for (int idle = 0; idle < 3;) {
+      raw.Send(h2.Output());
+      std::string in = raw.ReadAvailable(std::chrono::milliseconds(300));
+      idle = in.empty() ? idle + 1 : 0;
+      ASSERT_GE(nghttp2_session_mem_recv(h2.session, (const uint8_t*)in.data(), in.size()), 0);
+    }
+  };
+  for (int i = 0; i < 2; ++i) h2.Post("/upload", kUpload);
+  exchange_until_quiet();
+  EXPECT_EQ(h2.data_sent, 2 * kUpload);
+  for (int i = 0; i < 4; ++i) h2.Post("/upload", kUpload);
+  exchange_until_quiet();
+  EXPECT_EQ(service_->handled(), 4);
+  EXPECT_LE(h2.data_sent, 2 * kUpload + 4 * (256 << 10));
 }
 
 }  // namespace

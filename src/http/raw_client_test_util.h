@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
@@ -14,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +65,16 @@ class RawClient {
     parser.skip(true);  // a 101 has no body
     boost::beast::http::read_header(*tls_, buffer_, parser);
     return static_cast<int>(parser.get().result_int());
+  }
+  // What arrives within `wait`: bytes already buffered, else one read if the socket becomes
+  // readable in time, else nothing.
+  std::string ReadAvailable(std::chrono::milliseconds wait) {
+    if (buffer_.size() == 0) {
+      auto& socket = tls_ ? tls_->next_layer() : socket_;
+      pollfd readable{socket.native_handle(), POLLIN, 0};
+      if (::poll(&readable, 1, static_cast<int>(wait.count())) <= 0) return {};
+    }
+    return ReadSome();
   }
   // What has arrived: bytes already buffered, else one read (at least one byte).
   std::string ReadSome() {
