@@ -268,9 +268,9 @@ void H2ServerConnection::Answer(int32_t stream_id, size_t body_size, ServerRespo
   buffered_ -= body_size;
   GrantOwed();
   if (!ended()) {
+    assert(response.body.empty() || response.octets.empty());
     OutgoingBytes body = response.octets.empty() ? OutgoingBytes(std::move(response.body))
                                                  : OutgoingBytes(std::move(response.octets));
-    assert(response.body.empty() || response.octets.empty());
     const size_t size = body.view().size();
     HeaderList headers;
     headers.emplace_back(":status", std::to_string(response.status));
