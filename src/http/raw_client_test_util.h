@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
@@ -66,15 +65,25 @@ class RawClient {
     boost::beast::http::read_header(*tls_, buffer_, parser);
     return static_cast<int>(parser.get().result_int());
   }
-  // What arrives within `wait`: bytes already buffered, else one read if the socket becomes
-  // readable in time, else nothing.
+  // What arrives within `wait`: bytes already buffered, else what one read returns if it
+  // completes in time, else nothing. (Polling the socket would miss records the TLS layer has
+  // already read from it: the read goes through the TLS stream.)
   std::string ReadAvailable(std::chrono::milliseconds wait) {
-    if (buffer_.size() == 0) {
-      auto& socket = tls_ ? tls_->next_layer() : socket_;
-      pollfd readable{socket.native_handle(), POLLIN, 0};
-      if (::poll(&readable, 1, static_cast<int>(wait.count())) <= 0) return {};
+    std::string out = boost::beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    if (!out.empty()) return out;
+    char chunk[16384];
+    std::optional<size_t> got;
+    tls_->async_read_some(boost::asio::buffer(chunk, sizeof(chunk)),
+                          [&got](boost::system::error_code ec, size_t n) { got = ec ? 0 : n; });
+    io_.restart();
+    io_.run_for(wait);
+    if (!got) {
+      tls_->next_layer().cancel();
+      io_.restart();
+      io_.run();
     }
-    return ReadSome();
+    return std::string(chunk, got.value_or(0));
   }
   // What has arrived: bytes already buffered, else one read (at least one byte).
   std::string ReadSome() {
