@@ -19,6 +19,7 @@ struct ServerArgs {
   std::string listen = "[::]:8007";
   std::string state_dir;
   std::string node;
+  std::string web_root;
 };
 
 // Sessions move chunks through request and answer bodies of up to 4 MiB (+ a header),
@@ -55,6 +56,7 @@ Status RunServer(const Context& ctx, const ServerArgs& args) {
       ctx.config_dir.empty() ? config::DatastoreConfig::DefaultDir() : ctx.config_dir;
   options.state_dir = args.state_dir;
   options.node = args.node;
+  options.web_root = args.web_root;
   CAIRN_ASSIGN_OR_RETURN(auto running, server::Server::Start(options));
   // One line on stdout that scripts (and the tests) wait for.
   std::printf("listening on port %u, fingerprint %s\n", running->port(),
@@ -148,6 +150,10 @@ void AddServerCommands(CLI::App& app, Context& ctx) {
                   "$XDG_STATE_HOME/cairn)")
       ->envname("CAIRN_STATE_DIR");
   cmd->add_option("--node", args->node, "Node name in task ids (default: the host name)");
+  cmd->add_option("--web-root", args->web_root,
+                  "The built web UI to serve at / (default: web/ beside the executable, then "
+                  "../share/cairn/web)")
+      ->envname("CAIRN_WEB_ROOT");
   cmd->callback([&ctx, cmd, args] {
     if (!cmd->get_subcommands().empty()) return;
     ctx.action = [&ctx, args] { return RunServer(ctx, *args); };

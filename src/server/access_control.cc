@@ -46,11 +46,16 @@ AccessControl::AccessControl(std::string config_dir, std::unique_ptr<TicketKey> 
       acls_(JoinPath(config_dir_, kAclConfigFile),
             [dir = config_dir_] { return AclTree::Load(dir); }) {}
 
-Result<std::optional<Credentials>> AccessControl::Authenticate(const http::ServerRequest& request,
-                                                               int64_t now) {
+std::optional<std::string> AccessControl::TicketCookie(const http::ServerRequest& request) {
   std::string_view cookies = request.Header("cookie");
   std::optional<std::string> ticket = CookieValue(cookies, "__Host-PBSAuthCookie");
   if (!ticket) ticket = CookieValue(cookies, "PBSAuthCookie");
+  return ticket;
+}
+
+Result<std::optional<Credentials>> AccessControl::Authenticate(const http::ServerRequest& request,
+                                                               int64_t now) {
+  std::optional<std::string> ticket = TicketCookie(request);
   if (ticket) {
     CAIRN_ASSIGN_OR_RETURN(Userid user, ticket_key_->VerifyTicket(*ticket, now));
     CAIRN_RETURN_IF_ERROR(CheckUserActive(Authid(user), now));

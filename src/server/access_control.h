@@ -48,6 +48,8 @@ class AccessControl {
   // else an `Authorization: PBSAPIToken <id>:<secret>` header (' ' or '='). nullopt if it
   // carries none; PermissionDenied for invalid, expired or disabled ones.
   Result<std::optional<Credentials>> Authenticate(const http::ServerRequest& request, int64_t now);
+  // The ticket of the request's cookie (as Authenticate picks it), unchecked; nullopt if none.
+  static std::optional<std::string> TicketCookie(const http::ServerRequest& request);
   // PermissionDenied unless `token` is a valid CSRF token of `user` at `now`.
   Status CheckCsrf(const Userid& user, std::string_view token, int64_t now) const;
 

@@ -14,6 +14,7 @@
 #include "server/api/routes.h"
 #include "server/metrics.h"
 #include "server/server_context.h"
+#include "server/web_assets.h"
 
 namespace cairn::server {
 namespace {
@@ -32,6 +33,7 @@ class RunningServer : public Server {
 
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<ApiDispatcher> dispatcher_;
+  std::unique_ptr<WebAssets> web_;
   std::unique_ptr<http::HttpServer> http_;
   std::string fingerprint_;
   bool stopped_ = false;
@@ -118,12 +120,27 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       std::make_unique<ApiDispatcher>(*server->context_, std::move(router), options.dispatcher);
   ApiDispatcher* dispatcher = server->dispatcher_.get();
   ServerContext* context = server->context_.get();
+  if (options.web_root.empty()) options.web_root = DefaultWebRoot();
+  Result<WebAssets> web = options.web_root.empty()
+                              ? Result<WebAssets>(Status::NotFound("no built web UI was found"))
+                              : WebAssets::Load(options.web_root);
+  if (web.ok()) {
+    spdlog::info("web UI: serving {}", options.web_root);
+  } else {
+    spdlog::warn("web UI: {}", web.status().ToString());
+  }
+  server->web_ = std::make_unique<WebAssets>(web.ok() ? std::move(*web)
+                                                      : WebAssets::Missing(web.status().message()));
+  const WebAssets* web_assets = server->web_.get();
   http::ServerOptions http_options;
   http_options.listen = options.listen;
   http_options.certificate = certificate;
   http_options.handler_threads = options.handler_threads;
-  http_options.handler = [dispatcher, context](const http::ServerRequest& request) {
+  http_options.handler = [dispatcher, context, web_assets](const http::ServerRequest& request) {
     if (request.path == "/metrics") return ServeMetrics(*context, *dispatcher, request);
+    if (!request.path.starts_with("/api2/")) {
+      if (auto file = web_assets->Serve(request)) return std::move(*file);
+    }
     return dispatcher->Handle(request);
   };
   CAIRN_ASSIGN_OR_RETURN(server->http_, http::HttpServer::Start(std::move(http_options)));

@@ -24,6 +24,9 @@ struct ServerOptions {
   std::string state_dir;           // tasks/ (logs, active, archive)
   std::string node;                // the node name in UPIDs; empty = the short host name
   std::function<int64_t()> clock;  // Unix seconds; null = the system clock
+  // The built web UI served at "/" (web_assets.h); empty = DefaultWebRoot(). Without one, "/"
+  // says how to get it.
+  std::string web_root;
   DispatcherOptions dispatcher;
   int handler_threads = 8;
 };

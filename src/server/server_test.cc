@@ -61,7 +61,14 @@ class ServerTest : public ::testing::Test {
   struct Reply {
     int status = 0;
     std::string body;
+    http::HeaderList headers;
     json Json() const { return json::parse(body); }
+    std::string Header(std::string_view name) const {
+      for (const auto& [key, value] : headers) {
+        if (key == name) return value;
+      }
+      return {};
+    }
   };
 
   Reply Call(std::string method, std::string path, http::HeaderList headers = {},
@@ -74,7 +81,8 @@ class ServerTest : public ::testing::Test {
     auto response = transport_->Send(request);
     EXPECT_TRUE(response.ok()) << response.status().ToString();
     if (!response.ok()) return {};
-    return {response->status, std::string(response->body.begin(), response->body.end())};
+    return {response->status, std::string(response->body.begin(), response->body.end()),
+            response->headers};
   }
 
   // Logs in as alice: {ticket, CSRF token}.
@@ -115,6 +123,38 @@ TEST_F(ServerTest, TicketsExpireAfterTwoHoursAndRenewWithTheTicketAsPassword) {
   // Nor does a ticket from the future beyond the 300 s clock-skew allowance.
   now_ -= 7201 + 301;
   EXPECT_EQ(Call("GET", "/version", Cookie(renewed)).status, 401);
+}
+
+// The web UI logs in with http-only: the ticket comes as a Secure HttpOnly cookie the page's
+// scripts cannot read, so the UI renews it by sending the ticket info as the password; the
+// ticket then comes from the cookie.
+TEST_F(ServerTest, AnHttpOnlyTicketRenewsThroughItsCookie) {
+  auto login = [&](const std::string& password, http::HeaderList headers) {
+    headers.emplace_back("Content-Type", "application/json");
+    return Call(
+        "POST", "/access/ticket", headers,
+        json{{"username", "alice@pbs"}, {"password", password}, {"http-only", true}}.dump());
+  };
+  Reply first = login("alice-secret", {});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_FALSE(first.Json()["data"].contains("ticket"));
+  std::string info = first.Json()["data"]["ticket-info"];
+  std::string cookie = first.Header("set-cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("Secure"), std::string::npos) << cookie;
+  std::string pair = cookie.substr(0, cookie.find(';'));  // __Host-PBSAuthCookie=<ticket>
+  now_ += 3600;
+  Reply renewed = login(info, {{"Cookie", pair}});
+  ASSERT_EQ(renewed.status, 200) << renewed.body;
+  std::string renewed_pair = renewed.Header("set-cookie");
+  renewed_pair = renewed_pair.substr(0, renewed_pair.find(';'));
+  EXPECT_NE(renewed_pair, pair);
+  now_ += 3601;  // the first ticket has expired, the renewed one has not
+  EXPECT_EQ(Call("GET", "/version", {{"Cookie", pair}}).status, 401);
+  EXPECT_EQ(Call("GET", "/version", {{"Cookie", renewed_pair}}).status, 200);
+  // The ticket info alone is no password, and an expired cookie renews nothing.
+  EXPECT_EQ(login(info, {}).status, 401);
+  EXPECT_EQ(login(info, {{"Cookie", pair}}).status, 401);
 }
 
 TEST_F(ServerTest, CookieWritesNeedTheCsrfTokenOfTheSameUser) {

@@ -34,8 +34,14 @@ Result<ApiReply> CreateTicket(ApiCall& call) {
   if (params.Has("tfa-challenge")) {
     return Status::InvalidArgument("two-factor authentication is not supported");
   }
-  auto login = call.context().access().Login(params.String("username"), params.String("password"),
-                                             call.context().Now());
+  // The web UI cannot read its HttpOnly ticket: to renew it, it sends the ticket info it got
+  // at login as the password, and the ticket comes from the cookie.
+  std::string password = params.String("password");
+  if (password.ends_with("::ticketinfo")) {
+    if (auto ticket = AccessControl::TicketCookie(call.request())) password = *ticket;
+  }
+  auto login =
+      call.context().access().Login(params.String("username"), password, call.context().Now());
   if (!login.ok()) {
     // The dispatcher adds no delay to handler errors but 403; a failed login waits 3 s here.
     http::ServerResponse raw;

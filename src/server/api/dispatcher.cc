@@ -88,7 +88,11 @@ http::ServerResponse ApiDispatcher::Dispatch(const http::ServerRequest& request)
   if (credentials && credentials->by_ticket && request.method != "GET") {
     Status csrf = context_.access().CheckCsrf(credentials->auth_id.user(),
                                               request.Header("csrfpreventiontoken"), now);
-    if (!csrf.ok()) {
+    // A route open to the world (the login) is called as by anyone: a browser that still
+    // holds a ticket cookie but no CSRF token must still be able to log in.
+    if (!csrf.ok() && route.access.kind == Access::Kind::kWorld) {
+      credentials.reset();
+    } else if (!csrf.ok()) {
       return Delayed(fail(401, "authentication failed - " + csrf.message()),
                      options_.auth_failure_delay);
     }
