@@ -3,7 +3,7 @@
 // from the login. A 401 means the session ended: listeners show the login again without
 // unmounting the page, so what a form holds survives a re-login.
 
-export type Params = Record<string, string | number | boolean | undefined | null>;
+export type Params = Record<string, string | number | boolean | string[] | undefined | null>;
 
 export class ApiError extends Error {
   constructor(
@@ -62,14 +62,18 @@ function query(params: Params): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value)) {
+      for (const item of value) search.append(key, item);
+      continue;
+    }
     search.set(key, typeof value === "boolean" ? (value ? "1" : "0") : String(value));
   }
   const text = search.toString();
   return text ? `?${text}` : "";
 }
 
-function cleaned(params: Params): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+function cleaned(params: Params): Record<string, string | number | boolean | string[]> {
+  const out: Record<string, string | number | boolean | string[]> = {};
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined && value !== null) out[key] = value;
   }

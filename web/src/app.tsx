@@ -9,6 +9,7 @@ import { DatastoreList } from "./pages/datastores";
 import { DatastorePage } from "./pages/datastore";
 import { TaskList } from "./pages/tasks";
 import { TaskView } from "./pages/task_view";
+import { S3EndpointList } from "./pages/s3_endpoints";
 import { href, useRoute } from "./router";
 
 const kRenewMs = 15 * 60 * 1000;  // tickets live two hours
@@ -16,6 +17,7 @@ const kRenewMs = 15 * 60 * 1000;  // tickets live two hours
 const kSections = [
   { route: "dashboard", title: "Dashboard" },
   { route: "datastores", title: "Datastores" },
+  { route: "s3", title: "S3 endpoints" },
   { route: "tasks", title: "Tasks" },
 ];
 
@@ -26,6 +28,8 @@ function Page({ route }: { route: string[] }) {
       return <DatastoreList />;
     case "datastore":
       return <DatastorePage store={rest[0]} tab={rest[1] ?? "summary"} />;
+    case "s3":
+      return <S3EndpointList />;
     case "tasks":
       return rest[0] ? <TaskView upid={rest[0]} /> : <TaskList />;
     default:

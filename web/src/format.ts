@@ -55,3 +55,13 @@ export function parseUpid(upid: string): Upid | null {
     user: parts.slice(8).join(":").replace(/:$/, ""),
   };
 }
+
+// A PBS property string ("type=read-only,message=text") as a map. Values do not hold ','.
+export function parseProperties(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of (text ?? "").split(",")) {
+    const eq = item.indexOf("=");
+    if (eq > 0) out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}

@@ -91,3 +91,29 @@ export interface Snapshot {
 export interface Namespace {
   ns: string;
 }
+
+export interface S3Endpoint {
+  id: string;
+  endpoint: string;
+  port?: number;
+  region?: string;
+  "access-key"?: string;
+  "path-style"?: boolean;
+  fingerprint?: string;
+  "put-rate-limit"?: number;
+  "rate-in"?: number;
+  "burst-in"?: number;
+  "rate-out"?: number;
+  "burst-out"?: number;
+  "max-connections"?: number;
+  "provider-quirks"?: string[];
+}
+
+export interface DatastoreConfig {
+  name: string;
+  path: string;
+  backend?: string;
+  "maintenance-mode"?: string;
+  "max-cache-size"?: number;
+  tuning?: string;
+}

@@ -9,6 +9,7 @@ import { formatBytes, formatDuration, formatTime } from "../format";
 import { href, navigate } from "../router";
 import { DatastoreStatus } from "../types";
 import { ContentView } from "./content";
+import { DatastoreOptions } from "./datastore_options";
 
 const kTabs = [
   { tab: "summary", title: "Summary" },
@@ -68,9 +69,13 @@ function Summary({ store }: { store: string }) {
       {data && (
         <div class="cards">
           <section class="card" aria-labelledby="usage-title">
-            <h2 id="usage-title">Usage</h2>
+            <h2 id="usage-title">{data["backend-type"] === "s3" ? "Local cache disk" : "Usage"}</h2>
             <UsageBar used={data.used} total={data.total} />
-            <p>Backend: {data["backend-type"] === "s3" ? "S3 (with a local cache)" : "filesystem"}</p>
+            <p>
+              {data["backend-type"] === "s3"
+                ? "Backend: S3. The bucket's size is not known here; the disk holds the local cache."
+                : "Backend: filesystem."}
+            </p>
           </section>
           <section class="card" aria-labelledby="counts-title">
             <h2 id="counts-title">Contents</h2>
@@ -116,6 +121,7 @@ function Summary({ store }: { store: string }) {
               </dl>
             )}
           </section>
+          <DatastoreOptions store={store} />
         </div>
       )}
     </>
