@@ -10,6 +10,7 @@ import { DatastorePage } from "./pages/datastore";
 import { TaskList } from "./pages/tasks";
 import { TaskView } from "./pages/task_view";
 import { S3EndpointList } from "./pages/s3_endpoints";
+import { AccessPage } from "./pages/access";
 import { href, useRoute } from "./router";
 
 const kRenewMs = 15 * 60 * 1000;  // tickets live two hours
@@ -19,6 +20,7 @@ const kSections = [
   { route: "datastores", title: "Datastores" },
   { route: "s3", title: "S3 endpoints" },
   { route: "tasks", title: "Tasks" },
+  { route: "access", title: "Access control" },
 ];
 
 function Page({ route }: { route: string[] }) {
@@ -28,6 +30,8 @@ function Page({ route }: { route: string[] }) {
       return <DatastoreList />;
     case "datastore":
       return <DatastorePage store={rest[0]} tab={rest[1] ?? "summary"} />;
+    case "access":
+      return <AccessPage tab={rest[0] ?? "users"} />;
     case "s3":
       return <S3EndpointList />;
     case "tasks":

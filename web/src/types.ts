@@ -117,3 +117,34 @@ export interface DatastoreConfig {
   "max-cache-size"?: number;
   tuning?: string;
 }
+
+export interface User {
+  userid: string;
+  enable?: boolean;
+  expire?: number;
+  comment?: string;
+  firstname?: string;
+  lastname?: string;
+  email?: string;
+}
+
+export interface ApiToken {
+  tokenid: string;
+  enable?: boolean;
+  expire?: number;
+  comment?: string;
+}
+
+export interface AclEntry {
+  path: string;
+  propagate: boolean;
+  roleid: string;
+  ugid: string;
+  ugid_type: string;
+}
+
+export interface Role {
+  roleid: string;
+  privs: string[];
+  comment?: string;
+}

@@ -42,6 +42,19 @@ export class Cairn {
     return result.stdout;
   }
 
+  // Runs the CLI against the server as `authId` (a user or token) with `secret`.
+  remote(authId, secret, store, args) {
+    const env = { ...this.env, CAIRN_PASSWORD: secret, CAIRN_FINGERPRINT: this.fingerprint };
+    const repository = `${authId}@127.0.0.1:${this.port}:${store}`;
+    const result = spawnSync(this.binary, ["--output-format", "json", ...args, "--repository", repository], {
+      env,
+      encoding: "utf8",
+      timeout: 600_000,
+    });
+    if (result.status !== 0) throw new Error(`cairn ${args.join(" ")} as ${authId} failed:\n${result.stdout}${result.stderr}`);
+    return result.stdout;
+  }
+
   createUser(userid, role, aclPath) {
     this.run(["user", "create", userid, "--password-file", "-"], `${PASSWORD}\n`);
     if (role) this.run(["acl", "update", aclPath, role, "--auth-id", userid]);
@@ -62,9 +75,10 @@ export class Cairn {
       lines.once("line", resolve);
       this.server.once("exit", (code) => reject(new Error(`server exited (${code}): ${this.serverLog}`)));
     });
-    const match = /listening on port (\d+)/.exec(line);
+    const match = /listening on port (\d+), fingerprint (\S+)/.exec(line);
     if (!match) throw new Error(`server did not start: ${line}`);
     this.port = Number(match[1]);
+    this.fingerprint = match[2];
     this.url = `https://127.0.0.1:${this.port}`;
     return this;
   }

@@ -117,6 +117,47 @@ describe("web UI", () => {
     await page.context().close();
   });
 
+  test("a token made in the UI, granted a role in the ACL editor, works from the CLI", async () => {
+    const page = await newPage(browser);
+    await logIn(page, cairn.url, "admin@pbs");
+    await page.getByRole("link", { name: "Access control" }).click();
+    await page.getByRole("link", { name: "API tokens" }).click();
+    await page.getByLabel("User", { exact: true }).selectOption("admin@pbs");
+    await page.getByRole("button", { name: "Add token" }).click();
+    await page.getByLabel("Token name").fill("ci");
+    await page.getByRole("dialog").getByRole("button", { name: "Add" }).click();
+    const secretField = page.getByTestId("token-secret");
+    await secretField.waitFor();
+    const secret = await secretField.inputValue();
+    assert.match(secret, /^[0-9a-f-]{36}$/);
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.getByRole("dialog").getByRole("status").waitFor();
+    await screenshot(page, "token-secret");
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.getByRole("cell", { name: "admin@pbs!ci", exact: true }).waitFor();
+    // A token holds no more than its own ACL grants it.
+    await page.getByRole("link", { name: "Permissions", exact: true }).click();
+    await page.getByRole("button", { name: "Grant a role" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Path").fill("/datastore/store1");
+    await dialog.getByLabel("User or token").fill("admin@pbs!ci");
+    await dialog.getByRole("combobox", { name: "Role" }).selectOption("DatastoreBackup");
+    await dialog.getByRole("button", { name: "Grant" }).click();
+    await page.getByRole("cell", { name: "admin@pbs!ci", exact: true }).waitFor();
+    await screenshot(page, "access-acl");
+    const data = path.join(cairn.root, "data");
+    const out = JSON.parse(cairn.remote("admin@pbs!ci", secret, "store1", ["backup", "--backup-id", "token-made", `root.pxar:${data}`]));
+    assert.ok(out, "the backup answered");
+    await page.goto(`${cairn.url}/#/datastore/store1/content`);
+    await page.getByRole("button", { name: "host/token-made" }).waitFor();
+    // The effective permissions of the token: what the ACL editor granted.
+    await page.goto(`${cairn.url}/#/access/effective`);
+    await page.getByLabel("User or token").fill("admin@pbs!ci");
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.getByRole("cell", { name: /Datastore.Backup/ }).first().waitFor();
+    await page.context().close();
+  });
+
   test("an expired session asks for the login again and keeps the page", async () => {
     const page = await newPage(browser);
     await logIn(page, cairn.url, "admin@pbs");
@@ -146,6 +187,9 @@ describe("web UI", () => {
       ["summary", "#/datastore/store1", "Last garbage collection"],
       ["content", "#/datastore/store1/content", "Backup groups"],
       ["tasks", "#/tasks", "Tasks"],
+      ["users", "#/access/users", "Access control"],
+      ["acl", "#/access/acl", "Access control"],
+      ["s3", "#/s3", "S3 endpoints"],
     ]) {
       await page.goto(`${cairn.url}/${route}`);
       await page.getByRole("heading", { name: ready }).first().waitFor();
