@@ -21,6 +21,7 @@
 
 #include "base/mutex.h"
 #include "http/h2_server_connection.h"
+#include "http/handover_sink.h"
 #include "http/listen_address.h"
 #include "http/tls_stream.h"
 
@@ -56,6 +57,8 @@ struct Shared {
   ServerOptions options;
   asio::ssl::context tls{asio::ssl::context::tls_server};
   asio::thread_pool handlers;
+  asio::thread_pool producers;  // ServerResponse::produce
+  std::atomic<bool> stopping{false};
   std::atomic<uint64_t> responses_written{0};  // or failed to write
   // The HTTP/2 sessions whose service has not been told yet that they are closed.
   Mutex h2_mu;
@@ -66,6 +69,7 @@ struct Shared {
   explicit Shared(ServerOptions opts)
       : options(std::move(opts)),
         handlers(static_cast<size_t>(std::max(1, options.handler_threads))),
+        producers(static_cast<size_t>(std::max(1, options.producer_threads))),
         io(std::make_shared<asio::io_context>()) {}
 };
 
@@ -194,6 +198,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Write(ServerResponse response) {
+    if (response.produce) return WriteProduced(std::move(response));
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(version_);
     out->result(static_cast<unsigned>(response.status));
@@ -235,6 +240,80 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           if (!out->keep_alive()) return self->Shutdown();
           self->ReadRequest();
         });
+  }
+
+  // A produced body (ServerResponse::produce), chunked: the header, then each piece the
+  // producer hands over (HandoverSink), then the last chunk once it returns OK.
+  struct Produced {
+    bhttp::response<bhttp::buffer_body> message;
+    std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer;
+  };
+
+  void WriteProduced(ServerResponse response) {
+    auto produced = std::make_shared<Produced>();
+    produced->message.version(version_);
+    produced->message.result(static_cast<unsigned>(response.status));
+    for (const auto& [name, value] : response.headers) {
+      if (SafeHeaderText(name) && SafeHeaderText(value)) produced->message.insert(name, value);
+    }
+    produced->message.keep_alive(keep_alive_);
+    produced->message.chunked(true);
+    produced->message.body().data = nullptr;
+    produced->message.body().more = true;
+    produced->serializer.emplace(produced->message);
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.idle_timeout);
+    bhttp::async_write_header(
+        stream_, *produced->serializer,
+        [self = this->shared_from_this(), produced, produce = std::move(response.produce)](
+            beast::error_code ec, size_t) mutable {
+          if (ec) return self->Close();
+          asio::post(self->shared_->producers, [self, produced, produce = std::move(produce)] {
+            HandoverSink sink(
+                [self, produced](std::shared_ptr<const Bytes> piece,
+                                 std::function<void(bool)> done) {
+                  asio::post(self->stream_.get_executor(), [self, produced, piece, done] {
+                    self->WritePiece(produced, piece, done);
+                  });
+                },
+                self->shared_->stopping);
+            Status status = produce(sink);
+            if (!status.ok()) spdlog::warn("http: produced body broken off: {}", status.ToString());
+            asio::post(self->stream_.get_executor(),
+                       [self, produced, ok = status.ok()] { self->FinishProduced(produced, ok); });
+          });
+        });
+  }
+
+  void WritePiece(std::shared_ptr<Produced> produced, std::shared_ptr<const Bytes> piece,
+                  std::function<void(bool)> done) {
+    auto& body = produced->message.body();
+    body.data = const_cast<uint8_t*>(piece->data());
+    body.size = piece->size();
+    body.more = true;
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.idle_timeout);
+    bhttp::async_write(
+        stream_, *produced->serializer,
+        [self = this->shared_from_this(), produced, piece, done](beast::error_code ec, size_t) {
+          // need_buffer: the piece is out and the serializer wants the next.
+          bool ok = !ec || ec == bhttp::error::need_buffer;
+          done(ok);
+          if (!ok) self->Close();
+        });
+  }
+
+  void FinishProduced(std::shared_ptr<Produced> produced, bool ok) {
+    if (!ok) return Close();
+    auto& body = produced->message.body();
+    body.data = nullptr;
+    body.size = 0;
+    body.more = false;
+    bhttp::async_write(stream_, *produced->serializer,
+                       [self = this->shared_from_this(), produced](beast::error_code ec, size_t) {
+                         self->shared_->responses_written.fetch_add(1, std::memory_order_relaxed);
+                         if (ec) return self->Close();
+                         if (!produced->message.keep_alive()) return self->Shutdown();
+                         self->ReadRequest();
+                       });
   }
 
   // Turns the connection into an HTTP/2 session serving `service`; bytes read past the
@@ -444,6 +523,7 @@ class BeastServer : public HttpServer {
   void Stop() override {
     if (stopped_) return;
     stopped_ = true;
+    shared_->stopping = true;
     EndH2Sessions();
     // No connection makes progress once the I/O threads are gone; handlers still running finish
     // and their answers are dropped with the connections.
@@ -453,6 +533,7 @@ class BeastServer : public HttpServer {
     beast::error_code ec;
     acceptor_.close(ec);
     shared_->handlers.join();
+    shared_->producers.join();  // their sinks fail once `stopping` is set
   }
 
  private:

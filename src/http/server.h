@@ -35,6 +35,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/stream.h"
 #include "http/h2_service.h"
 #include "http/headers.h"
 #include "http/tls_certificate.h"
@@ -62,6 +63,13 @@ struct ServerResponse {
   // Instead of `body`, for bytes the handler already holds (a chunk or file read from the
   // store): moved into an HTTP/2 answer without a copy (HTTP/1.1 copies them). Set at most one.
   Bytes octets;
+  // Instead of `body`, for a body too large to hold (a file or an archive made on the fly):
+  // run on a thread of its own (at most `ServerOptions::producer_threads` at once; later ones
+  // wait), it writes the body to the sink, whose Write returns once the connection took the
+  // bytes (http/handover_sink.h). HTTP/1.1 only; the body goes out chunked. If it fails, or the
+  // client goes away, the connection is closed without the last chunk: the client sees a
+  // broken body, never a complete-looking one.
+  std::function<Status(ByteSink& out)> produce;
   // The response is sent no earlier than this long after the request was received.
   std::chrono::milliseconds delay{0};
   // With status 101: the HTTP/2 service the connection serves once the 101 is written.
@@ -77,6 +85,8 @@ struct ServerOptions {
   RequestHandler handler;
   int io_threads = 2;
   int handler_threads = 8;
+  // Threads for produced bodies (ServerResponse::produce): downloads running at once.
+  int producer_threads = 4;
   size_t max_target_length = 3072;
   size_t max_body_size = 512 * 1024;
   size_t max_header_size = 16 * 1024;

@@ -236,5 +236,89 @@ TEST_F(HttpServerTest, IdleConnectionsCostNoThreads) {
   server_->Stop();                       // with 200 connections open
 }
 
+// A body produced while it is sent (a download larger than memory should hold).
+ServerResponse Produced(std::function<Status(ByteSink&)> produce) {
+  ServerResponse response;
+  response.headers.emplace_back("Content-Type", "application/octet-stream");
+  response.produce = std::move(produce);
+  return response;
+}
+
+Bytes Pattern(size_t size) {
+  Bytes out(size);
+  for (size_t i = 0; i < size; ++i) out[i] = static_cast<uint8_t>(i * 7 + i / 4096);
+  return out;
+}
+
+TEST_F(HttpServerTest, AProducedBodyArrivesWholeAndChunked) {
+  const Bytes expected = Pattern((3 << 20) + 17);
+  StartServer([&](const ServerRequest&) {
+    return Produced([&](ByteSink& out) {
+      ByteView rest(expected);
+      for (size_t step = 1; !rest.empty(); step = step * 3 + 1) {
+        size_t n = std::min(rest.size(), step);
+        CAIRN_RETURN_IF_ERROR(out.Write(rest.first(n)));
+        rest = rest.subspan(n);
+      }
+      return Status::OK();
+    });
+  });
+  auto response = Get("/file");
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(response->body == expected);
+  bool chunked = false;
+  for (const auto& [name, value] : response->headers) {
+    chunked |= name == "transfer-encoding" && value == "chunked";
+  }
+  EXPECT_TRUE(chunked);
+}
+
+TEST_F(HttpServerTest, AProducerThatFailsLeavesABrokenBodyNotAShortOne) {
+  StartServer([](const ServerRequest&) {
+    return Produced([](ByteSink& out) {
+      CAIRN_RETURN_IF_ERROR(out.Write(Pattern(1 << 20)));
+      return Status::IOError("chunk 1234 is missing");
+    });
+  });
+  auto response = Get("/file");
+  EXPECT_FALSE(response.ok()) << "a body without its last chunk must not look complete";
+}
+
+// A client that stops reading or goes away must not leave a producer (and what it holds, such
+// as a snapshot reader) waiting forever.
+TEST_F(HttpServerTest, AClientThatGoesAwayOrAServerThatStopsEndsTheProducer) {
+  std::promise<Status> gone_result, stop_result;
+  std::atomic<int> calls{0};
+  StartServer([&](const ServerRequest&) {
+    int call = calls++;
+    return Produced([&, call](ByteSink& out) {
+      const Bytes piece = Pattern(1 << 20);
+      Status status;
+      for (int i = 0; i < 100000 && status.ok(); ++i) status = out.Write(piece);
+      (call == 0 ? gone_result : stop_result).set_value(status);
+      return status;
+    });
+  });
+  {
+    RawClient raw(server_->port());
+    raw.StartTls();
+    raw.Send("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(raw.ReadExactly(12), "HTTP/1.1 200");
+  }  // closed
+  auto gone = gone_result.get_future();
+  ASSERT_EQ(gone.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_EQ(gone.get().code(), Code::kUnavailable);
+  // A client that stays but reads nothing: the producer waits until the server stops.
+  RawClient stalled(server_->port());
+  stalled.StartTls();
+  stalled.Send("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(stalled.ReadExactly(12), "HTTP/1.1 200");
+  server_->Stop();
+  auto stopped = stop_result.get_future();
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_FALSE(stopped.get().ok());
+}
+
 }  // namespace
 }  // namespace cairn::http

@@ -23,6 +23,8 @@ requests in parallel, so those delays cost seconds, not minutes. No test depends
 """
 
 import concurrent.futures
+import base64
+import io
 import json
 import os
 import shutil
@@ -35,6 +37,7 @@ import tempfile
 import time
 import unittest
 import urllib.parse
+import zipfile
 
 from harness import (CAIRN, PASSWORD, SOURCE_DIR, T0, Cairn, Client, Server, login, tree_state,
                      wait_task)
@@ -165,6 +168,38 @@ class ApiTest(ServerFixture):
         self.assertEqual(status["counts"]["host"]["groups"], 3)
         usage = self.root.get("/status/datastore-usage").data
         self.assertEqual([u["store"] for u in usage], ["store1"])
+
+    def test_catalog_browse_and_downloads(self):
+        def b64(path):
+            return base64.b64encode(path.encode()).decode()
+        archives = self.root.get(S + "/catalog", **ALICE_SNAP, filepath=b64("/")).data
+        self.assertEqual([a["text"] for a in archives], ["root.pxar.didx"])
+        listed = self.root.get(S + "/catalog", **ALICE_SNAP, filepath=archives[0]["filepath"]).data
+        self.assertEqual(sorted(e["text"] for e in listed), ["file0.bin", "file1.bin", "file2.bin"])
+        self.assertTrue(all(e["leaf"] and e["size"] == 50000 for e in listed))
+        data_dir = os.path.join(self.tmp, "data")
+        one = self.root.get(S + "/pxar-file-download", **ALICE_SNAP,
+                            filepath=b64("/root.pxar.didx/file1.bin"))
+        self.assertEqual(one.status, 200)
+        with open(os.path.join(data_dir, "file1.bin"), "rb") as f:
+            self.assertEqual(one.body, f.read())
+        whole = self.root.get(S + "/pxar-file-download", **ALICE_SNAP,
+                              filepath=b64("/root.pxar.didx"))
+        self.assertEqual(whole.status, 200)
+        with zipfile.ZipFile(io.BytesIO(whole.body)) as archive:
+            for name in ("file0.bin", "file2.bin"):
+                with open(os.path.join(data_dir, name), "rb") as f:
+                    self.assertEqual(archive.read(name), f.read())
+        # Bad and tricky paths are refused with a clear error and read nothing outside.
+        for filepath, status in (("%%%", 400), (b64("/nothing.didx"), 404),
+                                 (b64("/index.json.blob"), 404),
+                                 (b64("/root.pxar.didx/../../../etc/passwd"), 404),
+                                 (b64("/root.pxar.didx/file1.bin\0x"), 400)):
+            reply = self.root.get(S + "/pxar-file-download", **ALICE_SNAP, filepath=filepath)
+            self.assertEqual(reply.status, status, (filepath, reply.body))
+        # Reading needs Datastore.Read (or owning the group).
+        noacl = self.as_user("noacl@pbs")
+        self.assertEqual(noacl.get(S + "/catalog", **ALICE_SNAP, filepath=b64("/")).status, 403)
 
     def test_notes_and_protection_round_trip(self):
         snap = {"backup-type": "host", "backup-id": "web1", "backup-time": T0}
@@ -417,6 +452,11 @@ class AccessMatrixTest(ServerFixture):
         ("GET", S + "/files", tuple(ALICE_SNAP.items())): {"reader", "alice", "admin",
                                                            "admin-ro-token", "root"},
         ("GET", S + "/download", tuple(ALICE_SNAP.items()) + (("file-name", "index.json.blob"),)):
+            {"reader", "alice", "admin", "root"},
+        ("GET", S + "/catalog", tuple(ALICE_SNAP.items()) + (("filepath", "Lw=="),)):
+            {"reader", "alice", "admin", "root"},
+        ("GET", S + "/pxar-file-download",
+         tuple(ALICE_SNAP.items()) + (("filepath", "L3Jvb3QucHhhci5kaWR4L2ZpbGUwLmJpbg=="),)):
             {"reader", "alice", "admin", "root"},
         ("GET", S + "/notes", tuple(ALICE_SNAP.items())): {"reader", "alice", "admin",
                                                            "admin-ro-token", "root"},

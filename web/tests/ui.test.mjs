@@ -21,6 +21,8 @@ describe("web UI", () => {
     fs.mkdirSync(data);
     fs.writeFileSync(path.join(data, "hello.txt"), "hello from the web UI test\n");
     fs.writeFileSync(path.join(data, "random.bin"), Buffer.alloc(300_000, 7));
+    fs.mkdirSync(path.join(data, "docs"));
+    fs.writeFileSync(path.join(data, "docs", "readme.md"), "# read me\n".repeat(1000));
     for (const time of [1_790_000_000, 1_790_003_600]) {
       cairn.run(["backup", "--store", "store1", "--backup-id", "web1", "--backup-time", String(time), `root.pxar:${data}`]);
     }
@@ -94,6 +96,31 @@ describe("web UI", () => {
     const listed = JSON.parse(cairn.run(["--output-format", "json", "snapshot", "list", "--store", "store1"]));
     const snapshot = listed.find((item) => item["backup-time"] === 1_790_000_000);
     assert.equal(snapshot?.protected, true);
+    await page.context().close();
+  });
+
+  test("a file and a folder are downloaded from the catalog without a restore", async () => {
+    const page = await newPage(browser);
+    await logIn(page, cairn.url, "admin@pbs");
+    await page.goto(`${cairn.url}/#/datastore/store1/content`);
+    await page.getByRole("button", { name: "host/web1" }).click();
+    await page.getByRole("button", { name: /Browse the files of host\/web1\/2026-09-21T15:13:20Z/ }).click();
+    await page.getByRole("button", { name: "root.pxar.didx/" }).click();
+    await page.getByRole("button", { name: "docs/" }).waitFor();
+    await screenshot(page, "file-browser");
+    const [file] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download hello.txt" }).click(),
+    ]);
+    assert.equal(fs.readFileSync(await file.path(), "utf8"), "hello from the web UI test\n");
+    const [zip] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download docs as zip" }).click(),
+    ]);
+    const zipped = fs.readFileSync(await zip.path());
+    assert.equal(zipped.subarray(0, 4).toString("binary"), "PK\x03\x04");
+    assert.ok(zipped.includes("docs/readme.md"), "the zip holds docs/readme.md");
+    assert.equal(zip.suggestedFilename(), "docs.zip");
     await page.context().close();
   });
 

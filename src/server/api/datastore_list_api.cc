@@ -7,6 +7,7 @@
 #include "server/api/api_call.h"
 #include "server/api/datastore_params.h"
 #include "server/api/routes.h"
+#include "server/api/snapshot_access.h"
 #include "server/auth/privileges.h"
 #include "server/server_context.h"
 
@@ -148,28 +149,6 @@ Result<ApiReply> ListSnapshots(ApiCall& call) {
     }
   }
   return ApiReply(std::move(out));
-}
-
-// Opens the snapshot named by the parameters after the namespace check, with `full` or
-// (for owned groups) `partial` privileges.
-struct SnapshotTarget {
-  OpenStore opened;
-  BackupNamespace ns;
-  SnapshotRef snap;
-};
-
-Result<SnapshotTarget> OpenSnapshot(ApiCall& call, uint64_t full, uint64_t partial) {
-  const Params& params = call.params();
-  std::string store = params.String("store");
-  CAIRN_ASSIGN_OR_RETURN(BackupNamespace ns, NamespaceFrom(params));
-  CAIRN_ASSIGN_OR_RETURN(SnapshotRef snap, SnapshotFrom(params));
-  CAIRN_ASSIGN_OR_RETURN(NamespaceAccess access, call.CheckNamespace(store, ns, full, partial));
-  CAIRN_ASSIGN_OR_RETURN(OpenStore opened, call.context().stores().Open(store, Operation::kRead));
-  if (access == NamespaceAccess::kPartialOwnedOnly) {
-    CAIRN_ASSIGN_OR_RETURN(std::string owner, opened.store->GetOwner(ns, snap.group));
-    CAIRN_RETURN_IF_ERROR(call.RequireOwner(access, owner));
-  }
-  return SnapshotTarget{std::move(opened), std::move(ns), std::move(snap)};
 }
 
 Result<ApiReply> ListFiles(ApiCall& call) {

@@ -223,14 +223,14 @@ function Tokens() {
   return (
     <>
       <div class="filters">
-        <label class="inline">
-          User
-          <select value={owner} onChange={(event) => setUser(event.currentTarget.value)}>
+        <span class="inline">
+          <label for="token-owner">User</label>
+          <select id="token-owner" value={owner} onChange={(event) => setUser(event.currentTarget.value)}>
             {(users.data ?? []).map((item) => (
               <option value={item.userid}>{item.userid}</option>
             ))}
           </select>
-        </label>
+        </span>
         <button type="button" onClick={() => setCreating(true)} disabled={!owner}>
           Add token
         </button>

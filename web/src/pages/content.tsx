@@ -9,6 +9,7 @@ import { VirtualTable } from "../components/virtual_table";
 import { formatBytes, formatTime } from "../format";
 import { navigate } from "../router";
 import { BackupGroup, Namespace, Snapshot } from "../types";
+import { FileBrowser } from "./file_browser";
 
 type Privileges = Record<string, boolean>;
 
@@ -39,14 +40,14 @@ export function ContentView({ store }: { store: string }) {
   return (
     <>
       <div class="filters">
-        <label class="inline">
-          Namespace
-          <select value={ns} onChange={(event) => setNs(event.currentTarget.value)}>
+        <span class="inline">
+          <label for="content-namespace">Namespace</label>
+          <select id="content-namespace" value={ns} onChange={(event) => setNs(event.currentTarget.value)}>
             {(namespaces.data ?? [{ ns: "" }]).map((item) => (
               <option value={item.ns}>{item.ns || "(root)"}</option>
             ))}
           </select>
-        </label>
+        </span>
       </div>
       <h2 id="groups-title">Backup groups</h2>
       <ErrorMessage error={namespaces.error ?? groups.error} />
@@ -90,9 +91,11 @@ function Snapshots({ store, ns, group }: { store: string; ns: string; group: Bac
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [editing, setEditing] = useState<Snapshot | null>(null);
   const [forgetting, setForgetting] = useState<Snapshot | null>(null);
+  const [browsing, setBrowsing] = useState<Snapshot | null>(null);
   const mayModify = privileges["Datastore.Modify"] || privileges["Datastore.Backup"];
   const mayForget = privileges["Datastore.Modify"] || privileges["Datastore.Prune"];
   const mayVerify = privileges["Datastore.Verify"] || privileges["Datastore.Backup"];
+  const mayRead = privileges["Datastore.Read"] || privileges["Datastore.Backup"];
   const params = (snapshot: Snapshot): Params => ({ ...groupParams, "backup-time": snapshot["backup-time"] });
   const act = async (action: () => Promise<unknown>) => {
     setError(undefined);
@@ -134,6 +137,12 @@ function Snapshots({ store, ns, group }: { store: string; ns: string; group: Bac
               title: "Actions",
               render: (row) => (
                 <span class="row-actions">
+                  {mayRead && row.files.some((file) => /\.m?pxar\.didx$/.test(file.filename)) && (
+                    <button type="button" class="small secondary" aria-label={`Browse the files of ${snapshotName(row)}`}
+                            onClick={() => setBrowsing(row)}>
+                      Files
+                    </button>
+                  )}
                   {mayModify && (
                     <>
                       <button type="button" class="small secondary" onClick={() => setEditing(row)}
@@ -181,6 +190,9 @@ function Snapshots({ store, ns, group }: { store: string; ns: string; group: Bac
             })
           }
         />
+      )}
+      {browsing && (
+        <FileBrowser store={store} snapshot={params(browsing)} title={snapshotName(browsing)} onClose={() => setBrowsing(null)} />
       )}
       {forgetting && (
         <Dialog title="Forget snapshot" onClose={() => setForgetting(null)}>
