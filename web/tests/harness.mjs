@@ -35,7 +35,13 @@ export class Cairn {
 
   // Runs the CLI; throws with its output if it fails.
   run(args, input) {
-    const result = spawnSync(this.binary, args, { env: this.env, input, encoding: "utf8", timeout: 600_000 });
+    const result = spawnSync(this.binary, args, {
+      env: this.env,
+      input,
+      encoding: "utf8",
+      timeout: 600_000,
+      maxBuffer: 256 << 20,
+    });
     if (result.status !== 0) {
       throw new Error(`cairn ${args.join(" ")} failed (${result.status}):\n${result.stdout}${result.stderr}`);
     }
