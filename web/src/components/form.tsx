@@ -29,6 +29,23 @@ export function useForm(initial: Values) {
 
 export type Form = ReturnType<typeof useForm>;
 
+// The end of a form: the error that no field shows, the submit button and Cancel.
+export function FormButtons(props: { form: Form; fields: string[]; submit: string; busy?: string; onClose: () => void }) {
+  return (
+    <>
+      <FormError form={props.form} fields={props.fields} />
+      <div class="actions">
+        <button type="submit" disabled={props.form.busy}>
+          {props.form.busy && props.busy ? props.busy : props.submit}
+        </button>
+        <button type="button" class="secondary" onClick={props.onClose}>
+          Cancel
+        </button>
+      </div>
+    </>
+  );
+}
+
 // The message of an error that names no field of the form (those show beside their field).
 export function FormError({ form, fields }: { form: Form; fields: string[] }) {
   const error = form.error;

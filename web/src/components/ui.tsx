@@ -110,9 +110,10 @@ interface TableProps<T> {
   empty?: string;
 }
 
-export function Table<T>({ caption, columns, rows, rowKey, empty }: TableProps<T>) {
+// The caption (for screen readers) and the column titles of a table.
+export function TableHead<T>({ caption, columns }: { caption: string; columns: Column<T>[] }) {
   return (
-    <table>
+    <>
       <caption class="visually-hidden">{caption}</caption>
       <thead>
         <tr>
@@ -123,13 +124,27 @@ export function Table<T>({ caption, columns, rows, rowKey, empty }: TableProps<T
           ))}
         </tr>
       </thead>
+    </>
+  );
+}
+
+export function EmptyRow({ columns, text }: { columns: number; text?: ComponentChildren }) {
+  return (
+    <tr>
+      <td colSpan={columns} class="empty">
+        {text ?? "Nothing here yet."}
+      </td>
+    </tr>
+  );
+}
+
+export function Table<T>({ caption, columns, rows, rowKey, empty }: TableProps<T>) {
+  return (
+    <table>
+      <TableHead caption={caption} columns={columns} />
       <tbody>
         {rows.length === 0 ? (
-          <tr>
-            <td colSpan={columns.length} class="empty">
-              {empty ?? "Nothing here yet."}
-            </td>
-          </tr>
+          <EmptyRow columns={columns.length} text={empty} />
         ) : (
           rows.map((row) => (
             <tr key={rowKey(row)}>
@@ -141,5 +156,30 @@ export function Table<T>({ caption, columns, rows, rowKey, empty }: TableProps<T
         )}
       </tbody>
     </table>
+  );
+}
+
+interface ConfirmProps {
+  title: string;
+  children: ComponentChildren;
+  action: string;
+  onClose: () => void;
+  onConfirm: () => Promise<unknown>;
+}
+
+// Asks before something that cannot be undone; closes once `onConfirm` settles.
+export function Confirm({ title, children, action, onClose, onConfirm }: ConfirmProps) {
+  return (
+    <Dialog title={title} onClose={onClose}>
+      {children}
+      <div class="actions">
+        <button type="button" class="danger" onClick={() => onConfirm().finally(onClose)}>
+          {action}
+        </button>
+        <button type="button" class="secondary" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </Dialog>
   );
 }

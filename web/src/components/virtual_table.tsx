@@ -3,7 +3,7 @@
 // scrolling behave as if every row were there.
 import { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { Column } from "./ui";
+import { Column, EmptyRow, TableHead } from "./ui";
 
 const kRowHeight = 40;
 const kMargin = 10;
@@ -37,24 +37,9 @@ export function VirtualTable<T>({ caption, columns, rows, rowKey, height = 520, 
       onScroll={(event) => setScrollTop(event.currentTarget.scrollTop)}
     >
       <table aria-rowcount={rows.length + 1}>
-        <caption class="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            {columns.map((column) => (
-              <th scope="col" class={column.align}>
-                {column.title}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead caption={caption} columns={columns} />
         <tbody>
-          {rows.length === 0 && (
-            <tr>
-              <td colSpan={columns.length} class="empty">
-                {empty ?? "Nothing here yet."}
-              </td>
-            </tr>
-          )}
+          {rows.length === 0 && <EmptyRow columns={columns.length} text={empty} />}
           {spacer(first)}
           {rows.slice(first, last).map((row, index) => (
             <tr key={rowKey(row)} style={{ height: `${kRowHeight}px` }} aria-rowindex={first + index + 2}>

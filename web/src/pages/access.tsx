@@ -2,9 +2,9 @@
 // with roles and propagation, and the effective permissions of a user or token.
 import { useState } from "preact/hooks";
 import { ApiError, call } from "../api";
-import { CheckBox, FormError, Select, TextInput, useForm } from "../components/form";
+import { CheckBox, FormButtons, Select, TextInput, useForm } from "../components/form";
 import { useApi } from "../components/use_api";
-import { Dialog, ErrorMessage, Field, Loading, Table } from "../components/ui";
+import { Confirm, Dialog, ErrorMessage, Field, Loading, Table } from "../components/ui";
 import { formatTime } from "../format";
 import { href } from "../router";
 import { AclEntry, ApiToken, Role, User } from "../types";
@@ -96,7 +96,6 @@ function Users() {
       {removing && (
         <Confirm
           title={`Remove user ${removing.userid}`}
-          text="The user, their API tokens and their permissions are removed."
           action="Remove"
           onClose={() => setRemoving(null)}
           onConfirm={() =>
@@ -104,25 +103,11 @@ function Users() {
               .then(users.reload)
               .catch((failure: ApiError) => setError(failure))
           }
-        />
+        >
+          <p>The user, their API tokens and their permissions are removed.</p>
+        </Confirm>
       )}
     </>
-  );
-}
-
-function Confirm(props: { title: string; text: string; action: string; onClose: () => void; onConfirm: () => Promise<unknown> }) {
-  return (
-    <Dialog title={props.title} onClose={props.onClose}>
-      <p>{props.text}</p>
-      <div class="actions">
-        <button type="button" class="danger" onClick={() => props.onConfirm().finally(props.onClose)}>
-          {props.action}
-        </button>
-        <button type="button" class="secondary" onClick={props.onClose}>
-          Cancel
-        </button>
-      </div>
-    </Dialog>
   );
 }
 
@@ -176,11 +161,7 @@ function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: ()
         <TextInput form={form} name="comment" label="Comment" />
         <CheckBox form={form} name="enable" label="Enabled" />
         <div class="span">
-          <FormError form={form} fields={["userid", "password", "firstname", "lastname", "email", "expire", "comment", "enable"]} />
-          <div class="actions">
-            <button type="submit" disabled={form.busy}>{user ? "Save" : "Add"}</button>
-            <button type="button" class="secondary" onClick={onClose}>Cancel</button>
-          </div>
+          <FormButtons form={form} fields={["userid", "password", "firstname", "lastname", "email", "expire", "comment", "enable"]} submit={user ? "Save" : "Add"} onClose={onClose} />
         </div>
       </form>
     </Dialog>
@@ -200,11 +181,7 @@ function PasswordDialog({ user, onClose }: { user: User; onClose: () => void }) 
       <form onSubmit={(event) => { event.preventDefault(); save(); }}>
         <TextInput form={form} name="password" label="New password" type="password" required autoComplete="new-password" />
         <TextInput form={form} name="confirm" label="Repeat it" type="password" required autoComplete="new-password" />
-        <FormError form={form} fields={["password", "confirm"]} />
-        <div class="actions">
-          <button type="submit" disabled={form.busy}>Set password</button>
-          <button type="button" class="secondary" onClick={onClose}>Cancel</button>
-        </div>
+        <FormButtons form={form} fields={["password", "confirm"]} submit="Set password" onClose={onClose} />
       </form>
     </Dialog>
   );
@@ -273,7 +250,6 @@ function Tokens() {
       {removing && (
         <Confirm
           title={`Remove token ${removing.tokenid}`}
-          text="Clients using this token lose access at once."
           action="Remove"
           onClose={() => setRemoving(null)}
           onConfirm={() =>
@@ -281,7 +257,9 @@ function Tokens() {
               .then(tokens.reload)
               .catch((failure: ApiError) => setError(failure))
           }
-        />
+        >
+          <p>Clients using this token lose access at once.</p>
+        </Confirm>
       )}
     </>
   );
@@ -305,11 +283,7 @@ function TokenDialog({ owner, onClose, onCreated }: { owner: string; onClose: ()
         <TextInput form={form} name="comment" label="Comment" />
         <TextInput form={form} name="expire" label="Expires" type="date" hint="Empty: never." />
         <CheckBox form={form} name="enable" label="Enabled" />
-        <FormError form={form} fields={["comment", "expire", "enable"]} />
-        <div class="actions">
-          <button type="submit" disabled={form.busy}>Add</button>
-          <button type="button" class="secondary" onClick={onClose}>Cancel</button>
-        </div>
+        <FormButtons form={form} fields={["comment", "expire", "enable"]} submit="Add" onClose={onClose} />
       </form>
     </Dialog>
   );
@@ -411,11 +385,7 @@ function GrantDialog({ onClose, onSaved }: { onClose: () => void; onSaved: () =>
         <Select form={form} name="role" label="Role" options={(roles.data ?? [{ roleid: "DatastoreReader", privs: [] }]).map((role) => ({ value: role.roleid, label: role.roleid }))} />
         {selected && <p class="field-hint">{selected.privs.length ? selected.privs.join(", ") : "No privileges."}</p>}
         <CheckBox form={form} name="propagate" label="Propagate" hint="Also for everything below the path." />
-        <FormError form={form} fields={["path", "auth-id", "role", "propagate"]} />
-        <div class="actions">
-          <button type="submit" disabled={form.busy}>Grant</button>
-          <button type="button" class="secondary" onClick={onClose}>Cancel</button>
-        </div>
+        <FormButtons form={form} fields={["path", "auth-id", "role", "propagate"]} submit="Grant" onClose={onClose} />
       </form>
     </Dialog>
   );

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, call, Params } from "../api";
 import { useApi } from "../components/use_api";
-import { Dialog, ErrorMessage, Field, Loading, Table } from "../components/ui";
+import { Confirm, Dialog, ErrorMessage, Field, Loading, Table } from "../components/ui";
 import { VirtualTable } from "../components/virtual_table";
 import { formatBytes, formatTime } from "../format";
 import { navigate } from "../router";
@@ -195,21 +195,17 @@ function Snapshots({ store, ns, group }: { store: string; ns: string; group: Bac
         <FileBrowser store={store} snapshot={params(browsing)} title={snapshotName(browsing)} onClose={() => setBrowsing(null)} />
       )}
       {forgetting && (
-        <Dialog title="Forget snapshot" onClose={() => setForgetting(null)}>
+        <Confirm
+          title="Forget snapshot"
+          action="Forget"
+          onClose={() => setForgetting(null)}
+          onConfirm={() => act(() => call("DELETE", `${base}/snapshots`, params(forgetting)))}
+        >
           <p>
             Remove snapshot <strong>{snapshotName(forgetting)}</strong>? Its index files go now; chunks no other
             snapshot uses are freed by the next garbage collection.
           </p>
-          <div class="actions">
-            <button type="button" class="danger"
-                    onClick={() => act(() => call("DELETE", `${base}/snapshots`, params(forgetting))).then(() => setForgetting(null))}>
-              Forget
-            </button>
-            <button type="button" class="secondary" onClick={() => setForgetting(null)}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+        </Confirm>
       )}
     </section>
   );

@@ -2,7 +2,7 @@
 // the S3 endpoint from the configured ones, the bucket from those the endpoint lists. The API's
 // check of the bucket (in use elsewhere, not empty, unreachable) shows next to its field.
 import { call, Params } from "../api";
-import { CheckBox, FormError, optionalNumber, Select, TextInput, useForm } from "../components/form";
+import { CheckBox, FormButtons, optionalNumber, Select, TextInput, useForm } from "../components/form";
 import { useApi } from "../components/use_api";
 import { Dialog, Field } from "../components/ui";
 import { navigate } from "../router";
@@ -101,15 +101,7 @@ export function CreateDatastoreDialog({ onClose }: { onClose: () => void }) {
           </>
         )}
         <div class="span">
-          <FormError form={form} fields={kFields} />
-          <div class="actions">
-            <button type="submit" disabled={form.busy}>
-              {form.busy ? "Creating…" : "Create"}
-            </button>
-            <button type="button" class="secondary" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
+          <FormButtons form={form} fields={kFields} submit="Create" busy="Creating…" onClose={onClose} />
         </div>
       </form>
     </Dialog>

@@ -2,9 +2,9 @@
 // stored one stays), remove, and a check of an endpoint against a bucket.
 import { useState } from "preact/hooks";
 import { ApiError, call, Params } from "../api";
-import { CheckBox, FormError, optionalNumber, TextInput, useForm } from "../components/form";
+import { CheckBox, FormButtons, optionalNumber, TextInput, useForm } from "../components/form";
 import { useApi } from "../components/use_api";
-import { Dialog, ErrorMessage, Field, Loading, Notice, Table } from "../components/ui";
+import { Confirm, Dialog, ErrorMessage, Field, Loading, Notice, Table } from "../components/ui";
 import { S3Endpoint } from "../types";
 
 const kQuirks = [
@@ -77,26 +77,18 @@ export function S3EndpointList() {
       )}
       {checking && <CheckDialog endpoint={checking} onClose={() => setChecking(null)} />}
       {removing && (
-        <Dialog title={`Remove S3 endpoint ${removing.id}`} onClose={() => setRemoving(null)}>
+        <Confirm
+          title={`Remove S3 endpoint ${removing.id}`}
+          action="Remove"
+          onClose={() => setRemoving(null)}
+          onConfirm={() =>
+            call("DELETE", `/config/s3/${encodeURIComponent(removing.id)}`)
+              .then(() => endpoints.reload())
+              .catch((failure: ApiError) => setError(failure))
+          }
+        >
           <p>The endpoint's settings and secret key are removed. Datastores that use it stop working until it is added again.</p>
-          <div class="actions">
-            <button
-              type="button"
-              class="danger"
-              onClick={() =>
-                call("DELETE", `/config/s3/${encodeURIComponent(removing.id)}`)
-                  .then(() => endpoints.reload())
-                  .catch((failure: ApiError) => setError(failure))
-                  .finally(() => setRemoving(null))
-              }
-            >
-              Remove
-            </button>
-            <button type="button" class="secondary" onClick={() => setRemoving(null)}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+        </Confirm>
       )}
     </>
   );
@@ -189,15 +181,7 @@ function EndpointDialog({ endpoint, onClose, onSaved }: { endpoint: S3Endpoint |
           ))}
         </fieldset>
         <div class="span">
-          <FormError form={form} fields={kFields} />
-          <div class="actions">
-            <button type="submit" disabled={form.busy}>
-              {endpoint ? "Save" : "Add"}
-            </button>
-            <button type="button" class="secondary" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
+          <FormButtons form={form} fields={kFields} submit={endpoint ? "Save" : "Add"} onClose={onClose} />
         </div>
       </form>
     </Dialog>
