@@ -26,6 +26,10 @@ describe("web UI", () => {
     for (const time of [1_790_000_000, 1_790_003_600]) {
       cairn.run(["backup", "--store", "store1", "--backup-id", "web1", "--backup-time", String(time), `root.pxar:${data}`]);
     }
+    for (let i = 0; i < 4; i++) {
+      cairn.run(["backup", "--store", "store1", "--backup-id", "prunable", "--backup-time", String(1_790_000_000 + i * 3600),
+                 `root.pxar:${path.join(data, "docs")}`]);
+    }
     // A group of 10,000 snapshots: copies of one, an hour apart from 2020-01-01.
     const web1 = path.join(store, "host", "web1");
     const first = fs.readdirSync(web1).filter((name) => name.startsWith("2026"))[0];
@@ -104,7 +108,7 @@ describe("web UI", () => {
     assert.equal(await page.getByRole("button", { name: /Forget host\/web1\/2026-09-21T14:13:20Z/ }).count(), 0);
     await screenshot(page, "content");
     const listed = JSON.parse(cairn.run(["--output-format", "json", "snapshot", "list", "--store", "store1"]));
-    const snapshot = listed.find((item) => item["backup-time"] === 1_790_000_000);
+    const snapshot = listed.find((item) => item["backup-id"] === "web1" && item["backup-time"] === 1_790_000_000);
     assert.equal(snapshot?.protected, true);
     await page.context().close();
   });
@@ -131,6 +135,34 @@ describe("web UI", () => {
     assert.equal(zipped.subarray(0, 4).toString("binary"), "PK\x03\x04");
     assert.ok(zipped.includes("docs/readme.md"), "the zip holds docs/readme.md");
     assert.equal(zip.suggestedFilename(), "docs.zip");
+    await page.context().close();
+  });
+
+  test("prune shows a dry-run preview per snapshot, then removes what it showed; the owner changes", async () => {
+    const page = await newPage(browser);
+    await logIn(page, cairn.url, "admin@pbs");
+    await page.goto(`${cairn.url}/#/datastore/store1/content`);
+    await page.getByRole("button", { name: "host/prunable" }).click();
+    await page.getByRole("button", { name: "Prune group" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Keep last").fill("2");
+    await dialog.getByRole("button", { name: "Preview" }).click();
+    await dialog.getByRole("heading", { name: "Preview: 2 kept, 2 removed" }).waitFor();
+    assert.equal(await dialog.getByText("remove", { exact: true }).count(), 2);
+    await screenshot(page, "prune-preview");
+    // The preview removed nothing.
+    const listed = () =>
+      JSON.parse(cairn.run(["--output-format", "json", "snapshot", "list", "--store", "store1"])).filter(
+        (item) => item["backup-id"] === "prunable",
+      );
+    assert.equal(listed().length, 4);
+    await dialog.getByRole("button", { name: "Remove 2 snapshots" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.deepEqual(listed().map((item) => item["backup-time"]).sort(), [1_790_007_200, 1_790_010_800]);
+    await page.getByRole("button", { name: "Change owner" }).click();
+    await page.getByRole("dialog").getByLabel("New owner").fill("reader@pbs");
+    await page.getByRole("dialog").getByRole("button", { name: "Change owner" }).click();
+    await page.getByRole("cell", { name: "reader@pbs", exact: true }).waitFor();
     await page.context().close();
   });
 

@@ -10,6 +10,7 @@ import { formatBytes, formatTime } from "../format";
 import { navigate } from "../router";
 import { BackupGroup, Namespace, Snapshot } from "../types";
 import { FileBrowser } from "./file_browser";
+import { ChangeOwnerDialog, PruneDialog } from "./group_actions";
 
 type Privileges = Record<string, boolean>;
 
@@ -78,12 +79,19 @@ export function ContentView({ store }: { store: string }) {
           ]}
         />
       )}
-      {group && <Snapshots store={store} ns={ns} group={group} />}
+      {group && <Snapshots store={store} ns={ns} group={group} onChanged={groups.reload} />}
     </>
   );
 }
 
-function Snapshots({ store, ns, group }: { store: string; ns: string; group: BackupGroup }) {
+interface SnapshotsProps {
+  store: string;
+  ns: string;
+  group: BackupGroup;
+  onChanged: () => void;  // the group list (counts, owner) is out of date
+}
+
+function Snapshots({ store, ns, group, onChanged }: SnapshotsProps) {
   const base = `/admin/datastore/${encodeURIComponent(store)}`;
   const groupParams: Params = { ns, "backup-type": group["backup-type"], "backup-id": group["backup-id"] };
   const snapshots = useApi<Snapshot[]>(`${base}/snapshots`, groupParams);
@@ -92,10 +100,12 @@ function Snapshots({ store, ns, group }: { store: string; ns: string; group: Bac
   const [editing, setEditing] = useState<Snapshot | null>(null);
   const [forgetting, setForgetting] = useState<Snapshot | null>(null);
   const [browsing, setBrowsing] = useState<Snapshot | null>(null);
+  const [groupAction, setGroupAction] = useState<"prune" | "owner" | null>(null);
   const mayModify = privileges["Datastore.Modify"] || privileges["Datastore.Backup"];
   const mayForget = privileges["Datastore.Modify"] || privileges["Datastore.Prune"];
   const mayVerify = privileges["Datastore.Verify"] || privileges["Datastore.Backup"];
   const mayRead = privileges["Datastore.Read"] || privileges["Datastore.Backup"];
+  const mayPrune = privileges["Datastore.Modify"] || privileges["Datastore.Prune"];
   const params = (snapshot: Snapshot): Params => ({ ...groupParams, "backup-time": snapshot["backup-time"] });
   const act = async (action: () => Promise<unknown>) => {
     setError(undefined);
@@ -112,6 +122,18 @@ function Snapshots({ store, ns, group }: { store: string; ns: string; group: Bac
       <h2 id="snapshots-title">
         Snapshots of {group["backup-type"]}/{group["backup-id"]}
       </h2>
+      <div class="actions">
+        {mayPrune && (
+          <button type="button" class="secondary" onClick={() => setGroupAction("prune")}>
+            Prune group
+          </button>
+        )}
+        {mayModify && (
+          <button type="button" class="secondary" onClick={() => setGroupAction("owner")}>
+            Change owner
+          </button>
+        )}
+      </div>
       <ErrorMessage error={error ?? snapshots.error} />
       {!snapshots.data && !snapshots.error && <Loading what="snapshots" />}
       {snapshots.data && (
@@ -190,6 +212,14 @@ function Snapshots({ store, ns, group }: { store: string; ns: string; group: Bac
             })
           }
         />
+      )}
+      {groupAction === "prune" && (
+        <PruneDialog store={store} groupParams={groupParams} group={group} onClose={() => setGroupAction(null)}
+                     onDone={() => { setGroupAction(null); snapshots.reload(); onChanged(); }} />
+      )}
+      {groupAction === "owner" && (
+        <ChangeOwnerDialog store={store} groupParams={groupParams} group={group} onClose={() => setGroupAction(null)}
+                           onDone={() => { setGroupAction(null); onChanged(); }} />
       )}
       {browsing && (
         <FileBrowser store={store} snapshot={params(browsing)} title={snapshotName(browsing)} onClose={() => setBrowsing(null)} />
