@@ -26,8 +26,17 @@ export interface GcStatus {
   "still-bad"?: number;
 }
 
+export interface S3Statistics {
+  requests: Record<string, number>;  // get, put, head, list, delete, copy
+  retries: number;
+  failures: number;
+  "bytes-in": number;
+  "bytes-out": number;
+}
+
 export interface DatastoreStatus {
   "backend-type": string;
+  "s3-statistics"?: S3Statistics;
   total?: number;
   used?: number;
   avail?: number;

@@ -105,5 +105,13 @@ describe("S3 datastore through the UI", () => {
     await page.getByRole("button", { name: "Refresh from bucket" }).click();
     await page.getByTestId("task-log").filter({ hasText: "TASK OK" }).waitFor({ timeout: 120_000 });
     cairn.run(["backup", "--store", "s3store", "--backup-id", "s3host", `root.pxar:${data}`]);
+    // The dashboard counts (the refresh listed and read the bucket) what the store asked of the bucket.
+    await page.goto(`${cairn.url}/#/dashboard`);
+    const row = page.getByRole("table", { name: "S3 requests by datastore" }).getByRole("row", { name: /^s3store/ });
+    await row.waitFor();
+    const cells = await row.getByRole("cell").allInnerTexts();
+    const requests = cells.slice(1, 7).reduce((sum, text) => sum + Number(text.replace(/,/g, "")), 0);
+    assert.ok(requests > 0, `requests counted (${cells.join(" | ")})`);
+    await screenshot(page, "dashboard-s3");
   });
 });

@@ -200,6 +200,9 @@ Result<ApiReply> DatastoreStatus(ApiCall& call) {
     out["used"] = (vfs.f_blocks - vfs.f_bfree) * unit;
     CAIRN_ASSIGN_OR_RETURN(auto gc, LoadGcStatus(*opened.store));
     if (gc) out["gc-status"] = GcStatusToJson(*gc);
+    // What the store asked of its bucket since the server started (what the provider bills).
+    BackendStats stats = opened.store->backend().Stats();
+    if (stats.requests) out["s3-statistics"] = stats.requests->ToJson();
   }
   if (call.params().Boolean("verbose", false)) {
     json counts = json::object();
@@ -262,7 +265,8 @@ void AddDatastoreListRoutes(Router& router) {
        .query_only = true});
   router.Add({.method = "GET",
               .path = std::string(kBase) + "/status",
-              .description = "Datastore usage, last GC and (verbose) snapshot counts.",
+              .description = "Datastore usage, last GC, S3 requests and bytes since the server "
+                             "started (S3 stores) and (verbose) snapshot counts.",
               .params = {StoreParam(), ParamSpec::Boolean("verbose", "Include counts.")},
               .access = Access::Handler("Datastore.Audit or Datastore.Backup on /datastore/{store}"
                                         " (Datastore.Read: counts only)"),

@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useApi } from "../components/use_api";
 import { ErrorMessage, Loading, Table } from "../components/ui";
 import { TaskResult } from "../components/task_status";
+import { S3Traffic } from "../components/s3_traffic";
 import { TaskTable } from "../components/task_table";
 import { UsageBar } from "../components/usage_bar";
 import { formatBytes, formatTime } from "../format";
@@ -32,23 +33,21 @@ function LastRun({ task }: { task: Task | undefined }) {
   );
 }
 
-// The status of each store (gc-status holds the dedup factor); a store that fails shows why.
+// The status of each store (gc-status holds the dedup factor, s3-statistics the requests),
+// fetched again whenever the usage list is; a store that fails shows why.
 function useStatuses(stores: DatastoreUsage[] | undefined) {
   const [statuses, setStatuses] = useState<Record<string, DatastoreStatus | ApiError>>({});
-  const names = (stores ?? []).map((store) => store.store).join("\n");
   useEffect(() => {
     let live = true;
-    for (const name of names ? names.split("\n") : []) {
-      call<DatastoreStatus>("GET", `/admin/datastore/${encodeURIComponent(name)}/status`, {
-        verbose: true,
-      })
-        .then((status) => live && setStatuses((old) => ({ ...old, [name]: status })))
-        .catch((error: ApiError) => live && setStatuses((old) => ({ ...old, [name]: error })));
+    for (const { store } of stores ?? []) {
+      call<DatastoreStatus>("GET", `/admin/datastore/${encodeURIComponent(store)}/status`, { verbose: true })
+        .then((status) => live && setStatuses((old) => ({ ...old, [store]: status })))
+        .catch((error: ApiError) => live && setStatuses((old) => ({ ...old, [store]: error })));
     }
     return () => {
       live = false;
     };
-  }, [names]);
+  }, [stores]);
   return statuses;
 }
 
@@ -113,6 +112,7 @@ export function Dashboard() {
           />
         )}
       </section>
+      <S3Traffic statuses={statuses} />
       <div class="columns">
         <section aria-labelledby="running-title">
           <h2 id="running-title">Running tasks</h2>
