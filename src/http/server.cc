@@ -250,11 +250,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   };
 
   void WriteProduced(ServerResponse response) {
+    // Only chunked framing tells a broken body from a whole one; HTTP/1.0 has none.
+    if (version_ < 11) {
+      return Write(TextResponse(505, "this download needs HTTP/1.1\n"));
+    }
     auto produced = std::make_shared<Produced>();
     produced->message.version(version_);
     produced->message.result(static_cast<unsigned>(response.status));
     for (const auto& [name, value] : response.headers) {
-      if (SafeHeaderText(name) && SafeHeaderText(value)) produced->message.insert(name, value);
+      if (!SafeHeaderText(name) || !SafeHeaderText(value)) {
+        spdlog::error("http: dropped response header {:?} with a line break or NUL", name);
+        continue;
+      }
+      produced->message.insert(name, value);
     }
     produced->message.keep_alive(keep_alive_);
     produced->message.chunked(true);
@@ -276,8 +284,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                   });
                 },
                 self->shared_->stopping);
-            Status status = produce(sink);
-            if (!status.ok()) spdlog::warn("http: produced body broken off: {}", status.ToString());
+            Status status;
+            try {
+              status = produce(sink);
+            } catch (const std::exception& e) {
+              status = Status::IOError(std::string("the body's producer threw: ") + e.what());
+            }
+            if (!status.ok()) spdlog::info("http: produced body broken off: {}", status.ToString());
             asio::post(self->stream_.get_executor(),
                        [self, produced, ok = status.ok()] { self->FinishProduced(produced, ok); });
           });

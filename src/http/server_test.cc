@@ -272,6 +272,20 @@ TEST_F(HttpServerTest, AProducedBodyArrivesWholeAndChunked) {
     chunked |= name == "transfer-encoding" && value == "chunked";
   }
   EXPECT_TRUE(chunked);
+  // The connection goes on after a produced body: a browser downloads the next file on it.
+  RawClient raw(server_->port());
+  raw.StartTls();
+  for (int i = 0; i < 2; ++i) {
+    raw.Send("GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto reply = raw.Read();
+    EXPECT_EQ(reply.result_int(), 200u);
+    EXPECT_EQ(reply.body().size(), expected.size());
+  }
+  // HTTP/1.0 has no chunks to tell a broken body from a whole one: refused.
+  RawClient old(server_->port());
+  old.StartTls();
+  old.Send("GET /file HTTP/1.0\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(old.Read().result_int(), 505u);
 }
 
 TEST_F(HttpServerTest, AProducerThatFailsLeavesABrokenBodyNotAShortOne) {

@@ -9,10 +9,11 @@ namespace cairn::server {
 namespace {
 
 la_ssize_t WriteToSink(struct archive*, void* client, const void* buffer, size_t length) {
-  auto* sink = static_cast<std::pair<ByteSink*, Status*>*>(client);
-  Status status = sink->first->Write(ByteView(static_cast<const uint8_t*>(buffer), length));
+  auto* binding = static_cast<ArchiveStream::Binding*>(client);
+  if (binding->abandoned) return -1;
+  Status status = binding->sink->Write(ByteView(static_cast<const uint8_t*>(buffer), length));
   if (!status.ok()) {
-    *sink->second = status;
+    binding->error = status;
     return -1;
   }
   return static_cast<la_ssize_t>(length);
@@ -50,9 +51,12 @@ Result<std::unique_ptr<ArchiveStream>> ArchiveStream::Open(Format format, ByteSi
     CAIRN_RETURN_IF_ERROR(stream->Check(archive_write_set_format_pax_restricted(a), "tar format"));
     CAIRN_RETURN_IF_ERROR(stream->Check(archive_write_add_filter_zstd(a), "zstd filter"));
   }
-  // Hand over whatever there is, without padding the last block.
+  // Pieces of 64 KiB to the sink (each is one write to the connection); the last one is not
+  // padded.
+  archive_write_set_bytes_per_block(a, 64 << 10);
   archive_write_set_bytes_in_last_block(a, 1);
-  stream->binding_ = std::make_unique<std::pair<ByteSink*, Status*>>(&out, &stream->sink_error_);
+  stream->binding_ = std::make_unique<Binding>();
+  stream->binding_->sink = &out;
   CAIRN_RETURN_IF_ERROR(stream->Check(
       archive_write_open2(a, stream->binding_.get(), nullptr, WriteToSink, nullptr, nullptr),
       "open"));
@@ -62,12 +66,18 @@ Result<std::unique_ptr<ArchiveStream>> ArchiveStream::Open(Format format, ByteSi
 ArchiveStream::ArchiveStream() : archive_(archive_write_new()) {}
 
 ArchiveStream::~ArchiveStream() {
+  // Without this, freeing would close the archive: finish the open entry (tar pads it with
+  // zeros) and write the end, making a failed download look whole.
+  if (!finished_) {
+    archive_write_fail(archive_);
+    if (binding_) binding_->abandoned = true;  // nothing more reaches the sink
+  }
   archive_write_free(archive_);
 }
 
 Status ArchiveStream::Check(int result, const std::string& what) {
   if (result == ARCHIVE_OK || result == ARCHIVE_WARN) return Status::OK();
-  if (!sink_error_.ok()) return sink_error_;
+  if (binding_ && !binding_->error.ok()) return binding_->error;
   const char* message = archive_error_string(archive_);
   return Status::InvalidArgument(
       fmt::format("archive {}: {}", what, message ? message : "libarchive failed"));
@@ -101,7 +111,7 @@ Status ArchiveStream::AddFile(const std::string& path, uint64_t size, int64_t mt
   CAIRN_RETURN_IF_ERROR(AddEntry(path, AE_IFREG, 0644, mtime, size, ""));
   EntrySink entry(archive_, size);
   Status written = write_content(entry);
-  if (!written.ok()) return sink_error_.ok() ? written : sink_error_;
+  if (!written.ok()) return binding_->error.ok() ? written : binding_->error;
   if (entry.left() != 0) {
     return Status::InvalidArgument(
         fmt::format("{}: {} bytes short of its size", path, entry.left()));
@@ -111,8 +121,9 @@ Status ArchiveStream::AddFile(const std::string& path, uint64_t size, int64_t mt
 
 Status ArchiveStream::Finish() {
   if (finished_) return Status::OK();
+  CAIRN_RETURN_IF_ERROR(Check(archive_write_close(archive_), "end"));
   finished_ = true;
-  return Check(archive_write_close(archive_), "end");
+  return Status::OK();
 }
 
 }  // namespace cairn::server

@@ -21,7 +21,7 @@ class ArchiveStream {
  public:
   enum class Format { kZip, kTarZstd };
 
-  // Errors of libarchive's setup (Internal).
+  // InvalidArgument if libarchive cannot be set up for `format`.
   static Result<std::unique_ptr<ArchiveStream>> Open(Format format, ByteSink& out);
   ~ArchiveStream();
   ArchiveStream(const ArchiveStream&) = delete;
@@ -35,7 +35,15 @@ class ArchiveStream {
   // given. InvalidArgument if it writes another amount.
   Status AddFile(const std::string& path, uint64_t size, int64_t mtime,
                  const std::function<Status(ByteSink&)>& write_content);
-  // Writes the archive's end. Nothing may be added after.
+  // What libarchive's write callback reaches (public for the callback only).
+  struct Binding {
+    ByteSink* sink = nullptr;
+    Status error;            // the sink's error, which libarchive reports only as a failed write
+    bool abandoned = false;  // the stream failed: nothing more goes to the sink
+  };
+
+  // Writes the archive's end. Nothing may be added after. A stream destroyed without a
+  // successful Finish writes no end: a broken download never looks like a whole archive.
   Status Finish();
 
  private:
@@ -45,9 +53,8 @@ class ArchiveStream {
                   uint64_t size, const std::string& symlink);
 
   struct ::archive* archive_ = nullptr;
-  std::unique_ptr<std::pair<ByteSink*, Status*>> binding_;  // libarchive's client data
-  Status sink_error_;  // the sink's error, which libarchive reports only as a failed write
-  bool finished_ = false;
+  std::unique_ptr<Binding> binding_;  // libarchive's client data
+  bool finished_ = false;             // Finish succeeded
 };
 
 }  // namespace cairn::server

@@ -3,6 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <algorithm>
 
 #include <map>
 
@@ -37,6 +40,18 @@ std::map<std::string, std::string> ReadBack(const Bytes& data) {
   return out;
 }
 
+// Does `data` end as a finished archive does? A zip with its end of central directory, a
+// zstd stream whose frame is complete. (libarchive's reader takes a cut-off tar for a whole
+// one; tar and unzip do not.)
+bool Complete(ArchiveStream::Format format, const Bytes& data) {
+  if (format == ArchiveStream::Format::kZip) {
+    static constexpr uint8_t kEnd[] = {'P', 'K', 5, 6};
+    return std::search(data.begin(), data.end(), std::begin(kEnd), std::end(kEnd)) != data.end();
+  }
+  size_t frame = ZSTD_findFrameCompressedSize(data.data(), data.size());
+  return !ZSTD_isError(frame) && frame == data.size();
+}
+
 Status WriteSample(ArchiveStream& stream) {
   CAIRN_RETURN_IF_ERROR(stream.AddDirectory("docs", 1'790'000'000));
   std::string big(300'000, 'x');
@@ -54,6 +69,7 @@ TEST(ArchiveStreamTest, ZipAndTarZstdReadBackWhole) {
     auto stream = ArchiveStream::Open(format, sink);
     ASSERT_TRUE(stream.ok()) << stream.status().ToString();
     ASSERT_TRUE(WriteSample(**stream).ok());
+    EXPECT_TRUE(Complete(format, sink.bytes()));
     auto entries = ReadBack(sink.bytes());
     EXPECT_EQ(entries["docs/"], "<dir>");
     EXPECT_EQ(entries["docs/big.txt"], std::string(300'000, 'x'));
@@ -79,6 +95,26 @@ TEST(ArchiveStreamTest, AFileThatIsNotItsAnnouncedSizeIsAnError) {
   Status long_file = (*stream)->AddFile(
       "long", 2, 0, [](ByteSink& out) { return out.Write(AsBytes(std::string_view("12345"))); });
   EXPECT_FALSE(long_file.ok());
+}
+
+// Story: when a file's content failed half way (a missing chunk), destroying the stream let
+// libarchive close the archive: the entry padded with zeros and the archive's end written, so
+// the broken download read back as a whole archive with a damaged file in it.
+TEST(ArchiveStreamTest, AStreamThatFailsHalfWayLeavesNoWholeArchive) {
+  for (auto format : {ArchiveStream::Format::kZip, ArchiveStream::Format::kTarZstd}) {
+    BytesSink sink;
+    {
+      auto stream = ArchiveStream::Open(format, sink);
+      ASSERT_TRUE(stream.ok());
+      std::string half(100'000, 'y');
+      Status failed = (*stream)->AddFile("big", 200'000, 0, [&](ByteSink& out) {
+        CAIRN_RETURN_IF_ERROR(out.Write(AsBytes(half)));
+        return Status::Corruption("chunk 1234 is missing");
+      });
+      EXPECT_EQ(failed.code(), Code::kCorruption);
+    }  // destroyed without Finish
+    EXPECT_FALSE(Complete(format, sink.bytes())) << "format " << int(format);
+  }
 }
 
 // A client that goes away: the sink fails, and so does the stream, with the sink's error.

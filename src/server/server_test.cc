@@ -152,6 +152,12 @@ TEST_F(ServerTest, AnHttpOnlyTicketRenewsThroughItsCookie) {
   now_ += 3601;  // the first ticket has expired, the renewed one has not
   EXPECT_EQ(Call("GET", "/version", {{"Cookie", pair}}).status, 401);
   EXPECT_EQ(Call("GET", "/version", {{"Cookie", renewed_pair}}).status, 200);
+  // Renewed through the cookie, the ticket never comes back in the body, http-only or not.
+  Reply plain = Call("POST", "/access/ticket",
+                     {{"Content-Type", "application/json"}, {"Cookie", renewed_pair}},
+                     json{{"username", "alice@pbs"}, {"password", info}}.dump());
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_FALSE(plain.Json()["data"].contains("ticket")) << plain.body;
   // The ticket info alone is no password, and an expired cookie renews nothing.
   EXPECT_EQ(login(info, {}).status, 401);
   EXPECT_EQ(login(info, {{"Cookie", pair}}).status, 401);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/file_util.h"
@@ -66,17 +68,29 @@ std::string Gzip(std::string_view data) {
   return out;
 }
 
-// Does an Accept-Encoding header accept gzip? ("gzip;q=0" refuses it.)
+// Does an Accept-Encoding header accept gzip? ("gzip;q=0" refuses it; names and parameters
+// are case-insensitive.)
 bool AcceptsGzip(std::string_view header) {
-  size_t at = header.find("gzip");
-  if (at == std::string_view::npos) return false;
-  std::string_view rest = header.substr(at + 4);
-  rest = rest.substr(0, rest.find(','));
-  std::string compact;
-  for (char c : rest) {
-    if (c != ' ') compact += c;
+  std::string lower;
+  for (char c : header) {
+    if (c != ' ' && c != '\t')
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  return compact != ";q=0" && compact != ";q=0.0" && compact != ";q=0.00" && compact != ";q=0.000";
+  std::string_view rest = lower;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    if (coding != "gzip" && coding != "*") continue;
+    if (semi == std::string_view::npos) return true;
+    std::string_view params = item.substr(semi + 1);
+    if (!params.starts_with("q=")) return true;
+    double q = std::strtod(std::string(params.substr(2)).c_str(), nullptr);
+    return q > 0;
+  }
+  return false;
 }
 
 // Does If-None-Match name `etag` (or "*")?
@@ -164,8 +178,11 @@ std::optional<http::ServerResponse> WebAssets::Serve(const http::ServerRequest& 
   auto it = files_.find(request.path == "/" ? "/index.html" : request.path);
   if (it == files_.end()) return std::nullopt;
   const File& file = it->second;
+  // The gzip copy is another representation: it gets an ETag of its own (RFC 9110 8.8.3).
+  const bool gzip = !file.gzip.empty() && AcceptsGzip(request.Header("accept-encoding"));
+  const std::string etag = gzip ? file.etag.substr(0, file.etag.size() - 1) + "-gz\"" : file.etag;
   http::ServerResponse response;
-  response.headers.emplace_back("ETag", file.etag);
+  response.headers.emplace_back("ETag", etag);
   response.headers.emplace_back("Cache-Control", request.path.starts_with("/assets/")
                                                      ? "public, max-age=31536000, immutable"
                                                      : "no-cache");
@@ -176,12 +193,12 @@ std::optional<http::ServerResponse> WebAssets::Serve(const http::ServerRequest& 
     response.headers.emplace_back("Referrer-Policy", "no-referrer");
   }
   if (!file.gzip.empty()) response.headers.emplace_back("Vary", "Accept-Encoding");
-  if (NoneMatchHits(request.Header("if-none-match"), file.etag)) {
+  if (NoneMatchHits(request.Header("if-none-match"), etag)) {
     response.status = 304;
     return response;
   }
   response.headers.emplace_back("Content-Type", file.content_type);
-  if (!file.gzip.empty() && AcceptsGzip(request.Header("accept-encoding"))) {
+  if (gzip) {
     response.headers.emplace_back("Content-Encoding", "gzip");
     response.body = file.gzip;
   } else {

@@ -82,9 +82,17 @@ TEST_F(WebAssetsTest, HashedAssetsAreImmutableAndGzippedForClientsThatAcceptIt) 
   EXPECT_LT(gzipped->body.size(), plain->body.size());
   EXPECT_EQ(Gunzip(gzipped->body), plain->body);
   EXPECT_EQ(assets->CompressedSize("/assets/index-abc123.js"), gzipped->body.size());
-  // "q=0" refuses an encoding.
-  auto refused = assets->Serve(Get("/assets/index-abc123.js", {{"accept-encoding", "gzip;q=0"}}));
-  EXPECT_EQ(HeaderOf(*refused, "Content-Encoding"), "");
+  // "q=0" refuses an encoding; names and parameters are case-insensitive.
+  for (std::string refusing : {"gzip;q=0", "GZIP; Q=0.000", "br, *;q=0"}) {
+    auto refused = assets->Serve(Get("/assets/index-abc123.js", {{"accept-encoding", refusing}}));
+    EXPECT_EQ(HeaderOf(*refused, "Content-Encoding"), "") << refusing;
+  }
+  for (std::string accepting : {"GZIP;Q=0.5", "deflate, *", "x-gzip, gzip"}) {
+    auto accepted = assets->Serve(Get("/assets/index-abc123.js", {{"accept-encoding", accepting}}));
+    EXPECT_EQ(HeaderOf(*accepted, "Content-Encoding"), "gzip") << accepting;
+  }
+  // Each representation has its own ETag.
+  EXPECT_NE(HeaderOf(*gzipped, "ETag"), HeaderOf(*plain, "ETag"));
   // Images are sent as they are.
   auto png = assets->Serve(Get("/assets/logo-1.png", {{"accept-encoding", "gzip"}}));
   EXPECT_EQ(HeaderOf(*png, "Content-Type"), "image/png");

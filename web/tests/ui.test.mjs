@@ -2,6 +2,7 @@
 // a GC started from the UI and followed to TASK OK, content actions, what a reader may not
 // do, an expired session, accessibility and the size of the first page's bundle.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -23,6 +24,7 @@ describe("web UI", () => {
     fs.writeFileSync(path.join(data, "random.bin"), Buffer.alloc(300_000, 7));
     fs.mkdirSync(path.join(data, "docs"));
     fs.writeFileSync(path.join(data, "docs", "readme.md"), "# read me\n".repeat(1000));
+    fs.linkSync(path.join(data, "docs", "readme.md"), path.join(data, "docs", "same.md"));  // a hard link
     for (const time of [1_790_000_000, 1_790_003_600]) {
       cairn.run(["backup", "--store", "store1", "--backup-id", "web1", "--backup-time", String(time), `root.pxar:${data}`]);
     }
@@ -135,6 +137,9 @@ describe("web UI", () => {
     assert.equal(zipped.subarray(0, 4).toString("binary"), "PK\x03\x04");
     assert.ok(zipped.includes("docs/readme.md"), "the zip holds docs/readme.md");
     assert.equal(zip.suggestedFilename(), "docs.zip");
+    // Both names of the hard-linked file hold its content (a hard link once broke the download).
+    const listed = spawnSync("python3", ["-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read('docs/readme.md') == z.read('docs/same.md') and len(z.read('docs/same.md')))", await zip.path()], { encoding: "utf8" });
+    assert.equal(listed.stdout.trim(), String("# read me\n".length * 1000), listed.stderr);
     await page.context().close();
   });
 

@@ -35,10 +35,15 @@ Result<ApiReply> CreateTicket(ApiCall& call) {
     return Status::InvalidArgument("two-factor authentication is not supported");
   }
   // The web UI cannot read its HttpOnly ticket: to renew it, it sends the ticket info it got
-  // at login as the password, and the ticket comes from the cookie.
+  // at login as the password, and the ticket comes from the cookie. The renewed ticket then
+  // goes back into the cookie only: a script on the page must not get what HttpOnly hides.
   std::string password = params.String("password");
+  bool from_cookie = false;
   if (password.ends_with("::ticketinfo")) {
-    if (auto ticket = AccessControl::TicketCookie(call.request())) password = *ticket;
+    if (auto ticket = AccessControl::TicketCookie(call.request())) {
+      password = *ticket;
+      from_cookie = true;
+    }
   }
   auto login =
       call.context().access().Login(params.String("username"), password, call.context().Now());
@@ -54,7 +59,7 @@ Result<ApiReply> CreateTicket(ApiCall& call) {
     return reply;
   }
   json data = {{"username", login->user.ToString()}, {"CSRFPreventionToken", login->csrf_token}};
-  if (!params.Boolean("http-only", false)) {
+  if (!from_cookie && !params.Boolean("http-only", false)) {
     data["ticket"] = login->ticket;
     return TicketReply(std::move(data));
   }

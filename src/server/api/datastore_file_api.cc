@@ -52,6 +52,21 @@ Result<std::string> DecodeFilePath(const std::string& text) {
   return path;
 }
 
+// The components of a path, "" and "." left out (as the archive's lookups do), so that the
+// path asked for and the paths the browser answers are spelled alike. InvalidArgument for "..".
+Result<std::vector<std::string>> PathParts(std::string_view path) {
+  std::vector<std::string> parts;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return Status::InvalidArgument("filepath: '..' is not allowed");
+    parts.emplace_back(part);
+  }
+  return parts;
+}
+
 Result<std::unique_ptr<OpenArchive>> Open(ApiCall& call) {
   auto open = std::make_unique<OpenArchive>();
   CAIRN_ASSIGN_OR_RETURN(open->target,
@@ -61,11 +76,10 @@ Result<std::unique_ptr<OpenArchive>> Open(ApiCall& call) {
   CAIRN_ASSIGN_OR_RETURN(open->reader,
                          open->repository->OpenSnapshot(open->target.ns, open->target.snap));
   CAIRN_ASSIGN_OR_RETURN(open->manifest, open->reader->ReadManifest());
-  std::string_view rest = std::string_view(filepath).substr(1);
-  if (rest.empty()) return open;
-  size_t slash = rest.find('/');
-  open->archive_file = std::string(rest.substr(0, slash));
-  open->path = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> parts, PathParts(filepath));
+  if (parts.empty()) return open;
+  open->archive_file = parts.front();
+  for (size_t i = 1; i < parts.size(); ++i) open->path += (i > 1 ? "/" : "") + parts[i];
   std::string name = ArchiveNameOf(open->archive_file);
   const ManifestFile* entry = open->manifest->FindFile(open->archive_file);
   if (name.empty() || entry == nullptr) {
@@ -118,6 +132,18 @@ Result<ApiReply> Catalog(ApiCall& call) {
   return ApiReply(std::move(out));
 }
 
+class CountingSink final : public ByteSink {
+ public:
+  Status Write(ByteView data) override {
+    count_ += data.size();
+    return Status::OK();
+  }
+  uint64_t count() const { return count_; }
+
+ private:
+  uint64_t count_ = 0;
+};
+
 // Adds directory `dir` ("" for the archive's root) and everything below it to `out`, names
 // relative to `base` (the downloaded directory's parent).
 Status AddTree(ArchiveBrowser& browser, ArchiveStream& out, const std::string& dir, size_t base,
@@ -125,6 +151,8 @@ Status AddTree(ArchiveBrowser& browser, ArchiveStream& out, const std::string& d
   if (dir.size() > base) CAIRN_RETURN_IF_ERROR(out.AddDirectory(dir.substr(base), mtime));
   CAIRN_ASSIGN_OR_RETURN(std::vector<BrowseEntry> entries, browser.List(dir));
   for (const BrowseEntry& entry : entries) {
+    if (entry.path.size() <= base)
+      return Status::Corruption("the archive lists an entry outside the folder asked for");
     std::string name = entry.path.substr(base);
     switch (entry.type) {
       case 'd':  // (a legacy catalog has no mtime for directories)
@@ -132,11 +160,19 @@ Status AddTree(ArchiveBrowser& browser, ArchiveStream& out, const std::string& d
             AddTree(browser, out, entry.path, base, entry.mtime != 0 ? entry.mtime : mtime));
         break;
       case 'f':
-      case 'h':
-        CAIRN_RETURN_IF_ERROR(out.AddFile(name, entry.size, entry.mtime, [&](ByteSink& sink) {
+      case 'h': {
+        // The catalog gives a hard link no size: its target's content is counted first.
+        uint64_t size = entry.size;
+        if (entry.type == 'h') {
+          CountingSink counter;
+          CAIRN_RETURN_IF_ERROR(browser.Dump(entry.path, counter));
+          size = counter.count();
+        }
+        CAIRN_RETURN_IF_ERROR(out.AddFile(name, size, entry.mtime, [&](ByteSink& sink) {
           return browser.Dump(entry.path, sink);
         }));
         break;
+      }
       case 'l':
         if (!entry.link_target.empty()) {
           CAIRN_RETURN_IF_ERROR(out.AddSymlink(name, entry.link_target, entry.mtime));
@@ -149,11 +185,17 @@ Status AddTree(ArchiveBrowser& browser, ArchiveStream& out, const std::string& d
   return Status::OK();
 }
 
+// An attachment named `name`: an ASCII fallback for old clients, the UTF-8 name (RFC 6266).
 std::string Disposition(const std::string& name) {
-  std::string safe;
-  for (char c : name)
-    safe += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
-  return fmt::format("attachment; filename=\"{}\"", safe);
+  std::string ascii, encoded;
+  for (char c : name) {
+    auto byte = static_cast<unsigned char>(c);
+    bool plain = byte > 0x20 && byte < 0x7f && c != '"' && c != '\\' && c != '%';
+    ascii += plain || c == ' ' ? c : '_';
+    encoded += plain && c != '\'' && c != ';' && c != ',' ? std::string(1, c)
+                                                          : fmt::format("%{:02X}", byte);
+  }
+  return fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", ascii, encoded);
 }
 
 Result<ApiReply> PxarFileDownload(ApiCall& call) {
