@@ -34,7 +34,10 @@ class EchoService : public H2Service {
     response.body = fmt::format("{} {}?{} {}", request.method, request.path, request.query,
                                 request.body.size());
     if (request.path == "/echo-body") response.body = request.body;
-    if (request.path == "/big") response.octets.assign(std::stoul(request.query), 'b');
+    if (request.path == "/big") {  // one body or the other, never both (ServerResponse)
+      response.body.clear();
+      response.octets.assign(std::stoul(request.query), 'b');
+    }
     responder.Send(std::move(response));
   }
   void Closed(const Status& why) override { closed_.set_value(why); }
