@@ -303,10 +303,12 @@ TEST_F(HttpServerTest, AProducerThatFailsLeavesABrokenBodyNotAShortOne) {
 // as a snapshot reader) waiting forever.
 TEST_F(HttpServerTest, AClientThatGoesAwayOrAServerThatStopsEndsTheProducer) {
   std::promise<Status> gone_result, stop_result;
+  std::promise<void> stalled_started;
   std::atomic<int> calls{0};
   StartServer([&](const ServerRequest&) {
     int call = calls++;
     return Produced([&, call](ByteSink& out) {
+      if (call == 1) stalled_started.set_value();
       const Bytes piece = Pattern(1 << 20);
       Status status;
       for (int i = 0; i < 100000 && status.ok(); ++i) status = out.Write(piece);
@@ -328,6 +330,9 @@ TEST_F(HttpServerTest, AClientThatGoesAwayOrAServerThatStopsEndsTheProducer) {
   stalled.StartTls();
   stalled.Send("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(stalled.ReadExactly(12), "HTTP/1.1 200");
+  // (The header can be out before its write completes and the producer starts.)
+  ASSERT_EQ(stalled_started.get_future().wait_for(std::chrono::seconds(60)),
+            std::future_status::ready);
   server_->Stop();
   auto stopped = stop_result.get_future();
   ASSERT_EQ(stopped.wait_for(std::chrono::seconds(0)), std::future_status::ready);
