@@ -66,12 +66,11 @@ Result<std::unique_ptr<ArchiveStream>> ArchiveStream::Open(Format format, ByteSi
 ArchiveStream::ArchiveStream() : archive_(archive_write_new()) {}
 
 ArchiveStream::~ArchiveStream() {
-  // Without this, freeing would close the archive: finish the open entry (tar pads it with
-  // zeros) and write the end, making a failed download look whole.
-  if (!finished_) {
-    archive_write_fail(archive_);
-    if (binding_) binding_->abandoned = true;  // nothing more reaches the sink
-  }
+  // Freeing closes the archive: it finishes the open entry (tar pads it with zeros) and writes
+  // the end. After a failure none of that may reach the sink, or a failed download would look
+  // whole. (archive_write_fail would skip the close, but then libarchive leaks its buffers and
+  // the zip writer's deflate state.)
+  if (!finished_ && binding_) binding_->abandoned = true;
   archive_write_free(archive_);
 }
 
